@@ -1,0 +1,36 @@
+# newslake: `make run` ingests seeds/ and prints the mentions-per-actor table; `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+LAKE   ?= data
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+.PHONY: setup run test bench check clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/prefect server database upgrade -y >/dev/null
+	touch $@
+
+run: setup
+	$(BIN)/newslake ingest seeds/articles --lake $(LAKE)
+	$(BIN)/newslake actors --lake $(LAKE)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/throughput.py
+
+check: setup
+	$(BIN)/newslake check --lake $(LAKE)
+
+clean:
+	rm -rf $(VENV) .prefect data/lake data/newslake.duckdb data/.lock

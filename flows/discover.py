@@ -1,0 +1,53 @@
+"""Finding input files and reading their bytes."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from transforms.batch import RawFile
+
+SUFFIXES = (".txt",)
+
+
+def _is_input(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(SUFFIXES) and not path.name.startswith(".")
+
+
+def discover_files(paths: list[str]) -> list[str]:
+    """Absolute paths of every input file: files as given, folders searched recursively, globs expanded.
+
+    Raises FileNotFoundError naming every path that matches nothing.
+    """
+    found: set[str] = set()
+    missing = []
+    for raw in paths:
+        matches = [Path(m) for m in glob.glob(os.path.expanduser(raw), recursive=True)] if glob.has_magic(raw) else [Path(raw).expanduser()]
+        hits = 0
+        for m in matches:
+            if m.is_dir():
+                for sub in m.rglob("*"):
+                    if _is_input(sub):
+                        found.add(str(sub.resolve()))
+                        hits += 1
+            elif m.is_file():
+                found.add(str(m.resolve()))
+                hits += 1
+        if not matches or (not hits and not any(m.is_dir() for m in matches)):
+            missing.append(raw)
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    return sorted(found)
+
+
+def read_file(path: str, max_bytes: int) -> RawFile:
+    """The file's bytes, or the reason it cannot be read (too large files are not read at all)."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            return RawFile(path, size, None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)")
+        with open(path, "rb") as fh:
+            return RawFile(path, size, fh.read())
+    except OSError as e:
+        return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")

@@ -1,0 +1,124 @@
+"""The Parquet lake on disk: staged writes, an atomic manifest commit, and reads of live files."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.schemas import TABLES
+
+# tables rewritten whole at each commit (small dimensions); the others only grow
+REPLACED_TABLES = frozenset({"actors"})
+PARTITIONED_TABLES = frozenset({"articles", "sentences", "mentions", "files"})
+MANIFEST = "_manifest.json"
+
+
+class LakeBusy(RuntimeError):
+    """Another run holds the lake's write lock."""
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class Lake:
+    """``root/lake/<table>/...parquet`` listed by ``root/lake/_manifest.json``; only listed files are live.
+
+    A run writes into ``root/lake/_staging/<run_id>/`` and commits by moving its files into place
+    and replacing the manifest in one rename, so readers see the previous run or this one, never half.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.dir = self.root / "lake"
+        self.duckdb_path = self.root / "newslake.duckdb"
+
+    def manifest(self) -> dict[str, list[str]]:
+        """Live files per table, relative to ``self.dir``."""
+        path = self.dir / MANIFEST
+        if not path.exists():
+            return {name: [] for name in TABLES}
+        listed = json.loads(path.read_text())["tables"]
+        return {name: listed.get(name, []) for name in TABLES}
+
+    def files(self, table: str) -> list[Path]:
+        """Absolute paths of a table's live Parquet files."""
+        return [self.dir / rel for rel in self.manifest()[table]]
+
+    def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        """A table's live rows (empty with the declared schema when it has none)."""
+        schema = TABLES[table]
+        paths = self.files(table)
+        if not paths:
+            empty = schema.empty_table()
+            return empty.select(columns) if columns else empty
+        parts = [pq.read_table(p, columns=columns, schema=schema) for p in paths]
+        return pa.concat_tables(parts)
+
+    @contextmanager
+    def writing(self):
+        """Hold the lake's single-writer lock for a run."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LakeBusy(f"another newslake run is writing to {self.root}") from None
+            try:
+                yield self
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def stage(self, table: str, rows: pa.Table, run_id: str, part: str) -> str | None:
+        """Write one Parquet part for a run's staging area; returns its path relative to the lake."""
+        if rows.num_rows == 0:
+            return None
+        rows = rows.cast(TABLES[table])
+        rel = Path("_staging") / run_id / table / f"{part}.parquet"
+        path = self.dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(rows, path.with_suffix(".tmp"), compression="zstd")
+        os.replace(path.with_suffix(".tmp"), path)
+        return str(rel)
+
+    def commit(self, run_id: str, staged: dict[str, list[str]], day: date) -> dict[str, list[str]]:
+        """Move a run's staged parts into place and publish them with one manifest rename."""
+        manifest = self.manifest()
+        for table, parts in staged.items():
+            if not parts:
+                continue
+            moved = []
+            for rel in parts:
+                sub = Path(table) / f"ingest_date={day.isoformat()}" if table in PARTITIONED_TABLES else Path(table)
+                target = sub / f"{run_id}-{Path(rel).name}"
+                (self.dir / target).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.dir / rel, self.dir / target)
+                moved.append(str(target))
+            manifest[table] = moved if table in REPLACED_TABLES else manifest[table] + moved
+        tmp = self.dir / f"{MANIFEST}.tmp"
+        _fsync_write(tmp, json.dumps({"version": 1, "run_id": run_id, "tables": manifest}, indent=1).encode())
+        os.replace(tmp, self.dir / MANIFEST)
+        self.collect_garbage()
+        return manifest
+
+    def collect_garbage(self) -> int:
+        """Delete staging leftovers and Parquet files no manifest lists (from crashed or replaced runs)."""
+        live = {str(self.dir / rel) for rels in self.manifest().values() for rel in rels}
+        shutil.rmtree(self.dir / "_staging", ignore_errors=True)
+        removed = 0
+        for path in self.dir.glob("*/**/*.parquet"):
+            if str(path) not in live:
+                path.unlink()
+                removed += 1
+        return removed

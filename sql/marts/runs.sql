@@ -1,0 +1,23 @@
+-- runs: one summary line per ingest run, newest first
+-- grain: one row per run: run_id
+
+with runs as (
+    select * from stg_runs
+),
+
+final as (
+    select
+        run_id,
+        started_at,
+        finished_at,
+        date_diff('millisecond', started_at, finished_at) / 1000.0 as seconds,
+        files_seen,
+        articles_written,
+        sentences_written,
+        mentions_written,
+        model
+    from runs
+)
+
+select * from final
+order by started_at desc

@@ -1,0 +1,4 @@
+-- stg_articles: the live rows of the lake table `articles`, typed as in transforms/schemas.py
+-- grain: one row per distinct article: article_id
+
+select * from {{ source('articles') }}

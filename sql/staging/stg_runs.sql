@@ -1,0 +1,4 @@
+-- stg_runs: the live rows of the lake table `runs`, typed as in transforms/schemas.py
+-- grain: one row per ingest run: run_id
+
+select * from {{ source('runs') }}

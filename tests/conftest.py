@@ -1,0 +1,49 @@
+"""Shared fixtures: the real spaCy pipeline, settings and one real ingest of seeds/ per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.prefect_env import configure
+from flows.settings import PROJECT_ROOT, Settings
+
+configure(Settings().prefect_home)  # before any test module imports Prefect
+
+SEEDS = PROJECT_ROOT / "seeds"
+CORPORA = Path(os.environ.get("NEWSLAKE_CORPORA", PROJECT_ROOT.parent / "shared" / "corpora"))
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    return Settings.load(lake=tmp_path_factory.mktemp("lake"), batch_size=2)
+
+
+@pytest.fixture(scope="session")
+def annotator(settings):
+    from flows.ingest import annotator as build
+
+    return build(settings)
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory):
+    """One real flow run over a copy of seeds/articles into a temporary lake: (settings, summary)."""
+    from flows.ingest import ingest_flow
+
+    articles = tmp_path_factory.mktemp("input") / "articles"
+    shutil.copytree(SEEDS / "articles", articles)
+    settings = Settings.load(lake=tmp_path_factory.mktemp("seedlake"), batch_size=2)
+    summary = ingest_flow([str(articles)], settings)
+    return settings, summary, articles
+
+
+def corpus(*parts: str) -> Path:
+    """A folder of ../shared/corpora, or skip the test when it is absent."""
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"corpus {path} is absent (set NEWSLAKE_CORPORA to its folder)")
+    return path

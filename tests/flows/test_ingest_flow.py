@@ -1,0 +1,95 @@
+"""The real Prefect flow on seeds/articles into a temporary lake."""
+
+import duckdb
+import pytest
+
+from flows import warehouse
+from flows.ingest import ingest_flow
+from flows.lake import Lake
+
+pytestmark = pytest.mark.slow
+BOILERPLATE = ["No comments yet", "Leave a Reply", "Your email address will not be published",
+               "Required fields are marked", "Why don’t you start the discussion"]
+
+
+def db(settings):
+    return duckdb.connect(str(Lake(settings.lake).duckdb_path), read_only=True)
+
+
+def test_summary_accounts_for_every_file(seed_run):
+    _, summary, _ = seed_run
+    assert summary["files_seen"] == 5
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    assert summary["articles"] == 3
+
+
+def test_mentions_per_actor_on_the_seed_article(seed_run):
+    settings, _, _ = seed_run
+    with db(settings) as con:
+        rows = con.execute(
+            "select m.actor_id, count(*) from mentions m join articles a using (article_id) "
+            "where a.source_uri like '%000_d29fa587e65ba4b0.txt' group by all order by 2 desc, 1"
+        ).fetchall()
+        top = con.execute("select actor_id, actor_name, actor_type, mentions from mentions_per_actor limit 2").fetchall()
+    counts = dict(rows)
+    assert [r[0] for r in rows[:2]] == ["IRQ", "USA"]
+    assert counts["IRQ"] >= 12 and counts["USA"] >= 10
+    assert counts["ISIL"] >= 4 and counts["IRN"] >= 3 and counts["ISR"] >= 2
+    assert counts["person:lloyd-austin"] == 1
+    assert top == [("IRQ", "Iraq", "country", counts["IRQ"]), ("USA", "United States", "country", counts["USA"])]
+
+
+def test_seed_article_title_once_and_no_boilerplate(seed_run):
+    settings, _, _ = seed_run
+    with db(settings) as con:
+        title, text, n_sent = con.execute(
+            "select title, text, n_sentences from articles where source_uri like '%000_d29fa587e65ba4b0.txt'").fetchone()
+        sentences = [r[0] for r in con.execute("select text from sentences").fetchall()]
+        mentions = [r[0] for r in con.execute("select text from mentions").fetchall()]
+    assert title == "US and Iraq agree to start talks to end presence of US-led coalition"
+    assert text.count(title) == 1 and text.startswith(title)
+    assert n_sent == 12
+    for phrase in BOILERPLATE:
+        assert phrase not in text
+        assert not any(phrase in s for s in sentences + mentions)
+
+
+def test_sample_files_decoded_and_accounted(seed_run):
+    settings, _, _ = seed_run
+    with db(settings) as con:
+        files = dict(con.execute("select regexp_extract(path, '[^/]+$'), status || ':' || coalesce(encoding, '-') || ':' || coalesce(reason, '-') from files").fetchall())
+        text = con.execute("select text from articles where source_uri like '%sample_01%'").fetchone()[0]
+    assert files["sample_01_cp1252_crlf.txt"] == "ingested:cp1252:-"
+    assert files["sample_03_same_as_01.txt"].startswith("duplicate:utf-8:")
+    assert files["sample_04_empty.txt"] == "rejected:-:empty file"
+    assert "£12" in text and "“freeze”" in text and "Share this" not in text and "\r" not in text
+    assert "she would reply to every letter" in text
+
+
+def test_sql_data_tests_pass(seed_run):
+    settings, _, _ = seed_run
+    results = warehouse.data_tests(Lake(settings.lake), settings.sql_dir)
+    assert len(results) >= 9
+    assert results == {name: 0 for name in results}
+
+
+def test_duckdb_opens_from_any_directory(seed_run, tmp_path, monkeypatch):
+    settings, _, _ = seed_run
+    monkeypatch.chdir(tmp_path)
+    with db(settings) as con:
+        assert con.execute("select count(*) from mentions_per_actor").fetchone()[0] > 5
+
+
+def test_second_ingest_changes_nothing(seed_run):
+    settings, _, articles = seed_run
+    tables = ("articles", "sentences", "mentions", "actors")
+
+    def snapshot():
+        with db(settings) as con:
+            return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
+
+    before = snapshot()
+    summary = ingest_flow([str(articles)], settings)
+    assert summary["statuses"] == {"unchanged": 4, "rejected": 1}
+    assert summary["articles"] == summary["mentions"] == 0
+    assert snapshot() == before

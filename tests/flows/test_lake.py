@@ -1,0 +1,55 @@
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from flows.lake import Lake, LakeBusy
+from transforms.schemas import ACTORS, SENTENCES
+
+
+def sentences(n, aid="a"):
+    return pa.Table.from_pylist(
+        [{"article_id": aid, "sentence_id": i, "start_char": 0, "end_char": 1, "text": "x"} for i in range(1, n + 1)],
+        schema=SENTENCES,
+    )
+
+
+def test_only_committed_files_are_visible_and_commit_is_atomic(tmp_path):
+    lake = Lake(tmp_path)
+    rel = lake.stage("sentences", sentences(2), "run1", "b0")
+    assert lake.read("sentences").num_rows == 0  # staged, not committed
+    lake.commit("run1", {"sentences": [rel]}, date(2026, 1, 2))
+    assert lake.read("sentences").num_rows == 2
+    assert lake.manifest()["sentences"] == ["sentences/ingest_date=2026-01-02/run1-b0.parquet"]
+    rel2 = lake.stage("sentences", sentences(3, "b"), "run2", "b0")
+    lake.commit("run2", {"sentences": [rel2]}, date(2026, 1, 3))
+    assert lake.read("sentences").num_rows == 5
+    assert not (tmp_path / "lake" / "_staging").exists()
+
+
+def test_replaced_tables_keep_only_the_newest_part_and_garbage_is_collected(tmp_path):
+    lake = Lake(tmp_path)
+    row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+           "affiliation": None, "source": "seed", "wikidata_qid": None}
+    for run in ("r1", "r2"):
+        lake.commit(run, {"actors": [lake.stage("actors", pa.Table.from_pylist([row], schema=ACTORS), run, "all")]}, date(2026, 1, 1))
+    assert lake.manifest()["actors"] == ["actors/r2-all.parquet"]
+    assert sorted(p.name for p in (tmp_path / "lake" / "actors").iterdir()) == ["r2-all.parquet"]
+    orphan = tmp_path / "lake" / "sentences" / "crashed.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half")
+    assert lake.collect_garbage() == 1 and not orphan.exists()
+
+
+def test_schema_drift_fails_loudly(tmp_path):
+    bad = pa.table({"article_id": ["a"], "sentence_id": ["not a number"], "start_char": [0], "end_char": [1], "text": ["x"]})
+    with pytest.raises((pa.ArrowInvalid, ValueError)):
+        Lake(tmp_path).stage("sentences", bad, "r", "b0")
+
+
+def test_single_writer(tmp_path):
+    lake = Lake(tmp_path)
+    with lake.writing():
+        with pytest.raises(LakeBusy):
+            with Lake(tmp_path).writing():
+                pass

@@ -1,0 +1,83 @@
+"""Actor linking with the real spaCy model: exact links for each rule."""
+
+import pytest
+
+
+def links(annotator, text):
+    a = next(annotator.analyse([text]))
+    return [(m["text"], m["label"], m["actor_id"], m["role"], m["link_method"]) for m in a.mentions], a.actors
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "The UK and Britain agree, said British officials. U.K. sources confirmed.",
+            [("UK", "GPE", "GBR", None, "alias"), ("Britain", "GPE", "GBR", None, "alias"),
+             ("British", "NORP", "GBR", "government", "alias"), ("U.K.", "GPE", "GBR", None, "alias")],
+        ),
+        (
+            "US-led troops and Iran-backed armed groups clashed.",
+            [("US", "GPE", "USA", "military", "alias"), ("Iran", "GPE", "IRN", "militia", "dictionary")],
+        ),
+        (
+            "the Pentagon said. The Kremlin denied it. Downing Street agreed.",
+            [("Pentagon", "GPE", "USA", "military", "alias"), ("Kremlin", "GPE", "RUS", "government", "alias"),
+             ("Downing Street", "GPE", "GBR", "government", "alias")],
+        ),
+        ("Washington fears a withdrawal.", [("Washington", "GPE", "USA", None, "alias")]),
+        ("Officials in Washington state voted.", [("Washington", "GPE", None, None, "unlinked")]),
+        ("George Washington was the first president.",
+         [("George Washington", "PERSON", "person:george-washington", None, "model-only")]),
+        ("Michael Jordan scored.", [("Michael Jordan", "PERSON", "person:michael-jordan", None, "model-only")]),
+        (
+            "The Islamic State of Iraq and the Levant (ISIL) lost ground. ISIL fighters fled.",
+            [("Islamic State of Iraq and the Levant", "ORG", "ISIL", None, "dictionary"),
+             ("ISIL", "ORG", "ISIL", None, "alias"), ("ISIL", "ORG", "ISIL", "militia", "alias")],
+        ),
+        (
+            "The World Wide Fund for Nature (WWF) warned. WWF said more.",
+            [("The World Wide Fund for Nature", "ORG", "org:world-wide-fund-for-nature", None, "model-only"),
+             ("WWF", "ORG", "org:world-wide-fund-for-nature", None, "acronym"),
+             ("WWF", "ORG", "org:world-wide-fund-for-nature", None, "acronym")],
+        ),
+        (
+            "The Iraqi government and Iraq's Ministry of Oil met U.S. officials.",
+            [("Iraqi", "NORP", "IRQ", "government", "alias"), ("Iraq", "GPE", "IRQ", "government", "dictionary"),
+             ("Ministry of Oil", "ORG", "org:ministry-of-oil", None, "model-only"),
+             ("U.S.", "GPE", "USA", "government", "alias")],
+        ),
+        (
+            "Tony Blair spoke. Mr Blair said Blair was right, and Blair's aides agreed.",
+            [("Tony Blair", "PERSON", "person:tony-blair", None, "model-only")]
+            + [("Blair", "PERSON", "person:tony-blair", None, "person-merge")] * 3,
+        ),
+    ],
+)
+def test_links(annotator, text, expected):
+    assert links(annotator, text)[0] == expected
+
+
+def test_titled_person_becomes_person_actor_with_affiliation(annotator):
+    mentions, actors = links(annotator, "US Secretary of Defense Lloyd Austin said. Austin added.")
+    assert mentions == [
+        ("US", "GPE", "USA", "government", "alias"),
+        ("Lloyd Austin", "PERSON", "person:lloyd-austin", "government", "model-only"),
+        ("Austin", "PERSON", "person:lloyd-austin", None, "person-merge"),
+    ]
+    austin = actors["person:lloyd-austin"]
+    assert (austin.name, austin.type, austin.affiliation) == ("Lloyd Austin", "person", "USA")
+
+
+def test_sentences_break_at_paragraphs_and_offsets_slice(annotator):
+    text = "US and Iraq agree\n\nThe talks start in Baghdad. They end."
+    a = next(annotator.analyse([text]))
+    assert [(s["sentence_id"], s["text"]) for s in a.sentences] == [
+        (1, "US and Iraq agree"), (2, "The talks start in Baghdad."), (3, "They end.")]
+    for s in a.sentences:
+        assert text[s["start_char"]:s["end_char"]] == s["text"]
+    for m in a.mentions:
+        assert text[m["start_char"]:m["end_char"]] == m["text"]
+        sent = a.sentences[m["sentence_id"] - 1]
+        assert sent["start_char"] <= m["start_char"] < m["end_char"] <= sent["end_char"]
+    assert [m["mention_id"] for m in a.mentions] == [1, 2, 3]

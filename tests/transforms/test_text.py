@@ -1,0 +1,101 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transforms.text import RejectedInput, article_id, clean, decode, is_boilerplate, normalise
+
+SEED_TAIL = (
+    "No comments yet. Why don’t you start the discussion?\n\nLeave a Reply\n\n"
+    "Your email address will not be published. Required fields are marked *"
+)
+
+
+@pytest.mark.parametrize(
+    "data, text, encoding",
+    [
+        ("Café £5".encode("utf-8"), "Café £5", "utf-8"),
+        (b"\xef\xbb\xbfCaf\xc3\xa9", "Café", "utf-8-bom"),
+        ("Café £5".encode("utf-16"), "Café £5", "utf-16"),
+        (b"The \x93freeze\x94 costs \xa340m, says the caf\xe9 owner in Z\xfcrich today.", "The “freeze” costs £40m, says the café owner in Zürich today.", "cp1252"),
+        ("CafÃ© costs Â£5".encode("utf-8"), "Café costs £5", "utf-8+ftfy"),
+    ],
+)
+def test_decode(data, text, encoding):
+    assert decode(data) == (text, encoding)
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [(b"", "empty file"), (b"  \n\n ", "empty file"), (b"\x00\x01\x02\x00" * 50, "binary content (NUL or control bytes), not text")],
+)
+def test_decode_rejects(data, reason):
+    with pytest.raises(RejectedInput, match=reason.split(" (")[0]):
+        decode(data)
+
+
+def test_normalise_line_endings_spaces_controls_and_nfc():
+    raw = "Title\r\n\r\n\r\n  A  cafe\u0301\tbar\x07 \r\nnext\u200b line  \n\n"
+    assert normalise(raw) == "Title\n\nA café bar\nnext line"
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Leave a Reply", True),
+        ("No comments yet. Why don’t you start the discussion?", True),
+        ("Your email address will not be published. Required fields are marked *", True),
+        ("Share this article", True),
+        ("The minister said she would leave a reply to the letter on Monday.", False),
+        ("Required fields are marked by the committee as urgent.", False),
+    ],
+)
+def test_is_boilerplate(line, expected):
+    assert is_boilerplate(line) is expected
+
+
+def test_clean_drops_repeated_headline_and_comment_form():
+    raw = "US and Iraq agree\n\nUS and Iraq agree\n\nThe talks start.\n\nShare this\n\nThey end.\n\n\n" + SEED_TAIL
+    article = clean(raw)
+    assert article.title == "US and Iraq agree"
+    assert article.text == "US and Iraq agree\n\nThe talks start.\n\nThey end."
+    assert article.boilerplate_chars == len("US and Iraq agree") + len("Share this") + len(SEED_TAIL.replace("\n\n", ""))
+
+
+def test_clean_keeps_a_sentence_that_mentions_a_reply():
+    article = clean("Ministers reply\n\nThe minister will reply to every letter. Leave a reply, she said.")
+    assert article.text == "Ministers reply\n\nThe minister will reply to every letter. Leave a reply, she said."
+    assert article.boilerplate_chars == 0
+
+
+def test_clean_without_headline_has_no_title():
+    article = clean("This is one paragraph that ends with a period.")
+    assert article.title is None and article.text == "This is one paragraph that ends with a period."
+
+
+def test_clean_rejects_pure_boilerplate():
+    with pytest.raises(RejectedInput):
+        clean("Leave a Reply\n\nShare this article")
+
+
+def test_article_id_is_content_derived():
+    assert article_id("abc") == "ba7816bf8f01cfea"
+    assert article_id("abc") != article_id("abd")
+
+
+@given(st.text())
+def test_normalise_is_idempotent(raw):
+    once = normalise(raw)
+    assert normalise(once) == once
+    assert "\r" not in once and "\n\n\n" not in once
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=6))
+def test_clean_title_appears_once_and_text_is_normalised(paragraphs):
+    try:
+        article = clean("\n\n".join(paragraphs))
+    except RejectedInput:
+        return
+    assert normalise(article.text) == article.text
+    if article.title is not None:
+        assert article.text.startswith(article.title)
+        assert article.text.split("\n\n").count(article.title) == 1

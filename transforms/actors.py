@@ -1,0 +1,168 @@
+"""The actor dimension: canonical actors and every surface form that names them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pycountry
+
+# alias kinds and the entity label each implies
+KIND_LABEL = {"name": None, "alias": None, "demonym": "NORP", "metonym": "GPE"}
+TYPE_LABEL = {
+    "country": "GPE",
+    "organization": "ORG",
+    "group": "ORG",
+    "armed_group": "ORG",
+    "party": "ORG",
+    "company": "ORG",
+    "person": "PERSON",
+    "location": "LOC",
+}
+CURATED_COLUMNS = ("actor_id", "name", "type", "country_code", "aliases", "demonyms", "metonyms")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """One canonical actor (a row of the ``actors`` table)."""
+
+    actor_id: str
+    name: str
+    type: str
+    country_code: str | None = None
+    affiliation: str | None = None
+    source: str = "seed"
+    wikidata_qid: str | None = None
+
+    def row(self) -> dict:
+        return {
+            "actor_id": self.actor_id,
+            "name": self.name,
+            "type": self.type,
+            "country_code": self.country_code,
+            "affiliation": self.affiliation,
+            "source": self.source,
+            "wikidata_qid": self.wikidata_qid,
+        }
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A surface form that names an actor, with how it names it."""
+
+    text: str
+    actor_id: str
+    kind: str  # name | alias | demonym | metonym
+    label: str  # the entity label a mention of this form gets
+    ambiguous: bool = False  # links only when the model agrees it is not a person
+    role: str | None = None  # the role the form itself implies ("Pentagon": military)
+
+
+@dataclass
+class ActorDictionary:
+    """Actors by id and aliases by exact surface form."""
+
+    actors: dict[str, Actor] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+
+    def add_alias(
+        self, text: str, actor_id: str, kind: str, ambiguous: bool = False, role: str | None = None
+    ) -> None:
+        text = text.strip()
+        if not text or text in self.aliases and self.aliases[text].kind == "name":
+            return
+        actor = self.actors[actor_id]
+        label = KIND_LABEL[kind] or TYPE_LABEL.get(actor.type, "ORG")
+        self.aliases[text] = Alias(text, actor_id, kind, label, ambiguous, role)
+
+    def lookup(self, surface: str) -> Alias | None:
+        """The alias for a surface form: exact, then without "the"/possessive, then by title case."""
+        for form in _variants(surface):
+            alias = self.aliases.get(form)
+            if alias is not None:
+                return alias
+        return None
+
+    def match_forms(self) -> dict[str, Alias]:
+        """Every string to match in text: each alias and its all-capitals headline form."""
+        forms = dict(self.aliases)
+        for text, alias in self.aliases.items():
+            upper = text.upper()
+            if upper != text and upper not in self.aliases and len(text) >= 4:
+                forms.setdefault(upper, alias)
+        return forms
+
+    def table_rows(self) -> list[dict]:
+        return [a.row() for a in sorted(self.actors.values(), key=lambda a: a.actor_id)]
+
+
+_POSSESSIVE = re.compile(r"(['’]s|['’])$")
+
+
+def _variants(surface: str) -> list[str]:
+    s = " ".join(surface.split())
+    forms = [s]
+    bare = _POSSESSIVE.sub("", s)
+    if bare.lower().startswith("the "):
+        bare = bare[4:]
+    forms.append(bare)
+    if bare.isupper() and len(bare) >= 4:
+        forms.append(bare.title())
+    return forms
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(";") if v.strip()]
+
+
+def _country_names(country) -> list[str]:
+    names = []
+    for attr in ("common_name", "name", "official_name"):
+        value = getattr(country, attr, None)
+        if value and "," in value:
+            head, _, tail = value.partition(", ")
+            value = f"{tail} {head}"
+        if value:
+            names.append(re.sub(r"^(the|The) ", "", value))
+    return list(dict.fromkeys(names))
+
+
+def build_dictionary(curated: list[dict]) -> ActorDictionary:
+    """Every ISO 3166-1 country (pycountry) plus the curated rows of ``seeds/actors.csv``.
+
+    Curated rows whose actor_id is a country's alpha-3 code add names, demonyms and metonyms
+    to that country; other rows add organisations, groups and people. A ``?`` before an
+    alias marks it ambiguous (linked only when the model does not call it a person); a
+    ``:role`` after it names the role it implies (``Pentagon:military``).
+    """
+    d = ActorDictionary()
+    for c in pycountry.countries:
+        names = _country_names(c)
+        d.actors[c.alpha_3] = Actor(c.alpha_3, names[0], "country", c.alpha_3)
+        for name in names:
+            d.add_alias(name, c.alpha_3, "name")
+    for row in curated:
+        actor_id = row["actor_id"].strip()
+        base = d.actors.get(actor_id)
+        d.actors[actor_id] = Actor(
+            actor_id=actor_id,
+            name=(row.get("name") or (base.name if base else actor_id)).strip(),
+            type=(row.get("type") or (base.type if base else "organization")).strip(),
+            country_code=(row.get("country_code") or "").strip() or (base.country_code if base else None),
+            wikidata_qid=(row.get("wikidata_qid") or "").strip() or None,
+            source="seed" if base is None else "pycountry+seed",
+        )
+        d.add_alias(d.actors[actor_id].name, actor_id, "name")
+        for column, kind in (("aliases", "alias"), ("demonyms", "demonym"), ("metonyms", "metonym")):
+            for alias in _split(row.get(column)):
+                text, _, role = alias.partition(":")
+                d.add_alias(text.lstrip("?"), actor_id, kind, text.startswith("?"), role or None)
+    return d
+
+
+def person_actor_id(name: str) -> str:
+    """Stable id of a person from the normalised full name: ``person:lloyd-austin``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return f"person:{slug}"

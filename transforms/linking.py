@@ -1,0 +1,295 @@
+"""Entity mentions of a parsed Doc, each linked to a canonical actor where one is known."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
+
+# labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
+NAME_LABELS = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "rev"})
+DEPARTMENTS = frozenset(
+    """defense defence state foreign home interior justice treasury health education energy commerce
+    labor labour agriculture transport transportation environment finance trade industry culture affairs
+    security homeland economy veterans"""
+    .split()
+)
+LINKERS = frozenset({"of", "the", "for", "and", "&", "-"})
+PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded", "sponsored", "supported", "run", "controlled", "linked"})
+POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+
+LINK_METHODS = ("dictionary", "alias", "acronym", "person-merge", "model-only", "unlinked")
+
+
+@dataclass
+class Mention:
+    """An entity mention over tokens [start, end) of a Doc."""
+
+    start: int
+    end: int
+    label: str
+    actor_id: str | None = None
+    role: str | None = None
+    link_method: str = "unlinked"
+
+
+@dataclass
+class Linked:
+    """The linked mentions of one Doc and the actors they introduced (people, organisations)."""
+
+    mentions: list[Mention]
+    actors: dict[str, Actor] = field(default_factory=dict)
+
+
+def _phrases(rows: dict[str, str]) -> dict[tuple[str, ...], str]:
+    return {tuple(k.lower().split()): v for k, v in rows.items()}
+
+
+class Linker:
+    """Links a Doc's entities to actors with the actor dictionary, role words and title words.
+
+    Args:
+        vocab_doc: ``nlp.make_doc``, to tokenise the dictionary's surface forms.
+        dictionary: actors and aliases.
+        agents: role word or phrase (lower case) -> role ("forces" -> "military").
+        titles: title word or phrase (lower case) -> role ("secretary of defense" -> "government").
+    """
+
+    def __init__(self, make_doc, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str]):
+        self.dictionary = dictionary
+        self.forms = dictionary.match_forms()
+        self.agents = _phrases(agents)
+        self.titles = _phrases(titles)
+        self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
+        probe = make_doc("x")
+        self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
+        for form in self.forms:
+            self.matcher.add(form, [make_doc(form)])
+
+    def link(self, doc: Doc) -> Linked:
+        """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
+        ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _split_parenthesis(doc, e)]
+        ents = [m for m in ents if m.label in NAME_LABELS]
+        for m in ents:
+            alias = self.dictionary.lookup(doc[m.start : m.end].text)
+            if alias and not (alias.ambiguous and m.label == "PERSON") and not _guarded(doc, m.end, alias):
+                self._attach(m, alias)
+        mentions = self._merge_dictionary(doc, ents)
+        mentions.sort(key=lambda m: m.start)
+        linked = Linked(mentions)
+        self._link_acronyms(doc, linked)
+        self._link_people(doc, linked)
+        self._link_organisations(doc, linked)
+        for m in mentions:
+            if m.actor_id and m.role is None and m.label != "PERSON":
+                m.role = self._role_after(doc, m.end)
+        return linked
+
+    def _attach(self, m: Mention, alias: Alias, method: str | None = None) -> None:
+        m.actor_id = alias.actor_id
+        m.label = alias.label
+        m.role = alias.role
+        m.link_method = method or ("dictionary" if alias.kind == "name" else "alias")
+
+    def _merge_dictionary(self, doc: Doc, ents: list[Mention]) -> list[Mention]:
+        spans = filter_spans([Span(doc, s, e, label=k) for k, s, e in self.matcher(doc)])
+        result = list(ents)
+        for span in spans:
+            alias = self.forms[doc.vocab.strings[span.label]]
+            over = [m for m in result if m.start < span.end and span.start < m.end]
+            if any(m.actor_id for m in over) or alias.ambiguous or _guarded(doc, span.end, alias):
+                continue
+            if any(m.label == "PERSON" and (m.start < span.start or m.end > span.end) for m in over):
+                continue
+            outer = [m for m in over if m.start <= span.start and span.end <= m.end and (m.start, m.end) != (span.start, span.end)]
+            if outer:
+                m = outer[0]
+                role = self._role_within(doc, span.end, m.end)
+                if role and m.label in ("ORG", "FAC", "GPE", "NORP", "LOC"):
+                    self._attach(m, alias)
+                    m.label, m.role = "ORG", role
+                continue
+            for m in over:
+                result.remove(m)
+            new = Mention(span.start, span.end, alias.label)
+            self._attach(new, alias)
+            result.append(new)
+        return result
+
+    def _match_phrase(self, doc: Doc, i: int, table: dict[tuple[str, ...], str], end: int | None = None) -> tuple[str, int] | None:
+        end = len(doc) if end is None else end
+        for n in (3, 2, 1):
+            if i + n <= end:
+                key = tuple(t.lower_ for t in doc[i : i + n])
+                if key in table:
+                    return table[key], n
+        return None
+
+    def _role_after(self, doc: Doc, i: int) -> str | None:
+        """The role named right after a mention: "US forces", "Iraq's government", "Iran-backed militias"."""
+        n = len(doc)
+        if i < n and doc[i].text in POSSESSIVE:
+            i += 1
+        if i + 1 < n and doc[i].text == "-" and doc[i + 1].lower_ in PARTICIPLES:
+            i += 2
+        for skip in (0, 1):
+            if skip and not (i < n and doc[i].is_lower and doc[i].is_alpha and not doc[i].is_stop):
+                break
+            hit = self._match_phrase(doc, i + skip, self.agents)
+            if hit:
+                return hit[0]
+        return None
+
+    def _role_within(self, doc: Doc, i: int, end: int) -> str | None:
+        """The role named inside an entity after the actor: "Iraq's Ministry of Foreign Affairs"."""
+        if i < end and doc[i].text in POSSESSIVE:
+            i += 1
+        hit = self._match_phrase(doc, i, self.agents, end)
+        return hit[0] if hit else None
+
+    def _fix_titled_person(self, doc: Doc, m: Mention) -> Mention:
+        """'Defense Lloyd Austin' (ORG, after 'Secretary of') becomes the PERSON 'Lloyd Austin'."""
+        if m.label not in ("PERSON", "ORG"):
+            return m
+        toks = doc[m.start : m.end]
+        last = max((k for k, t in enumerate(toks) if t.lower_.rstrip(".") in self.title_words or t.lower_ in DEPARTMENTS), default=-1)
+        tail = toks[last + 1 :]
+        if last < 0 or not tail or not all(t.is_title and t.is_alpha for t in tail):
+            return m
+        if m.label == "ORG":
+            before = doc[m.start - 1].lower_ if m.start > 0 else ""
+            if not (toks[0].lower_ in DEPARTMENTS and (before == "of" or before in self.title_words)) or len(tail) > 3:
+                return m
+        return Mention(m.start + last + 1, m.end, "PERSON")
+
+    def _title_before(self, doc: Doc, i: int) -> tuple[int, str | None]:
+        """Walk left over a title ("US Secretary of Defense"): returns its first token and role."""
+        j, role = i, None
+        while j > 0:
+            t = doc[j - 1]
+            word = t.lower_.rstrip(".")
+            if word in self.title_words or (t.is_title and word in DEPARTMENTS) or (word in LINKERS and j < i):
+                j -= 1
+                continue
+            break
+        while j < i and doc[j].lower_ in LINKERS:
+            j += 1
+        for k in range(j, i):
+            hit = self._match_phrase(doc, k, self.titles, i)
+            if hit:
+                role = hit[0]
+                break
+        return j, role
+
+    def _person_name(self, doc: Doc, m: Mention) -> str:
+        toks = [t for t in doc[m.start : m.end] if t.text not in POSSESSIVE]
+        while len(toks) > 1 and toks[0].lower_.rstrip(".") in self.title_words:
+            toks = toks[1:]
+        return " ".join(t.text for t in toks)
+
+    def _link_people(self, doc: Doc, linked: Linked) -> None:
+        people = [m for m in linked.mentions if m.label == "PERSON" and m.actor_id is None]
+        names = {id(m): self._person_name(doc, m) for m in people}
+        full: dict[str, set[str]] = {}
+        for m in people:
+            parts = names[id(m)].split()
+            if len(parts) >= 2:
+                full.setdefault(parts[-1], set()).add(names[id(m)])
+        for m in linked.mentions:
+            if m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and doc[m.start].text in full:
+                m.label = "PERSON"
+                people.append(m)
+                names[id(m)] = doc[m.start].text
+        people.sort(key=lambda m: m.start)
+        by_mention = {(m.start, m.end): m for m in linked.mentions}
+        for m in people:
+            name = names[id(m)]
+            candidates = full.get(name, set()) if len(name.split()) == 1 else set()
+            if len(candidates) == 1:
+                name, m.link_method = next(iter(candidates)), "person-merge"
+            else:
+                m.link_method = "model-only"
+            m.actor_id = person_actor_id(name)
+            start, role = self._title_before(doc, m.start)
+            affiliation = None
+            if start < m.start:
+                m.role = role
+                org = next((o for (s, e), o in by_mention.items() if e == start and o.actor_id and o.label != "PERSON"), None)
+                affiliation = org.actor_id if org else None
+            known = linked.actors.get(m.actor_id)
+            if known is None or (affiliation and not known.affiliation):
+                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person", None, affiliation or (known.affiliation if known else None), "model")
+
+    def _link_acronyms(self, doc: Doc, linked: Linked) -> None:
+        """'Islamic State of Iraq and the Levant (ISIL)': the acronym and the expansion are one actor."""
+        ments = linked.mentions
+        pairs: dict[str, Mention] = {}
+        for a, b in zip(ments, ments[1:]):
+            if (
+                a.label == "ORG"
+                and b.end - b.start == 1
+                and doc[b.start].is_upper
+                and b.start == a.end + 1
+                and doc[a.end].text == "("
+                and b.end < len(doc)
+                and doc[b.end].text == ")"
+            ):
+                pairs[doc[b.start].text] = a
+                if not a.actor_id and not b.actor_id:
+                    self._model_org(doc, a, linked)
+                if a.actor_id and not b.actor_id:
+                    b.actor_id, b.label, b.link_method = a.actor_id, a.label, "acronym"
+                elif b.actor_id and not a.actor_id:
+                    a.actor_id, a.link_method = b.actor_id, "acronym"
+        for m in ments:
+            source = pairs.get(doc[m.start : m.end].text)
+            if source is not None and m.actor_id is None and m is not source:
+                m.actor_id, m.link_method = source.actor_id, "acronym"
+
+    def _link_organisations(self, doc: Doc, linked: Linked) -> None:
+        """Organisations the dictionary does not know get an actor from their normalised name."""
+        for m in linked.mentions:
+            if m.label == "ORG" and m.actor_id is None:
+                self._model_org(doc, m, linked)
+
+    @staticmethod
+    def _model_org(doc: Doc, m: Mention, linked: Linked) -> None:
+        name = _org_name(doc[m.start : m.end].text)
+        if name:
+            m.actor_id, m.link_method = org_actor_id(name), "model-only"
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", None, None, "model"))
+
+
+def _guarded(doc: Doc, end: int, alias: Alias) -> bool:
+    """Context that makes a place name something else: "Washington state", "Georgia state"."""
+    return alias.kind in ("metonym", "name") and end < len(doc) and doc[end].lower_ == "state"
+
+
+def _split_parenthesis(doc: Doc, ent: Span) -> list[Mention]:
+    """'World Wide Fund for Nature (WWF' becomes the name and, when it is one, its acronym."""
+    toks = [t.i for t in ent if t.text == "("]
+    if not toks or toks[0] == ent.start:
+        return [Mention(ent.start, ent.end, ent.label_)]
+    k = toks[0]
+    parts = [Mention(ent.start, k, ent.label_)]
+    if ent.end == k + 2 and doc[k + 1].is_upper and ent.end < len(doc) and doc[ent.end].text == ")":
+        parts.append(Mention(k + 1, ent.end, ent.label_))
+    return parts
+
+
+def _org_name(text: str) -> str:
+    text = re.sub(r"^(the|The)\s+", "", " ".join(text.split()))
+    return re.sub(r"(['’]s|['’])$", "", text).strip()
+
+
+def org_actor_id(name: str) -> str:
+    """Stable id of an organisation known only from the model: ``org:ministry-of-foreign-affairs``."""
+    return "org:" + person_actor_id(name).split(":", 1)[1]

@@ -1,0 +1,113 @@
+"""The one declaration of every lake table: columns, types and grain."""
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+# one row per distinct article (normalised content): article_id
+ARTICLES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("source_name", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("published_at", TS),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("n_sentences", pa.int32(), nullable=False),
+        pa.field("n_mentions", pa.int32(), nullable=False),
+        pa.field("n_words", pa.int32(), nullable=False),
+        pa.field("boilerplate_chars", pa.int32(), nullable=False),
+        pa.field("encoding", pa.string()),
+        pa.field("ingested_at", TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+# one row per sentence: article_id, sentence_id (1-based within the article)
+SENTENCES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("sentence_id", pa.int32(), nullable=False),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+    ]
+)
+
+# one row per entity mention: article_id, mention_id (1-based within the article)
+MENTIONS = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("sentence_id", pa.int32(), nullable=False),
+        pa.field("mention_id", pa.int32(), nullable=False),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("actor_id", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("link_method", pa.string(), nullable=False),
+    ]
+)
+
+# one row per actor: actor_id
+ACTORS = pa.schema(
+    [
+        pa.field("actor_id", pa.string(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("country_code", pa.string()),
+        pa.field("affiliation", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("wikidata_qid", pa.string()),
+    ]
+)
+
+# one row per input file per run: run_id, path
+FILES = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("sha256", pa.string()),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("article_id", pa.string()),
+        pa.field("encoding", pa.string()),
+        pa.field("seen_at", TS, nullable=False),
+    ]
+)
+
+# one row per run: run_id
+RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("started_at", TS, nullable=False),
+        pa.field("finished_at", TS, nullable=False),
+        pa.field("files_seen", pa.int64(), nullable=False),
+        pa.field("articles_written", pa.int64(), nullable=False),
+        pa.field("sentences_written", pa.int64(), nullable=False),
+        pa.field("mentions_written", pa.int64(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "sentences": SENTENCES,
+    "mentions": MENTIONS,
+    "actors": ACTORS,
+    "files": FILES,
+    "runs": RUNS,
+}
+
+FILE_STATUSES = ("ingested", "unchanged", "duplicate", "rejected")
+
+
+def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table from row dicts, cast to the declared schema (fails loudly on drift)."""
+    missing = [f.name for f in schema if rows and f.name not in rows[0]]
+    if missing:
+        raise ValueError(f"rows lack columns {missing}")
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -1,0 +1,167 @@
+"""Raw bytes to a clean article: decoding, normalisation, title and boilerplate."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+import ftfy
+
+
+class RejectedInput(ValueError):
+    """Input that cannot become an article; the message is a one-line human reason."""
+
+
+@dataclass(frozen=True)
+class CleanArticle:
+    """An article ready for language processing; ``text`` is what every offset points into."""
+
+    title: str | None
+    text: str
+    boilerplate_chars: int
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return sample.count(b"\x00") > len(sample) // 8
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(sample) // 10
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode bytes to text and name the encoding used.
+
+    Byte-order marks win, then strict UTF-8, then charset detection; mojibake is repaired.
+    Raises RejectedInput for empty, binary or undecodable bytes.
+    """
+    if not data.strip():
+        raise RejectedInput("empty file")
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name), name.replace("-sig", "-bom")
+    if _looks_binary(data):
+        raise RejectedInput("binary content (NUL or control bytes), not text")
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(data).best()
+        if best is None or best.encoding is None:
+            raise RejectedInput("undecodable bytes: no text encoding fits") from None
+        text, encoding = str(best), best.encoding
+    fixed = ftfy.fix_encoding(text)
+    if fixed != text:
+        encoding += "+ftfy"
+    return fixed, encoding
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def normalise(text: str) -> str:
+    """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+BOILERPLATE_PATTERNS = [
+    r"no comments yet\.?( why don[’']t you start the discussion\?)?",
+    r"why don[’']t you start the discussion\?",
+    r"leave a (reply|comment)( cancel reply)?",
+    r"your email address will not be published\.?( required fields are marked \*)?",
+    r"required fields are marked \*",
+    r"(post|submit) comment",
+    r"save my name, email, and website in this browser for the next time i comment\.?",
+    r"(share|share this|share this article|share on \w+)( on (facebook|twitter|x|whatsapp|linkedin|email))*:?",
+    r"(click|tap) here to (subscribe|share|comment|read more)\.?",
+    r"(subscribe|sign up) (to|for) our (free )?(daily |weekly )?newsletters?\.?",
+    r"(follow us|like us) on (facebook|twitter|x|instagram)\.?",
+    r"we use cookies.{0,200}",
+    r"(accept|reject) (all )?cookies",
+    r"advertisement",
+    r"(all rights reserved|copyright ©.{0,80})\.?",
+    r"(read more|related articles?|related stories|recommended stories):?",
+]
+_BOILERPLATE = re.compile(r"^(?:" + "|".join(BOILERPLATE_PATTERNS) + r")$", re.IGNORECASE)
+_COMMENT_FORM_START = re.compile(r"^(no comments yet|leave a (reply|comment))\b", re.IGNORECASE)
+
+
+def is_boilerplate(line: str) -> bool:
+    """True when the whole line is web furniture (comment form, share or cookie text)."""
+    return bool(_BOILERPLATE.match(line.strip()))
+
+
+def _looks_like_headline(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= 30 and len(line) <= 200 and not line.endswith((".", ",", ";", ":"))
+
+
+def clean(text: str) -> CleanArticle:
+    """Normalise, take the headline as title, drop a repeated headline and web boilerplate.
+
+    Returns a CleanArticle whose text starts with the title (once) and keeps paragraphs
+    separated by one blank line. Raises RejectedInput when nothing but boilerplate is left.
+    """
+    paragraphs = [p for p in normalise(text).split("\n") if p]
+    removed = 0
+    for i, para in enumerate(paragraphs):
+        if _COMMENT_FORM_START.match(para) and all(
+            is_boilerplate(p) or len(p) < 80 for p in paragraphs[i:]
+        ):
+            removed += sum(len(p) for p in paragraphs[i:])
+            paragraphs = paragraphs[:i]
+            break
+    kept = []
+    for para in paragraphs:
+        if is_boilerplate(para):
+            removed += len(para)
+        else:
+            kept.append(para)
+    if not kept:
+        raise RejectedInput("no article text after removing boilerplate")
+    title = kept[0] if _looks_like_headline(kept[0]) and len(kept) > 1 else None
+    if title is not None:
+        repeats = [p for p in kept[1:] if p == title]
+        removed += sum(len(p) for p in repeats)
+        kept = [title] + [p for p in kept[1:] if p != title]
+        if len(kept) == 1:
+            title = None
+    return CleanArticle(title=title, text="\n\n".join(kept), boilerplate_chars=removed)
+
+
+def article_id(text: str) -> str:
+    """Content-derived id: the first 16 hex digits of SHA-256 of the normalised text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of raw bytes (the file fingerprint)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated words."""
+    return len(text.split())
