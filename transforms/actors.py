@@ -19,6 +19,7 @@ TYPE_LABEL = {
     "company": "ORG",
     "person": "PERSON",
     "location": "LOC",
+    "region": "GPE",
 }
 CURATED_COLUMNS = ("actor_id", "name", "type", "country_code", "aliases", "demonyms", "metonyms")
 

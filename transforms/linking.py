@@ -76,7 +76,7 @@ class Linker:
 
     def link(self, doc: Doc) -> Linked:
         """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
-        ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _split_parenthesis(doc, e)]
+        ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _clean_span(doc, e)]
         ents = [m for m in ents if m.label in NAME_LABELS]
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
@@ -273,16 +273,40 @@ def _guarded(doc: Doc, end: int, alias: Alias) -> bool:
     return alias.kind in ("metonym", "name") and end < len(doc) and doc[end].lower_ == "state"
 
 
-def _split_parenthesis(doc: Doc, ent: Span) -> list[Mention]:
-    """'World Wide Fund for Nature (WWF' becomes the name and, when it is one, its acronym."""
-    toks = [t.i for t in ent if t.text == "("]
-    if not toks or toks[0] == ent.start:
-        return [Mention(ent.start, ent.end, ent.label_)]
-    k = toks[0]
-    parts = [Mention(ent.start, k, ent.label_)]
-    if ent.end == k + 2 and doc[k + 1].is_upper and ent.end < len(doc) and doc[ent.end].text == ")":
-        parts.append(Mention(k + 1, ent.end, ent.label_))
-    return parts
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Drop a leading "the", trailing possessives, and edge whitespace, punctuation and numbers."""
+    while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
+        start += 1
+    while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].like_num):
+        end -= 1
+    return start, end
+
+
+def _clean_span(doc: Doc, ent: Span) -> list[Mention]:
+    """An entity trimmed and split where the model ran two names together.
+
+    'the United States' -> 'United States'; 'Durham 114' -> 'Durham'; 'Lithuania - Danius Gleveckas'
+    and 'the Oval , Surrey' -> two mentions; 'World Wide Fund for Nature (WWF' -> the name and its acronym.
+    """
+    cuts = [t.i for t in ent if t.text == "," or (t.text in ("-", "–") and t.whitespace_ and t.i > 0 and doc[t.i - 1].whitespace_)]
+    parens = [t.i for t in ent if t.text == "("]
+    pieces, start = [], ent.start
+    for cut in cuts:
+        pieces.append((start, cut))
+        start = cut + 1
+    if parens and parens[0] > start:
+        k = parens[0]
+        pieces.append((start, k))
+        if ent.end == k + 2 and doc[k + 1].is_upper and ent.end < len(doc) and doc[ent.end].text == ")":
+            pieces.append((k + 1, ent.end))
+    else:
+        pieces.append((start, ent.end))
+    out = []
+    for s, e in pieces:
+        s, e = _trim(doc, s, e)
+        if s < e:
+            out.append(Mention(s, e, ent.label_))
+    return out
 
 
 def _org_name(text: str) -> str:

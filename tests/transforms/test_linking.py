@@ -37,7 +37,7 @@ def links(annotator, text):
         ),
         (
             "The World Wide Fund for Nature (WWF) warned. WWF said more.",
-            [("The World Wide Fund for Nature", "ORG", "org:world-wide-fund-for-nature", None, "model-only"),
+            [("World Wide Fund for Nature", "ORG", "org:world-wide-fund-for-nature", None, "model-only"),
              ("WWF", "ORG", "org:world-wide-fund-for-nature", None, "acronym"),
              ("WWF", "ORG", "org:world-wide-fund-for-nature", None, "acronym")],
         ),
@@ -81,3 +81,20 @@ def test_sentences_break_at_paragraphs_and_offsets_slice(annotator):
         sent = a.sentences[m["sentence_id"] - 1]
         assert sent["start_char"] <= m["start_char"] < m["end_char"] <= sent["end_char"]
     assert [m["mention_id"] for m in a.mentions] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The United States and the Czech Republic signed.", ["United States", "Czech Republic"]),
+        ("Durham 114 ( J. Smith 63 )", ["Durham", "J. Smith"]),
+        ("Lithuania - Danius Gleveckas scored.", ["Lithuania", "Danius Gleveckas"]),
+    ],
+)
+def test_spans_are_trimmed_and_split_like_conll(annotator, text, expected):
+    assert [m[0] for m in links(annotator, text)[0]] == expected
+
+
+def test_regions_are_places(annotator):
+    assert [m[:3] for m in links(annotator, "England and Scotland met.")[0]] == [
+        ("England", "GPE", "GB-ENG"), ("Scotland", "GPE", "GB-SCT")]
