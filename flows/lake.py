@@ -21,6 +21,16 @@ PARTITIONED_TABLES = frozenset({"articles", "sentences", "mentions", "files"})
 MANIFEST = "_manifest.json"
 
 
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A table written under an older schema, with columns added since then as nulls, cast to ``schema``."""
+    for f in schema:
+        if f.name not in table.column_names:
+            if not f.nullable:
+                raise ValueError(f"Parquet file lacks required column {f.name!r}")
+            table = table.append_column(f.name, pa.nulls(table.num_rows, f.type))
+    return table.select(schema.names).cast(schema)
+
+
 class LakeBusy(RuntimeError):
     """Another run holds the lake's write lock."""
 
@@ -63,8 +73,9 @@ class Lake:
         if not paths:
             empty = schema.empty_table()
             return empty.select(columns) if columns else empty
-        parts = [pq.read_table(p, columns=columns, schema=schema) for p in paths]
-        return pa.concat_tables(parts)
+        parts = [conform(pq.read_table(p), schema) for p in paths]
+        table = pa.concat_tables(parts)
+        return table.select(columns) if columns else table
 
     @contextmanager
     def writing(self):

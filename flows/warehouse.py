@@ -39,8 +39,8 @@ def source_relation(lake: Lake, table: str) -> str:
         return f"(select {', '.join(cols)} where false)"
     listed = ", ".join(_sql_literal(p) for p in paths)
     if table in PARTITIONED_TABLES:
-        return f"read_parquet([{listed}], hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
-    return f"read_parquet([{listed}])"
+        return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
+    return f"read_parquet([{listed}], union_by_name = true)"
 
 
 def view_sql(path: Path, lake: Lake) -> str:

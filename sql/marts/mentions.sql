@@ -1,23 +1,31 @@
--- mentions: named-entity mentions with the actor each is linked to (actor_id null when none)
+-- mentions: named-entity mentions with the actor each refers to (actor_id null when unlinked)
 -- grain: one row per mention: article_id, mention_id (1-based within the article, in text order)
+-- actor_id follows merges across articles ("Blair" alone -> Tony Blair, see the actors view);
+-- linked_actor_id is the article-level link as written to the lake.
 
-with mentions as (
+with mention_rows as (
     select * from stg_mentions
+),
+
+merges as (
+    select actor_id, canonical_id from actors where canonical_id is not null
 ),
 
 final as (
     select
-        article_id,
-        mention_id,
-        sentence_id,
-        start_char,
-        end_char,
-        text,
-        label,
-        actor_id,
-        role,
-        link_method
-    from mentions
+        mention_rows.article_id,
+        mention_rows.mention_id,
+        mention_rows.sentence_id,
+        mention_rows.start_char,
+        mention_rows.end_char,
+        mention_rows.text,
+        mention_rows.label,
+        coalesce(merges.canonical_id, mention_rows.actor_id) as actor_id,
+        mention_rows.role,
+        case when merges.canonical_id is not null then 'person-merge' else mention_rows.link_method end as link_method,
+        mention_rows.actor_id as linked_actor_id
+    from mention_rows
+    left join merges using (actor_id)
 )
 
 select * from final

@@ -93,3 +93,25 @@ def test_second_ingest_changes_nothing(seed_run):
     assert summary["statuses"] == {"unchanged": 4, "rejected": 1}
     assert summary["articles"] == summary["mentions"] == 0
     assert snapshot() == before
+
+
+def test_seed_article_links_every_actor_mention(seed_run):
+    settings, _, _ = seed_run
+    with db(settings) as con:
+        rows = con.execute(
+            "select m.text, m.label, m.actor_id, m.role, m.link_method from mentions m join articles a using (article_id) "
+            "where a.source_uri like '%000_d29fa587e65ba4b0.txt' order by m.mention_id").fetchall()
+        austin = con.execute("select name, type, affiliation from actors where actor_id = 'person:lloyd-austin'").fetchone()
+    named = {"US": "USA", "United States": "USA", "Washington": "USA", "Iraq": "IRQ", "Iraqi": "IRQ", "Baghdad": "IRQ",
+             "Iran": "IRN", "Israel": "ISR", "Israeli": "ISR", "ISIL": "ISIL", "ISIS": "ISIL", "Gaza": "PSE"}
+    for text, label, actor, role, method in rows:
+        if text in named:
+            assert actor == named[text], (text, actor)
+        if label in ("PERSON", "ORG", "GPE", "NORP"):
+            assert actor is not None, text
+    # the one actor known only from the model: the ministry (its country is the mention before it)
+    assert [(t, m) for t, _, _, _, m in rows if m == "model-only"] == [("Ministry of Foreign Affairs", "model-only"), ("Lloyd Austin", "model-only")]
+    assert ("Iraqi", "NORP", "IRQ", "government", "alias") in rows  # "the Iraqi government"
+    assert ("US", "GPE", "USA", "military", "alias") in rows  # "US forces"
+    assert ("Lloyd Austin", "PERSON", "person:lloyd-austin", "government", "model-only") in rows
+    assert austin == ("Lloyd Austin", "person", "USA")

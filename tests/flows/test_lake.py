@@ -53,3 +53,18 @@ def test_single_writer(tmp_path):
         with pytest.raises(LakeBusy):
             with Lake(tmp_path).writing():
                 pass
+
+
+def test_files_written_before_a_column_was_added_still_read(tmp_path):
+    import pyarrow.parquet as pq
+
+    lake = Lake(tmp_path)
+    old = pa.table({"actor_id": ["USA"], "name": ["United States"], "type": ["country"], "country_code": ["USA"],
+                    "source": ["seed"], "wikidata_qid": ["Q30"]})
+    rel = "actors/old.parquet"
+    (tmp_path / "lake" / "actors").mkdir(parents=True)
+    pq.write_table(old, tmp_path / "lake" / rel)
+    (tmp_path / "lake" / "_manifest.json").write_text('{"version": 1, "tables": {"actors": ["%s"]}}' % rel)
+    rows = lake.read("actors").to_pylist()
+    assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+                     "affiliation": None, "source": "seed", "wikidata_qid": "Q30"}]

@@ -49,3 +49,4 @@ def test_ambiguous_marker_and_unknown(d):
 def test_person_ids_are_normalised_names():
     assert person_actor_id("Lloyd Austin") == "person:lloyd-austin"
     assert person_actor_id("  José  María Aznar ") == "person:jose-maria-aznar"
+

@@ -1,0 +1,56 @@
+"""Every view on the fixture lake, with exact rows."""
+
+from datetime import date
+
+
+def rows(con, sql):
+    return con.execute(sql).fetchall()
+
+
+def test_mentions_resolve_merged_people(fixture_db):
+    assert rows(fixture_db, "select article_id, mention_id, actor_id, link_method, linked_actor_id from mentions where label = 'PERSON' order by all") == [
+        ("a1", 2, "person:tony-blair", "model-only", "person:tony-blair"),
+        ("a2", 2, "person:tony-blair", "person-merge", "person:blair"),
+    ]
+
+
+def test_mentions_per_actor(fixture_db):
+    assert rows(fixture_db, "select * from mentions_per_actor") == [
+        ("IRQ", "Iraq", "country", "IRQ", 2, 2, "government", "government 1", date(2026, 1, 5), date(2026, 1, 7)),
+        ("person:tony-blair", "Tony Blair", "person", None, 2, 2, None, None, date(2026, 1, 5), date(2026, 1, 7)),
+        ("USA", "United States", "country", "USA", 1, 1, "military", "military 1", date(2026, 1, 5), date(2026, 1, 5)),
+    ]
+
+
+def test_actor_roles(fixture_db):
+    assert rows(fixture_db, "select actor_id, role, mentions, articles from actor_roles order by actor_id, role nulls first") == [
+        ("IRQ", None, 1, 1), ("IRQ", "government", 1, 1), ("USA", "military", 1, 1), ("person:tony-blair", None, 2, 2)]
+
+
+def test_actor_aliases(fixture_db):
+    assert rows(fixture_db, "select actor_id, surface, mentions, link_methods from actor_aliases") == [
+        ("IRQ", "Iraq", 1, "dictionary"), ("IRQ", "Iraqi", 1, "alias"), ("USA", "US", 1, "alias"),
+        ("person:tony-blair", "Blair", 1, "person-merge"), ("person:tony-blair", "Tony Blair", 1, "model-only"),
+    ]
+
+
+def test_unlinked_mentions(fixture_db):
+    assert rows(fixture_db, "select surface, label, status, mentions, articles, model_actor_id from unlinked_mentions") == [
+        ("Tony Blair", "PERSON", "model-only", 1, 1, "person:tony-blair"),
+        ("Wombles", "ORG", "unlinked", 1, 1, None),
+    ]
+
+
+def test_data_tests_pass_on_fixture(fixture_db):
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parents[2] / "sql" / "tests").glob("assert_*.sql")):
+        assert rows(fixture_db, f"select count(*) from ({path.read_text()})") == [(0,)], path.name
+
+
+def test_every_view_has_a_grain_header():
+    from pathlib import Path
+
+    for path in (Path(__file__).parents[2] / "sql").glob("*/*.sql"):
+        if path.parent.name != "tests":
+            assert "grain:" in path.read_text().split("\n\n")[0], path
