@@ -7,16 +7,16 @@ import os
 from pathlib import Path
 
 from transforms.batch import RawFile
-
-SUFFIXES = (".txt",)
+from transforms.formats import input_kind
 
 
 def _is_input(path: Path) -> bool:
-    return path.is_file() and path.name.lower().endswith(SUFFIXES) and not path.name.startswith(".")
+    return path.is_file() and input_kind(path.name) is not None and not path.name.startswith(".")
 
 
 def discover_files(paths: list[str]) -> list[str]:
-    """Absolute paths of every input file: files as given, folders searched recursively, globs expanded.
+    """Absolute paths of every input file: files as given, folders searched recursively
+    (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz), globs expanded.
 
     Raises FileNotFoundError naming every path that matches nothing.
     """

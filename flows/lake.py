@@ -11,13 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms.schemas import TABLES
 
 # tables rewritten whole at each commit (small dimensions); the others only grow
-REPLACED_TABLES = frozenset({"actors"})
+REPLACED_TABLES = frozenset({"actors", "source_lines"})
 PARTITIONED_TABLES = frozenset({"articles", "sentences", "mentions", "files"})
+ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
 MANIFEST = "_manifest.json"
 
 
@@ -103,9 +105,32 @@ class Lake:
         os.replace(path.with_suffix(".tmp"), path)
         return str(rel)
 
-    def commit(self, run_id: str, staged: dict[str, list[str]], day: date) -> dict[str, list[str]]:
-        """Move a run's staged parts into place and publish them with one manifest rename."""
+    def _without_articles(self, manifest: dict[str, list[str]], run_id: str, retired: set[str]) -> None:
+        """Rewrite (copy on write) the live files holding rows of retired articles, in ``manifest``."""
+        for table in ARTICLE_TABLES:
+            kept = []
+            for n, rel in enumerate(manifest[table]):
+                path = self.dir / rel
+                ids = pq.read_table(path, columns=["article_id"]).column("article_id")
+                mask = pc.is_in(ids, value_set=pa.array(sorted(retired), pa.string()))
+                if not pc.any(mask).as_py():
+                    kept.append(rel)
+                    continue
+                rows = pq.read_table(path).filter(pc.invert(mask))
+                if rows.num_rows:
+                    new_rel = str(Path(rel).parent / f"{run_id}-rw{n:05d}.parquet")
+                    pq.write_table(rows, self.dir / new_rel, compression="zstd")
+                    kept.append(new_rel)
+            manifest[table] = kept
+
+    def commit(self, run_id: str, staged: dict[str, list[str]], day: date, retired: set[str] = frozenset()) -> dict[str, list[str]]:
+        """Move a run's staged parts into place and publish them with one manifest rename.
+
+        ``retired`` article ids (replaced by changed files) lose their rows in the same commit.
+        """
         manifest = self.manifest()
+        if retired:
+            self._without_articles(manifest, run_id, set(retired))
         for table, parts in staged.items():
             if not parts:
                 continue

@@ -18,6 +18,14 @@ class Settings:
     batch_size: int = 200
     n_process: int = 1
     max_file_bytes: int = 20_000_000
+    near_duplicate_threshold: float = 0.8
+    boilerplate_min_articles: int = 5
+    boilerplate_min_share: float = 0.01
+    json_text_fields: str = "text,body,content,article,maintext"
+    json_title_fields: str = "title,headline"
+    json_url_fields: str = "url,link,uri"
+    json_published_fields: str = "published,published_at,date,pubdate,date_publish,datetime"
+    json_source_fields: str = "source,source_name,site,publisher"
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     sql_dir: Path = PROJECT_ROOT / "sql"
     prefect_home: Path = PROJECT_ROOT / ".prefect"
@@ -35,8 +43,19 @@ class Settings:
         return replace(settings, lake=Path(settings.lake).expanduser().resolve())
 
 
+    def json_fields(self):
+        """The JSON-lines field names as a transforms.formats.JsonFields."""
+        from transforms.formats import JsonFields
+
+        def split(value: str) -> tuple[str, ...]:
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+
+        return JsonFields(split(self.json_text_fields), split(self.json_title_fields), split(self.json_url_fields),
+                          split(self.json_published_fields), split(self.json_source_fields))
+
+
 def _coerce(kind: str, raw: str, name: str):
     try:
-        return int(raw) if kind == "int" else Path(raw) if kind == "Path" else raw
+        return int(raw) if kind == "int" else float(raw) if kind == "float" else Path(raw) if kind == "Path" else raw
     except ValueError:
-        raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not a whole number") from None
+        raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not a {kind} number") from None

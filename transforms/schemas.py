@@ -14,6 +14,8 @@ ARTICLES = pa.schema(
         pa.field("text", pa.string(), nullable=False),
         pa.field("published_at", TS),
         pa.field("language", pa.string(), nullable=False),
+        pa.field("nlp_status", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
         pa.field("n_sentences", pa.int32(), nullable=False),
         pa.field("n_mentions", pa.int32(), nullable=False),
         pa.field("n_words", pa.int32(), nullable=False),
@@ -64,11 +66,12 @@ ACTORS = pa.schema(
     ]
 )
 
-# one row per input file per run: run_id, path
+# one row per input file per run, or per line of a JSON-lines file: run_id, path, record
 FILES = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("path", pa.string(), nullable=False),
+        pa.field("record", pa.int32()),
         pa.field("size", pa.int64(), nullable=False),
         pa.field("sha256", pa.string()),
         pa.field("status", pa.string(), nullable=False),
@@ -93,6 +96,23 @@ RUNS = pa.schema(
     ]
 )
 
+# one row per article: article_id (MinHash of 5-word shingles, for near-duplicate search)
+SIGNATURES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("minhash", pa.list_(pa.uint64()), nullable=False),
+    ]
+)
+
+# one row per source per line repeated across its articles (treated as boilerplate): source_name, line
+SOURCE_LINES = pa.schema(
+    [
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("line", pa.string(), nullable=False),
+        pa.field("n_articles", pa.int64(), nullable=False),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "articles": ARTICLES,
     "sentences": SENTENCES,
@@ -100,9 +120,11 @@ TABLES: dict[str, pa.Schema] = {
     "actors": ACTORS,
     "files": FILES,
     "runs": RUNS,
+    "signatures": SIGNATURES,
+    "source_lines": SOURCE_LINES,
 }
 
-FILE_STATUSES = ("ingested", "unchanged", "duplicate", "rejected")
+FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected")
 
 
 def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:

@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import charset_normalizer
 import ftfy
@@ -119,14 +120,22 @@ def _looks_like_headline(line: str) -> bool:
     return 0 < len(words) <= 30 and len(line) <= 200 and not line.endswith((".", ",", ";", ":"))
 
 
-def clean(text: str) -> CleanArticle:
+def clean(text: str, title: str | None = None, drop_lines: frozenset[str] = frozenset()) -> CleanArticle:
     """Normalise, take the headline as title, drop a repeated headline and web boilerplate.
+
+    Args:
+        title: the title from metadata (HTML, JSON); else the first line when it is a headline.
+        drop_lines: lines known to repeat across the source's articles (see ``boilerplate``).
 
     Returns a CleanArticle whose text starts with the title (once) and keeps paragraphs
     separated by one blank line. Raises RejectedInput when nothing but boilerplate is left.
     """
     paragraphs = [p for p in normalise(text).split("\n") if p]
-    removed = 0
+    removed = sum(len(p) for p in paragraphs if p in drop_lines)
+    paragraphs = [p for p in paragraphs if p not in drop_lines]
+    meta_title = normalise(title).replace("\n", " ") if title else None
+    if meta_title:
+        paragraphs.insert(0, meta_title)
     for i, para in enumerate(paragraphs):
         if _COMMENT_FORM_START.match(para) and all(
             is_boilerplate(p) or len(p) < 80 for p in paragraphs[i:]
@@ -142,12 +151,12 @@ def clean(text: str) -> CleanArticle:
             kept.append(para)
     if not kept:
         raise RejectedInput("no article text after removing boilerplate")
-    title = kept[0] if _looks_like_headline(kept[0]) and len(kept) > 1 else None
+    title = meta_title or (kept[0] if _looks_like_headline(kept[0]) and len(kept) > 1 else None)
     if title is not None:
         repeats = [p for p in kept[1:] if p == title]
-        removed += sum(len(p) for p in repeats)
+        removed += sum(len(p) for p in repeats) - (len(title) if meta_title else 0)
         kept = [title] + [p for p in kept[1:] if p != title]
-        if len(kept) == 1:
+        if len(kept) == 1 and not meta_title:
             title = None
     return CleanArticle(title=title, text="\n\n".join(kept), boilerplate_chars=removed)
 
@@ -165,3 +174,28 @@ def sha256(data: bytes) -> str:
 def word_count(text: str) -> int:
     """Whitespace-separated words."""
     return len(text.split())
+
+
+_MONTHS = "january february march april may june july august september october november december".split()
+_MONTH = r"(?P<month>" + "|".join(m[:3] + r"(?:" + m[3:] + r")?" for m in _MONTHS) + r")\.?"
+_DATELINES = [
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
+    re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)? " + _MONTH + r",? (?P<year>(?:19|20)\d\d)\b", re.IGNORECASE),
+    re.compile(r"\b" + _MONTH + r" (?P<day>[0-3]?\d)(?:st|nd|rd|th)?,? (?P<year>(?:19|20)\d\d)\b", re.IGNORECASE),
+]
+
+
+def dateline(text: str, head_chars: int = 300) -> datetime | None:
+    """The date a text states at its top ("LONDON 1996-08-30", "Published 25 January 2024"), as UTC midnight."""
+    head = text[:head_chars]
+    for pattern in _DATELINES:
+        m = pattern.search(head)
+        if not m:
+            continue
+        g = m.groupdict()
+        month = int(g["mnum"]) if g.get("mnum") else _MONTHS.index(next(x for x in _MONTHS if x.startswith(g["month"].lower()[:3]))) + 1
+        try:
+            return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None

@@ -18,7 +18,7 @@ A2 = "Iraqi officials met Blair. The Wombles protested."
 
 def article(aid, text, published, ingested, source):
     return {"article_id": aid, "source_uri": f"/in/{source}/{aid}.txt", "source_name": source, "title": None,
-            "text": text, "published_at": published, "language": "en", "n_sentences": 1, "n_mentions": 3,
+            "text": text, "published_at": published, "language": "en", "nlp_status": "analysed", "duplicate_of": None, "n_sentences": 1, "n_mentions": 3,
             "n_words": len(text.split()), "boilerplate_chars": 0, "encoding": "utf-8", "ingested_at": ingested, "run_id": "r1"}
 
 

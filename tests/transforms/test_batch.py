@@ -1,32 +1,99 @@
+import gzip
+import json
 from datetime import datetime, timezone
 
-from transforms.batch import RawFile, plan_batch
+import pytest
+
+from transforms.batch import KnownFile, PlanContext, RawFile, plan_batch
+from transforms.dedup import NearDuplicateIndex
 from transforms.text import article_id, sha256
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+STORY = ("Ministers agreed a new budget on Monday after talks that lasted through the night in the capital. "
+         "The finance minister said the plan would cut the deficit by half within three years and protect schools. ")
+
+
+def ctx(**kw):
+    base = dict(run_id="r1", now=NOW, known_files={}, known_articles=set(), near_index=NearDuplicateIndex(0.8), max_bytes=2000)
+    return PlanContext(**(base | kw))
+
+
+def accounts(plan):
+    return [(r["path"], r["record"], r["status"], r["reason"]) for r in plan.file_rows]
 
 
 def test_plan_accounts_for_every_file():
     files = [
-        RawFile("/a.txt", 11, b"Title\n\nBody."),
-        RawFile("/b.txt", 13, b"Title\r\n\r\nBody.  "),  # same normalised text as /a.txt
-        RawFile("/c.txt", 0, b""),
-        RawFile("/d.txt", 5, None, "cannot read: Permission denied"),
-        RawFile("/e.txt", 99, b"x" * 99),
-        RawFile("/f.txt", 6, b"Other."),
+        RawFile("/in/a.txt", 11, b"Title\n\nBody text here."),
+        RawFile("/in/b.txt", 13, b"Title\r\n\r\nBody  text here.  "),  # same normalised text as a.txt
+        RawFile("/in/c.txt", 0, b""),
+        RawFile("/in/d.txt", 5, None, "cannot read: Permission denied"),
+        RawFile("/in/f.txt", 6, b"Other."),
+        RawFile("/in/g.txt.gz", 9, gzip.compress(b"Truncated story")[:-6]),
+        RawFile("/in/h.bin", 8, b"\x00\x01\x00\x02\x00\x03\x00\x04" * 20),
     ]
-    known_files = {"/f.txt": sha256(b"Other.")}
-    seen: set[str] = set()
-    plan = plan_batch(files, known_files, seen, max_bytes=50, run_id="r1", now=NOW)
-    got = [(r["path"], r["status"], r["reason"]) for r in plan.file_rows]
-    assert got == [
-        ("/a.txt", "ingested", None),
-        ("/b.txt", "duplicate", "same normalised text as an article already in the lake"),
-        ("/c.txt", "rejected", "empty file"),
-        ("/d.txt", "rejected", "cannot read: Permission denied"),
-        ("/e.txt", "rejected", "larger than the 50-byte limit (NEWSLAKE_MAX_FILE_BYTES)"),
-        ("/f.txt", "unchanged", "same bytes as an earlier run"),
+    c = ctx(known_files={"/in/f.txt": KnownFile(sha256(b"Other."), {"x"})})
+    plan = plan_batch(files, c)
+    assert accounts(plan) == [
+        ("/in/a.txt", None, "ingested", None),
+        ("/in/b.txt", None, "duplicate", "same normalised text as an article already in the lake or this run"),
+        ("/in/c.txt", None, "rejected", "empty file"),
+        ("/in/d.txt", None, "rejected", "cannot read: Permission denied"),
+        ("/in/f.txt", None, "unchanged", "same bytes as an earlier run"),
+        ("/in/g.txt.gz", None, "rejected", "truncated gzip file (the stream ends early)"),
+        ("/in/h.bin", None, "rejected", "binary content (NUL or control bytes), not text"),
     ]
-    assert [p.article_id for p in plan.to_analyse] == [article_id("Title\n\nBody.")]
-    assert seen == {article_id("Title\n\nBody.")}
+    assert [p.article_id for p in plan.prepared] == [article_id("Title\n\nBody text here.")]
     assert plan.file_rows[1]["article_id"] == plan.file_rows[0]["article_id"]
+    assert plan.replaced == set() and plan.changed == set()
+
+
+def test_jsonl_lines_are_records_with_metadata():
+    lines = [
+        {"title": "Budget agreed", "body": STORY, "url": "https://www.example.org/a", "published": "2024-01-25T10:00:00Z"},
+        {"text": "   "},
+        "not json",
+        {"title": "Budget agreed", "text": STORY + "It was also snowing.", "source": "Wire"},
+    ]
+    data = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines).encode() + b"\n\n"
+    plan = plan_batch([RawFile("/in/feed.jsonl", len(data), data)], ctx())
+    assert accounts(plan) == [
+        ("/in/feed.jsonl", 1, "ingested", None),
+        ("/in/feed.jsonl", 2, "rejected", "line 2: no text in any of the fields text, body, content, article, maintext"),
+        ("/in/feed.jsonl", 3, "rejected", "line 3: invalid JSON (Expecting value at column 1)"),
+        ("/in/feed.jsonl", 4, "near_duplicate", f"near-duplicate of {plan.prepared[0].article_id} (estimated similarity 0.84)"),
+    ]
+    first, second = plan.prepared
+    assert (first.article.title, first.source_name, first.record.url) == ("Budget agreed", "example.org", "https://www.example.org/a")
+    assert first.record.published_at == datetime(2024, 1, 25, 10, tzinfo=timezone.utc)
+    assert first.article.text.startswith("Budget agreed\n\nMinisters agreed")
+    assert (second.source_name, second.duplicate_of) == ("Wire", first.article_id)
+
+
+def test_non_english_is_kept_not_analysed():
+    text = "Le gouvernement a annoncé mardi une nouvelle réforme des retraites, contestée par les syndicats.".encode()
+    plan = plan_batch([RawFile("/in/fr.txt", len(text), text)], ctx())
+    assert accounts(plan) == [("/in/fr.txt", None, "non_english", "language fr: kept, not analysed")]
+    assert plan.prepared[0].language == "fr" and not plan.prepared[0].english
+
+
+def test_changed_file_replaces_its_article():
+    old = KnownFile(sha256(b"Old text."), {"oldid"})
+    plan = plan_batch([RawFile("/in/a.txt", 9, b"New text.")], ctx(known_files={"/in/a.txt": old}))
+    assert accounts(plan) == [("/in/a.txt", None, "ingested", None)]
+    assert plan.replaced == {"oldid"} and plan.changed == {"/in/a.txt"}
+
+
+def test_source_boilerplate_lines_are_dropped():
+    data = b"Title\n\nA real sentence.\n\nBill is a regular commentator on the World Service."
+    c = ctx(drop_lines={"in": frozenset({"Bill is a regular commentator on the World Service."})})
+    plan = plan_batch([RawFile("/in/a.txt", len(data), data)], c)
+    art = plan.prepared[0].article
+    assert art.text == "Title\n\nA real sentence." and art.boilerplate_chars == 51
+
+
+@pytest.mark.parametrize("name", ["a.txt.gz", "a.TXT.GZ"])
+def test_gzip_text(name):
+    data = gzip.compress("Title\n\nCafé £5.".encode())
+    plan = plan_batch([RawFile(f"/in/{name}", len(data), data)], ctx())
+    assert plan.prepared[0].article.text == "Title\n\nCafé £5."

@@ -1,0 +1,38 @@
+"""Lines that repeat across many articles of one source (bylines, footers, navigation) are boilerplate."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+
+from transforms.text import normalise
+
+MAX_LINE_CHARS = 300
+
+
+class SourceProfile:
+    """Counts, per source, the distinct articles each short line appears in (exact copies count once)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, Counter] = defaultdict(Counter)
+        self.articles: Counter = Counter()
+        self._seen: set[bytes] = set()
+
+    def add(self, source: str, text: str) -> None:
+        text = normalise(text)
+        key = hashlib.sha1(text.encode("utf-8")).digest()
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.articles[source] += 1
+        self.lines[source].update({line for line in text.split("\n") if 0 < len(line) <= MAX_LINE_CHARS})
+
+    def frequent(self, min_articles: int, min_share: float) -> dict[str, frozenset[str]]:
+        """Per source, the lines in at least ``min_articles`` articles and ``min_share`` of them."""
+        out = {}
+        for source, counts in self.lines.items():
+            floor = max(min_articles, min_share * self.articles[source])
+            lines = frozenset(line for line, n in counts.items() if n >= floor)
+            if lines:
+                out[source] = lines
+        return out
