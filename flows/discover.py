@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 from pathlib import Path
 
@@ -42,12 +43,13 @@ def discover_files(paths: list[str]) -> list[str]:
 
 
 def read_file(path: str, max_bytes: int) -> RawFile:
-    """The file's bytes, or the reason it cannot be read (too large files are not read at all)."""
+    """The file's bytes, or the reason it cannot be read (too large files are only hashed, in chunks)."""
     try:
         size = os.path.getsize(path)
-        if size > max_bytes:
-            return RawFile(path, size, None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)")
         with open(path, "rb") as fh:
-            return RawFile(path, size, fh.read())
+            if size <= max_bytes:
+                return RawFile(path, size, fh.read())
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return RawFile(path, size, None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)", digest)
     except OSError as e:
         return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")

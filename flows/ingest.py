@@ -30,7 +30,7 @@ from transforms.dedup import NearDuplicateIndex
 from transforms.formats import Record, input_kind, parse
 from transforms.nlp import Annotator
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
-from transforms.text import RejectedInput
+from transforms.text import RejectedInput, sha256
 
 # called after each batch with (files done, files total); the CLI sets it to drive its progress display
 progress_hook: Callable[[int, int], None] | None = None
@@ -105,7 +105,7 @@ def load_lake_state(lake: Lake, threshold: float) -> LakeState:
     """Fingerprints of files already processed, article ids, MinHash index and known boilerplate lines."""
     latest: dict[str, tuple[str, KnownFile]] = {}
     for r in lake.read("files", ["path", "run_id", "sha256", "status", "article_id"]).to_pylist():
-        if r["status"] in ("unchanged", "rejected") or not r["sha256"]:
+        if r["status"] == "unchanged" or not r["sha256"]:
             continue
         run, known = latest.get(r["path"], ("", None))
         if r["run_id"] > run or known is None:
@@ -130,7 +130,7 @@ def profile_sources(paths: list[str], state: LakeState, settings: Settings) -> l
             continue  # the HTML extractor removes page furniture itself
         raw = read_file(path, settings.max_file_bytes)
         known = state.known_files.get(path)
-        if raw.data is None or (known and known.sha256 == hashlib.sha256(raw.data).hexdigest()):
+        if raw.data is None or (known and known.sha256 == sha256(raw.data)):
             continue
         try:
             records = parse(PurePath(path).name, raw.data, settings.json_fields(), settings.max_file_bytes)
@@ -176,7 +176,7 @@ def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanCont
 
 @task(name="commit-run", cache_policy=NO_CACHE)
 def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, results: list[BatchResult],
-           source_lines: list[dict], started: datetime, model: str) -> int:
+           source_lines: list[dict], files_seen: int, started: datetime, model: str) -> int:
     """Publish the run in one manifest swap; returns how many replaced articles were retired."""
     actors = {r["actor_id"]: r for r in lake.read("actors").to_pylist() if r["source"] == "model"}
     for result in results:
@@ -191,18 +191,20 @@ def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, r
             staged[name] += rels
     staged["actors"] = [lake.stage("actors", to_table(sorted(actors.values(), key=lambda r: r["actor_id"]), TABLES["actors"]), ctx.run_id, "all")]
     staged["source_lines"] = [rel for rel in [lake.stage("source_lines", to_table(source_lines, TABLES["source_lines"]), ctx.run_id, "all")] if rel]
+    retired = retired_articles(state, results)
     run_row = {
         "run_id": ctx.run_id,
         "started_at": started,
         "finished_at": datetime.now(timezone.utc),
-        "files_seen": sum(sum(r.statuses.values()) for r in results),
+        "files_seen": files_seen,
+        "records_seen": sum(sum(r.statuses.values()) for r in results),
+        "articles_retired": len(retired),
         "articles_written": sum(r.articles for r in results),
         "sentences_written": sum(r.sentences for r in results),
         "mentions_written": sum(r.mentions for r in results),
         "model": model,
     }
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), ctx.run_id, "run")]
-    retired = retired_articles(state, results)
     lake.commit(ctx.run_id, staged, started.date(), retired)
     return len(retired)
 
@@ -273,7 +275,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
             logger.info("batch %d: %d files, %d articles, %d mentions", n + 1, len(batch), result.articles, result.mentions)
             if progress_hook:
                 progress_hook(start + len(batch), len(files))
-        retired = commit(lake, settings, quote(ctx), quote(state), quote(results), source_lines, started, model)
+        retired = commit(lake, settings, quote(ctx), quote(state), quote(results), source_lines, len(files), started, model)
         refresh_views(lake, settings.sql_dir)
     statuses = sum((r.statuses for r in results), Counter())
     seconds = time.perf_counter() - t0

@@ -23,6 +23,7 @@ class RawFile:
     size: int
     data: bytes | None
     error: str | None = None
+    sha256: str | None = None  # given when the bytes were hashed but not kept (too large)
 
 
 @dataclass
@@ -87,13 +88,13 @@ def plan_batch(files: list[RawFile], ctx: PlanContext) -> BatchPlan:
     for f in files:
         base = {"run_id": ctx.run_id, "path": f.path, "record": None, "size": f.size, "sha256": None,
                 "status": "rejected", "reason": None, "article_id": None, "encoding": None, "seen_at": ctx.now}
+        base["sha256"] = digest = f.sha256 or (sha256(f.data) if f.data is not None else None)
+        known = ctx.known_files.get(f.path)
+        if digest and known is not None and known.sha256 == digest:
+            plan.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
+            continue
         if f.data is None:
             plan.file_rows.append({**base, "reason": f.error or "unreadable"})
-            continue
-        base["sha256"] = digest = sha256(f.data)
-        known = ctx.known_files.get(f.path)
-        if known is not None and known.sha256 == digest:
-            plan.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
             continue
         try:
             records = parse(PurePath(f.path).name, f.data, ctx.fields, ctx.max_bytes)
@@ -110,7 +111,7 @@ def plan_batch(files: list[RawFile], ctx: PlanContext) -> BatchPlan:
 
 def _plan_record(f: RawFile, rec: Record | BadRecord, base: dict, ctx: PlanContext, plan: BatchPlan) -> dict:
     if isinstance(rec, BadRecord):
-        return {**base, "record": rec.record, "reason": rec.reason}
+        return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
     try:

@@ -46,6 +46,7 @@ class BadRecord:
 
     record: int
     reason: str
+    encoding: str | None = None
 
 
 def input_kind(name: str) -> str | None:
@@ -134,14 +135,14 @@ def _jsonl_records(text: str, encoding: str, fields: JsonFields) -> list[Record 
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            out.append(BadRecord(n, f"line {n}: invalid JSON ({e.msg} at column {e.colno})"))
+            out.append(BadRecord(n, f"line {n}: invalid JSON ({e.msg} at column {e.colno})", encoding))
             continue
         if not isinstance(obj, dict):
-            out.append(BadRecord(n, f"line {n}: a JSON {type(obj).__name__}, not an object"))
+            out.append(BadRecord(n, f"line {n}: a JSON {type(obj).__name__}, not an object", encoding))
             continue
         body = _first(obj, fields.text)
         if not isinstance(body, str) or not body.strip():
-            out.append(BadRecord(n, f"line {n}: no text in any of the fields {', '.join(fields.text)}"))
+            out.append(BadRecord(n, f"line {n}: no text in any of the fields {', '.join(fields.text)}", encoding))
             continue
         url = _first(obj, fields.url)
         source = _first(obj, fields.source)

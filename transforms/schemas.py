@@ -89,6 +89,8 @@ RUNS = pa.schema(
         pa.field("started_at", TS, nullable=False),
         pa.field("finished_at", TS, nullable=False),
         pa.field("files_seen", pa.int64(), nullable=False),
+        pa.field("records_seen", pa.int64()),
+        pa.field("articles_retired", pa.int64()),
         pa.field("articles_written", pa.int64(), nullable=False),
         pa.field("sentences_written", pa.int64(), nullable=False),
         pa.field("mentions_written", pa.int64(), nullable=False),

@@ -35,12 +35,35 @@ _BOMS = (
 )
 
 
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:4096]
-    if b"\x00" in sample:
-        return sample.count(b"\x00") > len(sample) // 8
+def _nul_encoding(sample: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' for BOM-less UTF-16 text (NULs in every other byte), else None."""
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.3 * half and even == 0:
+        return "utf-16-le"
+    if even > 0.3 * half and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _looks_binary(sample: bytes) -> bool:
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return controls > len(sample) // 10
+    return controls > len(sample) // 20
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    """Non-UTF-8 bytes: Windows-1252 when nearly all bytes are ASCII (a '£' or 'é' here and there,
+    where detectors guess wildly from a handful of bytes), else the detector's best guess."""
+    high = sum(1 for b in data if b > 127)
+    if high <= 0.03 * len(data):
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise RejectedInput("undecodable bytes: no text encoding fits")
+    return str(best), best.encoding
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -54,15 +77,24 @@ def decode(data: bytes) -> tuple[str, str]:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data.decode(name), name.replace("-sig", "-bom")
-    if _looks_binary(data):
+    sample = data[:4096]
+    if b"\x00" in sample:
+        utf16 = _nul_encoding(sample)
+        if utf16 is None:
+            raise RejectedInput("binary content (NUL or control bytes), not text")
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            raise RejectedInput(f"undecodable bytes: looks like {utf16} but is not") from None
+        if _looks_binary(text[:2048].encode("utf-8", "replace")):
+            raise RejectedInput("binary content (NUL or control bytes), not text")
+        return text, utf16
+    if _looks_binary(sample):
         raise RejectedInput("binary content (NUL or control bytes), not text")
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(data).best()
-        if best is None or best.encoding is None:
-            raise RejectedInput("undecodable bytes: no text encoding fits") from None
-        text, encoding = str(best), best.encoding
+        text, encoding = _decode_legacy(data)
     fixed = ftfy.fix_encoding(text)
     if fixed != text:
         encoding += "+ftfy"

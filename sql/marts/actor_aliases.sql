@@ -2,7 +2,7 @@
 -- grain: one row per actor per surface form: actor_id, surface
 
 with mention_rows as (
-    select * from mentions
+    select * from mentions where not in_near_duplicate
 ),
 
 actor_rows as (

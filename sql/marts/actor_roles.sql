@@ -2,7 +2,7 @@
 -- grain: one row per actor per role (role null = no role named): actor_id, role
 
 with mention_rows as (
-    select * from mentions
+    select * from mentions where not in_near_duplicate
 ),
 
 actor_rows as (

@@ -1,4 +1,5 @@
--- articles: every distinct article with its normalised text (all offsets point into `text`)
+-- articles: every distinct article with its normalised text (all offsets point into `text`);
+-- near-duplicates are kept with duplicate_of set, and left out of the counting views
 -- grain: one row per article: article_id
 
 with articles as (
@@ -14,6 +15,8 @@ final as (
         source_name,
         published_at,
         language,
+        nlp_status,
+        duplicate_of,
         n_sentences,
         n_mentions,
         n_words,

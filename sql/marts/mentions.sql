@@ -11,6 +11,10 @@ merges as (
     select actor_id, canonical_id from actors where canonical_id is not null
 ),
 
+near_duplicates as (
+    select article_id from stg_articles where duplicate_of is not null
+),
+
 final as (
     select
         mention_rows.article_id,
@@ -23,9 +27,11 @@ final as (
         coalesce(merges.canonical_id, mention_rows.actor_id) as actor_id,
         mention_rows.role,
         case when merges.canonical_id is not null then 'person-merge' else mention_rows.link_method end as link_method,
-        mention_rows.actor_id as linked_actor_id
+        mention_rows.actor_id as linked_actor_id,
+        near_duplicates.article_id is not null as in_near_duplicate
     from mention_rows
     left join merges using (actor_id)
+    left join near_duplicates using (article_id)
 )
 
 select * from final

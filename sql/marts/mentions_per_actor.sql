@@ -3,7 +3,7 @@
 -- first_seen / last_seen use published_at where known, else the ingest date
 
 with mention_rows as (
-    select * from mentions
+    select * from mentions where not in_near_duplicate
 ),
 
 article_dates as (

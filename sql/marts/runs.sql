@@ -12,7 +12,9 @@ final as (
         finished_at,
         date_diff('millisecond', started_at, finished_at) / 1000.0 as seconds,
         files_seen,
+        records_seen,
         articles_written,
+        articles_retired,
         sentences_written,
         mentions_written,
         model

@@ -4,7 +4,7 @@
 -- status: 'unlinked' (no actor) or 'model-only' (an actor made from the model's name alone)
 
 with mention_rows as (
-    select * from mentions
+    select * from mentions where not in_near_duplicate
 ),
 
 final as (

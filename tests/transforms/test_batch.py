@@ -28,17 +28,21 @@ def test_plan_accounts_for_every_file():
         RawFile("/in/b.txt", 13, b"Title\r\n\r\nBody  text here.  "),  # same normalised text as a.txt
         RawFile("/in/c.txt", 0, b""),
         RawFile("/in/d.txt", 5, None, "cannot read: Permission denied"),
+        RawFile("/in/e.txt", 5000, None, "larger than the 2,000-byte limit (NEWSLAKE_MAX_FILE_BYTES)", "ab" * 32),
+        RawFile("/in/e2.txt", 5000, None, "larger than the 2,000-byte limit (NEWSLAKE_MAX_FILE_BYTES)", "cd" * 32),
         RawFile("/in/f.txt", 6, b"Other."),
         RawFile("/in/g.txt.gz", 9, gzip.compress(b"Truncated story")[:-6]),
         RawFile("/in/h.bin", 8, b"\x00\x01\x00\x02\x00\x03\x00\x04" * 20),
     ]
-    c = ctx(known_files={"/in/f.txt": KnownFile(sha256(b"Other."), {"x"})})
+    c = ctx(known_files={"/in/f.txt": KnownFile(sha256(b"Other."), {"x"}), "/in/e2.txt": KnownFile("cd" * 32)})
     plan = plan_batch(files, c)
     assert accounts(plan) == [
         ("/in/a.txt", None, "ingested", None),
         ("/in/b.txt", None, "duplicate", "same normalised text as an article already in the lake or this run"),
         ("/in/c.txt", None, "rejected", "empty file"),
         ("/in/d.txt", None, "rejected", "cannot read: Permission denied"),
+        ("/in/e.txt", None, "rejected", "larger than the 2,000-byte limit (NEWSLAKE_MAX_FILE_BYTES)"),
+        ("/in/e2.txt", None, "unchanged", "same bytes as an earlier run"),
         ("/in/f.txt", None, "unchanged", "same bytes as an earlier run"),
         ("/in/g.txt.gz", None, "rejected", "truncated gzip file (the stream ends early)"),
         ("/in/h.bin", None, "rejected", "binary content (NUL or control bytes), not text"),

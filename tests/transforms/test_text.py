@@ -18,6 +18,8 @@ SEED_TAIL = (
         ("Café £5".encode("utf-16"), "Café £5", "utf-16"),
         (b"The \x93freeze\x94 costs \xa340m, says the caf\xe9 owner in Z\xfcrich today.", "The “freeze” costs £40m, says the café owner in Zürich today.", "cp1252"),
         ("CafÃ© costs Â£5".encode("utf-8"), "Café costs £5", "utf-8+ftfy"),
+        ("News from Zürich".encode("utf-16-le"), "News from Zürich", "utf-16-le"),
+        ("News from Zürich".encode("utf-16-be"), "News from Zürich", "utf-16-be"),
     ],
 )
 def test_decode(data, text, encoding):
@@ -26,7 +28,8 @@ def test_decode(data, text, encoding):
 
 @pytest.mark.parametrize(
     "data, reason",
-    [(b"", "empty file"), (b"  \n\n ", "empty file"), (b"\x00\x01\x02\x00" * 50, "binary content (NUL or control bytes), not text")],
+    [(b"", "empty file"), (b"  \n\n ", "empty file"), (b"\x00\x01\x02\x00" * 50, "binary content (NUL or control bytes), not text"),
+     (bytes(range(1, 256)) * 4, "binary content (NUL or control bytes), not text")],
 )
 def test_decode_rejects(data, reason):
     with pytest.raises(RejectedInput, match=reason.split(" (")[0]):

@@ -1,0 +1,22 @@
+-- file_status: where every input file stands now: its most recent account that was not "unchanged"
+-- grain: one row per input file (or JSON line): path, record
+
+with file_rows as (
+    select * from files where status <> 'unchanged'
+),
+
+latest as (
+    select
+        *,
+        row_number() over (partition by path, record order by run_id desc) as recency
+    from file_rows
+),
+
+final as (
+    select path, record, status, reason, article_id, encoding, sha256, size, run_id as last_processed_run
+    from latest
+    where recency = 1
+)
+
+select * from final
+order by path, record
