@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -20,8 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
 )
-out = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="Lake folder (default: data, or NEWSLAKE_LAKE).")]
@@ -31,29 +33,98 @@ class Format(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
 
 
-def _print_rows(columns: list[str], rows: list[tuple], fmt: Format, title: str | None = None) -> None:
-    if fmt is Format.csv:
-        import csv
-
-        w = csv.writer(sys.stdout)
-        w.writerow(columns)
-        w.writerows(rows)
-    elif fmt is Format.json:
-        print(json.dumps([dict(zip(columns, r)) for r in rows], default=str, indent=1))
-    else:
-        t = Table(title=title)
-        for c in columns:
-            t.add_column(c, justify="right" if rows and isinstance(rows[0][columns.index(c)], (int, float)) else "left")
-        for r in rows:
-            t.add_row(*["" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in r])
-        out.print(t)
-
-
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
+
+
+def _param(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise typer.BadParameter(f"{text!r} is not NAME=VALUE")
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, value
+
+
+def _read(lake: Path | None, sql: str, params: dict | list | None = None):
+    """Run read-only SQL on the lake's DuckDB file; an Arrow table, or a clean error and exit 1."""
+    import duckdb
+
+    from flows import warehouse
+
+    try:
+        with warehouse.connect(Lake(Settings.load(lake=lake).lake)) as con:
+            return con.sql(sql, params=params or None).to_arrow_table()
+    except FileNotFoundError as e:
+        _fail(str(e))
+    except duckdb.Error as e:
+        _fail(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+
+
+def _emit(result, fmt: Format, out: Path | None = None, title: str | None = None) -> None:
+    """Print a result as an aligned table, CSV or JSON, or write it to ``out`` (format from its suffix)."""
+    if out is not None and fmt is Format.table:
+        fmt = {".csv": Format.csv, ".json": Format.json, ".parquet": Format.parquet}.get(out.suffix.lower(), Format.csv)
+    if fmt is Format.parquet:
+        if out is None:
+            _fail("--format parquet needs --out FILE")
+        import pyarrow.parquet as pq
+
+        pq.write_table(result, out)
+    elif fmt is Format.csv:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(result.column_names)
+        w.writerows(tuple(r.values()) for r in result.to_pylist())
+        _write(buf.getvalue(), out)
+    elif fmt is Format.json:
+        _write(json.dumps(result.to_pylist(), default=str, indent=1, ensure_ascii=False) + "\n", out)
+    else:
+        t = Table(title=title, show_lines=False)
+        numeric = [pa_is_numeric(result.schema.field(c).type) for c in result.column_names]
+        for c, num in zip(result.column_names, numeric):
+            t.add_column(c, justify="right" if num else "left", overflow="fold")
+        for row in result.to_pylist():
+            t.add_row(*[_cell(v) for v in row.values()])
+        out_console.print(t)
+        return
+    if out is not None:
+        err.print(f"{result.num_rows:,} rows written to {out}")
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    return str(v)
+
+
+def pa_is_numeric(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
 
 
 @app.command()
@@ -84,68 +155,161 @@ def ingest(
         f"({', '.join(f'{v:,} {k}' for k, v in sorted(s.items())) or 'none'}); "
         f"{summary['articles']:,} articles, {summary['sentences']:,} sentences, {summary['mentions']:,} mentions written "
         f"in {summary['seconds']:.1f} s ({summary['words_per_second']:,} words/s) -> {summary['lake']}"
+        + (f"; {summary['retired']:,} replaced articles retired" if summary["retired"] else "")
     )
+    if summary["set_aside"]:
+        err.print(f"set aside by name (NEWSLAKE_EXCLUDE): {', '.join(Path(p).name for p in summary['set_aside'][:5])}"
+                  + (" ..." if len(summary["set_aside"]) > 5 else ""))
+    if s.get("rejected"):
+        err.print(f"{s['rejected']:,} rejected; see them with: newslake account --lake {summary['lake']}")
 
 
 def _run_with_progress(ingest_module, paths: list[str], settings: Settings) -> dict:
+    """Run the flow with a progress bar on a terminal, or a plain line per batch otherwise."""
+    started = time.perf_counter()
     if not err.is_terminal:
-        return ingest_module.ingest_flow(paths, settings)
+        def log_line(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - started
+            rate = done / elapsed if elapsed else 0.0
+            eta = (total - done) / rate if rate else 0.0
+            print(f"ingest: {done:,}/{total:,} files ({done / total:.0%}), {rate:.1f} files/s, ETA {eta:.0f} s", file=sys.stderr, flush=True)
+
+        ingest_module.progress_hook = log_line
+        try:
+            return ingest_module.ingest_flow(paths, settings)
+        finally:
+            ingest_module.progress_hook = None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err) as bar:
-        task_id = bar.add_task("files", total=None)
-        ingest_module.progress_hook = lambda done, total: bar.update(task_id, completed=done, total=total)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task_id = bar.add_task("starting Prefect", total=None, rate="")
+
+        def update(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - started
+            bar.update(task_id, description="ingesting files", completed=done, total=total, rate=f"{done / elapsed:.1f} files/s")
+
+        ingest_module.progress_hook = update
         try:
             return ingest_module.ingest_flow(paths, settings)
         finally:
             ingest_module.progress_hook = None
 
 
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json, or parquet (with --out).")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (format from its suffix: .csv, .json, .parquet).")]
+
+
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views.")],
+    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views; $name placeholders take --param values.")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable).")] = None,
     lake: LakeOpt = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
 ) -> None:
-    """Run read-only SQL against the lake's DuckDB file.
+    """Run read-only SQL against the lake's DuckDB file. Values go in as bound parameters, never pasted into SQL.
 
-    Example: newslake query "select * from mentions_per_actor limit 5" --format csv
+    Example: newslake query "select * from mentions_per_actor where actor_type = $t limit 5" --param t=person --format csv
     """
-    import duckdb
-
-    from flows import warehouse
-
-    try:
-        with warehouse.connect(Lake(Settings.load(lake=lake).lake)) as con:
-            cur = con.execute(sql)
-            columns = [d[0] for d in cur.description] if cur.description else []
-            rows = cur.fetchall() if columns else []
-    except FileNotFoundError as e:
-        _fail(str(e))
-    except duckdb.Error as e:
-        _fail(str(e).strip())
-    _print_rows(columns, rows, format)
+    params = dict(_param(p) for p in param or [])
+    _emit(_read(lake, sql, params), format, out)
 
 
 @app.command()
 def actors(
     lake: LakeOpt = None,
     top: Annotated[int, typer.Option("--top", "-n", help="How many actors.")] = 20,
-    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    type: Annotated[Optional[str], typer.Option("--type", "-t", help="Only this actor type (country, person, ...).")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
 ) -> None:
     """The mentions-per-actor table, most mentioned first.
 
-    Example: newslake actors --top 10
+    Example: newslake actors --top 10 --type person
     """
-    from flows import warehouse
+    sql = ("select actor_id, actor_name, actor_type, mentions, articles, top_role, first_seen, last_seen "
+           "from mentions_per_actor where $type is null or actor_type = $type limit $top")
+    _emit(_read(lake, sql, {"type": type, "top": top}), format, out, title="mentions per actor")
 
-    try:
-        with warehouse.connect(Lake(Settings.load(lake=lake).lake)) as con:
-            cur = con.execute("select * from mentions_per_actor limit ?", [top])
-            columns, rows = [d[0] for d in cur.description], cur.fetchall()
-    except FileNotFoundError as e:
-        _fail(str(e))
-    _print_rows(columns, rows, format, title="mentions per actor")
+
+class PairOrder(str, Enum):
+    articles = "articles"
+    npmi = "npmi"
+    jaccard = "jaccard"
+
+
+@app.command()
+def cooccurrence(
+    lake: LakeOpt = None,
+    actor: Annotated[Optional[str], typer.Option("--actor", "-a", help="Only pairs with this actor (id or name).")] = None,
+    top: Annotated[int, typer.Option("--top", "-n", help="How many pairs.")] = 20,
+    by: Annotated[PairOrder, typer.Option("--by", help="Rank by articles together, npmi or jaccard.")] = PairOrder.articles,
+    min_articles: Annotated[int, typer.Option("--min-articles", help="Pairs seen together in at least this many articles.")] = 2,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Which actors appear together, with association scores (npmi, jaccard).
+
+    Example: newslake cooccurrence --by npmi --min-articles 5 --top 15
+    """
+    order = {"articles": "articles_together desc", "npmi": "npmi desc", "jaccard": "jaccard desc"}[by.value]
+    sql = (f"select actor_a, actor_a_name, actor_b, actor_b_name, articles_together, sentences_together, jaccard, npmi "
+           f"from actor_cooccurrence where articles_together >= $min and ($actor is null or lower($actor) in "
+           f"(lower(actor_a), lower(actor_b), lower(actor_a_name), lower(actor_b_name))) order by {order}, actor_a, actor_b limit $top")
+    _emit(_read(lake, sql, {"min": min_articles, "actor": actor, "top": top}), format, out, title="actor co-occurrence")
+
+
+class Grain(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+@app.command()
+def timeline(
+    actor: Annotated[str, typer.Argument(help="Actor id or name (USA, 'Tony Blair').")],
+    lake: LakeOpt = None,
+    by: Annotated[Grain, typer.Option("--by", help="day, week or month.")] = Grain.day,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Mentions of one actor over time (published date where known, else ingest date).
+
+    Example: newslake timeline "Tony Blair" --by month
+    """
+    sql = ("select date_trunc($grain, day)::date as period, sum(mentions)::bigint as mentions, sum(articles)::bigint as articles, "
+           "string_agg(distinct date_source, ', ') as dated_by from actor_daily "
+           "where lower(actor_id) = lower($actor) or lower(actor_name) = lower($actor) group by 1 order by 1")
+    result = _read(lake, sql, {"grain": by.value, "actor": actor})
+    if result.num_rows == 0:
+        _fail(f"no mentions of {actor!r}; try `newslake actors` for ids and names")
+    if format is Format.table and out is None:
+        peak = max(result.column("mentions").to_pylist())
+        bars = ["█" * max(1, round(30 * m / peak)) for m in result.column("mentions").to_pylist()]
+        import pyarrow as pa
+
+        result = result.append_column("", pa.array(bars))
+    _emit(result, format, out, title=f"{actor} by {by.value}")
+
+
+@app.command()
+def account(
+    lake: LakeOpt = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="Run id (default: the latest run).")] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """How a run accounted for its inputs: files per status, then every rejected file with its reason.
+
+    Example: newslake account --lake data
+    """
+    latest = "coalesce($run, (select run_id from runs order by started_at desc limit 1))"
+    _emit(_read(lake, f"select status, files, records, articles from run_accounts where run_id = {latest} order by status", {"run": run}),
+          format, title="files by status")
+    rejected = _read(lake, f"select path, record, reason from files where run_id = {latest} and status = 'rejected' order by path, record", {"run": run})
+    if rejected.num_rows:
+        _emit(rejected, format, title="rejected")
 
 
 @app.command()
@@ -161,7 +325,9 @@ def check(lake: LakeOpt = None) -> None:
         results = warehouse.data_tests(Lake(settings.lake), settings.sql_dir)
     except FileNotFoundError as e:
         _fail(str(e))
-    _print_rows(["rule", "offending_rows"], sorted(results.items()), Format.table, title="data tests")
+    import pyarrow as pa
+
+    _emit(pa.table({"rule": list(sorted(results)), "offending_rows": [results[k] for k in sorted(results)]}), Format.table, title="data tests")
     if any(results.values()):
         raise typer.Exit(1)
 
@@ -176,7 +342,7 @@ def refresh(lake: LakeOpt = None) -> None:
 
     settings = Settings.load(lake=lake)
     views = warehouse.refresh(Lake(settings.lake), settings.sql_dir)
-    err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}")
+    err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}; marts written to {Lake(settings.lake).root / 'marts'}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import os
@@ -11,17 +12,28 @@ from transforms.batch import RawFile
 from transforms.formats import input_kind
 
 
+DEFAULT_EXCLUDE = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
+
+
 def _is_input(path: Path) -> bool:
-    return path.is_file() and input_kind(path.name) is not None and not path.name.startswith(".")
+    return path.is_file() and input_kind(path.name) is not None
 
 
-def discover_files(paths: list[str]) -> list[str]:
+def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(name.upper(), p.upper()) for p in patterns)
+
+
+def discover_files(paths: list[str], exclude: str = DEFAULT_EXCLUDE) -> tuple[list[str], list[str]]:
     """Absolute paths of every input file: files as given, folders searched recursively
     (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz), globs expanded.
 
+    Files met in folders whose names match an ``exclude`` pattern (dataset READMEs, licences,
+    hidden files) are set aside; files named explicitly never are. Returns (inputs, set aside).
     Raises FileNotFoundError naming every path that matches nothing.
     """
+    patterns = tuple(p.strip() for p in exclude.split(",") if p.strip())
     found: set[str] = set()
+    skipped: set[str] = set()
     missing = []
     for raw in paths:
         matches = [Path(m) for m in glob.glob(os.path.expanduser(raw), recursive=True)] if glob.has_magic(raw) else [Path(raw).expanduser()]
@@ -30,7 +42,7 @@ def discover_files(paths: list[str]) -> list[str]:
             if m.is_dir():
                 for sub in m.rglob("*"):
                     if _is_input(sub):
-                        found.add(str(sub.resolve()))
+                        (skipped if _excluded(sub.name, patterns) else found).add(str(sub.resolve()))
                         hits += 1
             elif m.is_file():
                 found.add(str(m.resolve()))
@@ -39,7 +51,7 @@ def discover_files(paths: list[str]) -> list[str]:
             missing.append(raw)
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
-    return sorted(found)
+    return sorted(found), sorted(skipped)
 
 
 def read_file(path: str, max_bytes: int) -> RawFile:

@@ -95,9 +95,9 @@ class LakeState:
 
 
 @task(name="discover-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def discover(paths: list[str]) -> list[str]:
-    """Every input file under the given files, folders and globs, sorted."""
-    return discover_files(paths)
+def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
+    """Every input file under the given files, folders and globs, sorted; and those set aside by name."""
+    return discover_files(paths, exclude)
 
 
 @task(name="load-lake-state", cache_policy=NO_CACHE)
@@ -149,7 +149,7 @@ def profile_sources(paths: list[str], state: LakeState, settings: Settings) -> l
 @task(name="process-batch", cache_policy=NO_CACHE)
 def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanContext) -> BatchResult:
     """Read, clean, deduplicate, analyse and stage one batch of files; returns counts and staged paths."""
-    lake = Lake(settings.lake)
+    lake = Lake(settings.lake, settings.retention_seconds)
     plan = plan_batch([read_file(p, settings.max_file_bytes) for p in paths], ctx)
     result = BatchResult(statuses=Counter(r["status"] for r in plan.file_rows), replaced=plan.replaced, changed=plan.changed)
     result.referenced = {r["article_id"] for r in plan.file_rows if r["article_id"]}
@@ -222,9 +222,9 @@ def retired_articles(state: LakeState, results: list[BatchResult]) -> set[str]:
     return replaced - still
 
 
-@task(name="refresh-duckdb-views", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="refresh-duckdb-views", cache_policy=NO_CACHE)
 def refresh_views(lake: Lake, sql_dir: Path) -> list[str]:
-    """Rebuild the DuckDB file's views over the committed lake."""
+    """Rebuild the DuckDB file's views over the committed lake and export the marts as Parquet."""
     return warehouse.refresh(lake, sql_dir)
 
 
@@ -255,13 +255,13 @@ def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
     logger = get_run_logger()
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)
-    lake = Lake(settings.lake)
+    lake = Lake(settings.lake, settings.retention_seconds)
     with lake.writing():
-        files = discover(paths)
+        files, set_aside = discover(paths, settings.exclude)
         state = load_lake_state(lake, settings.near_duplicate_threshold)
         ctx = PlanContext(new_run_id(started), started, state.known_files, set(state.article_ids), state.near_index,
                           fields=settings.json_fields(), max_bytes=settings.max_file_bytes)
-        logger.info("run %s: %d files under %s", ctx.run_id, len(files), ", ".join(paths))
+        logger.info("run %s: %d files under %s (%d set aside by name)", ctx.run_id, len(files), ", ".join(paths), len(set_aside))
         source_lines = profile_sources(files, quote(state), settings)
         for row in source_lines:
             ctx.drop_lines.setdefault(row["source_name"], set()).add(row["line"])
@@ -284,6 +284,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
         "run_id": ctx.run_id,
         "lake": str(settings.lake),
         "files_seen": len(files),
+        "set_aside": set_aside,
         "records_seen": sum(statuses.values()),
         "statuses": dict(statuses),
         "articles": sum(r.articles for r in results),

@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -51,8 +52,9 @@ class Lake:
     and replacing the manifest in one rename, so readers see the previous run or this one, never half.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, retention_seconds: float = 3600):
         self.root = Path(root)
+        self.retention_seconds = retention_seconds
         self.dir = self.root / "lake"
         self.duckdb_path = self.root / "newslake.duckdb"
 
@@ -123,12 +125,19 @@ class Lake:
                     kept.append(new_rel)
             manifest[table] = kept
 
+    def _tombstones(self) -> dict[str, float]:
+        path = self.dir / MANIFEST
+        return json.loads(path.read_text()).get("retired_files", {}) if path.exists() else {}
+
     def commit(self, run_id: str, staged: dict[str, list[str]], day: date, retired: set[str] = frozenset()) -> dict[str, list[str]]:
         """Move a run's staged parts into place and publish them with one manifest rename.
 
         ``retired`` article ids (replaced by changed files) lose their rows in the same commit.
+        Files the new manifest no longer lists stay on disk for ``retention_seconds`` (readers
+        holding an older DuckDB snapshot still read them), then the garbage collector deletes them.
         """
-        manifest = self.manifest()
+        before = self.manifest()
+        manifest = {k: list(v) for k, v in before.items()}
         if retired:
             self._without_articles(manifest, run_id, set(retired))
         for table, parts in staged.items():
@@ -142,19 +151,32 @@ class Lake:
                 os.replace(self.dir / rel, self.dir / target)
                 moved.append(str(target))
             manifest[table] = moved if table in REPLACED_TABLES else manifest[table] + moved
+        live = {rel for rels in manifest.values() for rel in rels}
+        tombstones = {rel: t for rel, t in self._tombstones().items() if (self.dir / rel).exists()}
+        now = time.time()
+        for rels in before.values():
+            for rel in rels:
+                if rel not in live:
+                    tombstones.setdefault(rel, now)
         tmp = self.dir / f"{MANIFEST}.tmp"
-        _fsync_write(tmp, json.dumps({"version": 1, "run_id": run_id, "tables": manifest}, indent=1).encode())
+        body = {"version": 1, "run_id": run_id, "tables": manifest, "retired_files": tombstones}
+        _fsync_write(tmp, json.dumps(body, indent=1).encode())
         os.replace(tmp, self.dir / MANIFEST)
         self.collect_garbage()
         return manifest
 
     def collect_garbage(self) -> int:
-        """Delete staging leftovers and Parquet files no manifest lists (from crashed or replaced runs)."""
-        live = {str(self.dir / rel) for rels in self.manifest().values() for rel in rels}
+        """Delete staging leftovers, files no manifest ever listed (a crashed run's), and retired
+        files older than ``retention_seconds``; returns how many files were deleted."""
+        live = {rel for rels in self.manifest().values() for rel in rels}
+        tombstones = self._tombstones()
         shutil.rmtree(self.dir / "_staging", ignore_errors=True)
         removed = 0
+        now = time.time()
         for path in self.dir.glob("*/**/*.parquet"):
-            if str(path) not in live:
-                path.unlink()
-                removed += 1
+            rel = str(path.relative_to(self.dir))
+            if rel in live or (rel in tombstones and now - tombstones[rel] < self.retention_seconds):
+                continue
+            path.unlink()
+            removed += 1
         return removed

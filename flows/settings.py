@@ -18,6 +18,8 @@ class Settings:
     batch_size: int = 200
     n_process: int = 1
     max_file_bytes: int = 20_000_000
+    retention_seconds: int = 3600
+    exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8
     boilerplate_min_articles: int = 5
     boilerplate_min_share: float = 0.01

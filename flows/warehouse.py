@@ -14,6 +14,8 @@ from transforms.schemas import TABLES
 
 SOURCE = re.compile(r"\{\{\s*source\('(\w+)'\)\s*\}\}")
 LAYERS = ("staging", "marts")
+# row-level views stay in the lake's own Parquet tables; the other marts are exported for dashboards
+NOT_EXPORTED = frozenset({"articles", "sentences", "mentions", "files", "mention_contexts", "file_status"})
 
 
 def _sql_literal(value: str) -> str:
@@ -54,9 +56,10 @@ def view_files(sql_dir: Path) -> list[Path]:
 
 
 def refresh(lake: Lake, sql_dir: Path) -> list[str]:
-    """Rebuild ``newslake.duckdb`` beside the old one and swap it in; returns the view names.
+    """Rebuild ``newslake.duckdb`` beside the old one, export the marts to ``DIR/marts/``, swap both in.
 
-    Readers holding the old file open keep reading it; new connections see the new views.
+    Returns the view names. Readers in other processes holding the old file open keep reading it;
+    new connections see the new views. Each mart file is replaced by a rename, never half-written.
     """
     lake.root.mkdir(parents=True, exist_ok=True)
     tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
@@ -77,7 +80,10 @@ def refresh(lake: Lake, sql_dir: Path) -> list[str]:
                 raise RuntimeError(f"views {[p.stem for p in failed]} cannot be built: {last_error}")
             pending = failed
         con.execute("checkpoint")
+        exported = _export_marts(con, lake, sql_dir)
     os.replace(tmp, lake.duckdb_path)
+    for staged, target in exported:
+        os.replace(staged, target)
     return created
 
 
@@ -95,3 +101,18 @@ def data_tests(lake: Lake, sql_dir: Path) -> dict[str, int]:
         for path in sorted((sql_dir / "tests").glob("assert_*.sql")):
             results[path.stem] = con.execute(f"select count(*) from ({path.read_text()})").fetchone()[0]
     return results
+
+
+def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path) -> list[tuple[Path, Path]]:
+    """Write each aggregate mart beside ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in."""
+    out_dir = lake.root / "marts"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for path in sorted((sql_dir / "marts").glob("*.sql")):
+        if path.stem in NOT_EXPORTED:
+            continue
+        target = out_dir / f"{path.stem}.parquet"
+        tmp = target.with_name(f".{target.name}.tmp")
+        con.execute(f"copy (select * from {path.stem}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
+        pairs.append((tmp, target))
+    return pairs

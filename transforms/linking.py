@@ -193,7 +193,7 @@ class Linker:
         toks = [t for t in doc[m.start : m.end] if t.text not in POSSESSIVE]
         while len(toks) > 1 and toks[0].lower_.rstrip(".") in self.title_words:
             toks = toks[1:]
-        return " ".join(t.text for t in toks)
+        return " ".join("".join(t.text_with_ws for t in toks).split())
 
     def _link_people(self, doc: Doc, linked: Linked) -> None:
         people = [m for m in linked.mentions if m.label == "PERSON" and m.actor_id is None]

@@ -217,17 +217,26 @@ _DATELINES = [
 ]
 
 
-def dateline(text: str, head_chars: int = 300) -> datetime | None:
-    """The date a text states at its top ("LONDON 1996-08-30", "Published 25 January 2024"), as UTC midnight."""
-    head = text[:head_chars]
-    for pattern in _DATELINES:
-        m = pattern.search(head)
-        if not m:
-            continue
-        g = m.groupdict()
-        month = int(g["mnum"]) if g.get("mnum") else _MONTHS.index(next(x for x in _MONTHS if x.startswith(g["month"].lower()[:3]))) + 1
-        try:
-            return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
-        except ValueError:
-            continue
+_PLACE_PREFIX = re.compile(r"[A-Z][A-Z .'’-]*,?\s*|")
+
+
+def dateline(text: str, lines: int = 4) -> datetime | None:
+    """The date a text states in its dateline, as UTC midnight.
+
+    Looks at the first few lines only: anywhere in a short line ("LONDON 1996-08-30",
+    "Published 25 January 2024"), or at the very start of a paragraph ("WASHINGTON, Jan. 5, 2023
+    (Reuters) - ..."); a date inside running text is what the story is about, not when it ran.
+    """
+    for line in [p for p in text.split("\n") if p][:lines]:
+        short = len(line) <= 80
+        for pattern in _DATELINES:
+            m = pattern.search(line)
+            if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
+                continue
+            g = m.groupdict()
+            month = int(g["mnum"]) if g.get("mnum") else [x[:3] for x in _MONTHS].index(g["month"].lower()[:3]) + 1
+            try:
+                return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
+            except ValueError:
+                continue
     return None

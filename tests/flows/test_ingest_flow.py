@@ -8,6 +8,8 @@ from flows.ingest import ingest_flow
 from flows.lake import Lake
 
 pytestmark = pytest.mark.slow
+MARTS = ["actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors",
+         "article_overview", "mentions_per_actor", "run_accounts", "runs", "unlinked_mentions"]
 BOILERPLATE = ["No comments yet", "Leave a Reply", "Your email address will not be published",
                "Required fields are marked", "Why don’t you start the discussion"]
 
@@ -78,6 +80,21 @@ def test_duckdb_opens_from_any_directory(seed_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with db(settings) as con:
         assert con.execute("select count(*) from mentions_per_actor").fetchone()[0] > 5
+
+
+def test_marts_are_exported_as_parquet_with_documented_types(seed_run):
+    import pandas as pd
+
+    settings, _, _ = seed_run
+    marts = settings.lake / "marts"
+    assert sorted(p.stem for p in marts.glob("*.parquet")) == sorted(MARTS)
+    df = pd.read_parquet(marts / "mentions_per_actor.parquet")
+    assert {c: str(t) for c, t in df.dtypes.items()} == {
+        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "mentions": "int64",
+        "articles": "int64", "top_role": "str", "roles": "str", "first_seen": "object", "last_seen": "object"}
+    assert df.iloc[0]["actor_id"] == "IRQ"
+    co = pd.read_parquet(marts / "actor_cooccurrence.parquet")
+    assert str(co["npmi"].dtype) == "float64" and str(co["articles_together"].dtype) == "int64"
 
 
 def test_second_ingest_changes_nothing(seed_run):

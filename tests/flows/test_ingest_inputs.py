@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -24,6 +26,16 @@ HTML = f"""<html><head><title>Rail budget agreed | Example News</title>
 <div class="comments"><h3>Leave a Reply</h3><p>Your email address will not be published.</p></div></body></html>"""
 FRENCH = ("Le gouvernement a annoncé mardi une nouvelle réforme des retraites, vivement contestée par les syndicats "
           "qui appellent à une grève nationale la semaine prochaine dans tout le pays.")
+
+
+READER = """
+import os, sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select count(*) from articles").fetchone()[0], flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.1)
+print(con.execute("select count(*) from articles").fetchone()[0])
+"""
 
 
 def write_inputs(d):
@@ -126,6 +138,11 @@ def test_data_tests_hold(run):
 
 def test_rerun_unchanged_then_a_changed_file_replaces_its_article(run):
     settings, inputs, _ = run
+    # a dashboard in another process holds the DuckDB file open read-only across both runs
+    go = settings.lake / "go"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(Lake(settings.lake).duckdb_path), str(go)], stdout=subprocess.PIPE, text=True)
+    n_before = query(settings, "select count(*) from articles")[0][0]
     again = ingest_flow([str(inputs)], settings)
     assert again["statuses"] == {"unchanged": 15} and again["articles"] == 0
     before = dict(query(settings, "select source_uri, article_id from articles"))
@@ -138,6 +155,9 @@ def test_rerun_unchanged_then_a_changed_file_replaces_its_article(run):
     for table in ("articles", "sentences", "mentions"):
         assert query(settings, f"select count(*) from {table} where article_id = '{old_id}'") == [(0,)]
     assert query(settings, "select status from file_status where path like '%cp1252.txt'") == [("ingested",)]
+    assert query(settings, "select files_seen, records_seen, articles_written, articles_retired from runs limit 1") == [(15, 15, 1, 1)]
+    go.touch()
+    assert reader.communicate(timeout=60)[0].split() == [str(n_before), str(n_before)]  # its snapshot, no lock error
 
 
 def test_bbc_latin1_pound_sign():

@@ -27,18 +27,24 @@ def test_only_committed_files_are_visible_and_commit_is_atomic(tmp_path):
     assert not (tmp_path / "lake" / "_staging").exists()
 
 
-def test_replaced_tables_keep_only_the_newest_part_and_garbage_is_collected(tmp_path):
-    lake = Lake(tmp_path)
+def test_replaced_files_outlive_the_retention_then_go(tmp_path):
     row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
            "affiliation": None, "source": "seed", "wikidata_qid": None}
-    for run in ("r1", "r2"):
+
+    def commit(lake, run):
         lake.commit(run, {"actors": [lake.stage("actors", pa.Table.from_pylist([row], schema=ACTORS), run, "all")]}, date(2026, 1, 1))
-    assert lake.manifest()["actors"] == ["actors/r2-all.parquet"]
-    assert sorted(p.name for p in (tmp_path / "lake" / "actors").iterdir()) == ["r2-all.parquet"]
+
+    files = lambda: sorted(p.name for p in (tmp_path / "lake" / "actors").iterdir())  # noqa: E731
+    commit(Lake(tmp_path), "r1")
+    commit(Lake(tmp_path), "r2")
+    assert Lake(tmp_path).manifest()["actors"] == ["actors/r2-all.parquet"]
+    assert files() == ["r1-all.parquet", "r2-all.parquet"]  # r1 kept for readers of the older snapshot
+    commit(Lake(tmp_path, retention_seconds=0), "r3")
+    assert files() == ["r3-all.parquet"]
     orphan = tmp_path / "lake" / "sentences" / "crashed.parquet"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"half")
-    assert lake.collect_garbage() == 1 and not orphan.exists()
+    assert Lake(tmp_path).collect_garbage() == 1 and not orphan.exists()
 
 
 def test_schema_drift_fails_loudly(tmp_path):

@@ -54,3 +54,41 @@ def test_every_view_has_a_grain_header():
     for path in (Path(__file__).parents[2] / "sql").glob("*/*.sql"):
         if path.parent.name != "tests":
             assert "grain:" in path.read_text().split("\n\n")[0], path
+
+
+def test_actor_daily(fixture_db):
+    assert rows(fixture_db, "select actor_id, day, date_source, mentions, articles from actor_daily") == [
+        ("IRQ", date(2026, 1, 5), "published", 1, 1),
+        ("USA", date(2026, 1, 5), "published", 1, 1),
+        ("person:tony-blair", date(2026, 1, 5), "published", 1, 1),
+        ("IRQ", date(2026, 1, 7), "ingested", 1, 1),
+        ("person:tony-blair", date(2026, 1, 7), "ingested", 1, 1),
+    ]
+
+
+def test_actor_cooccurrence(fixture_db):
+    assert rows(fixture_db, "select actor_a, actor_b, articles_together, sentences_together, articles_a, articles_b, jaccard, npmi from actor_cooccurrence") == [
+        ("IRQ", "person:tony-blair", 2, 2, 2, 2, 1.0, 1.0),
+        ("IRQ", "USA", 1, 1, 2, 1, 0.5, 0.0),
+        ("USA", "person:tony-blair", 1, 1, 1, 2, 0.5, 0.0),
+    ]
+
+
+def test_actor_by_source(fixture_db):
+    assert rows(fixture_db, "select source_name, actor_id, mentions, articles from actor_by_source") == [
+        ("blog", "IRQ", 1, 1), ("blog", "person:tony-blair", 1, 1),
+        ("wire", "IRQ", 1, 1), ("wire", "USA", 1, 1), ("wire", "person:tony-blair", 1, 1),
+    ]
+
+
+def test_article_overview(fixture_db):
+    assert rows(fixture_db, "select article_id, day, n_actors, top_actors from article_overview") == [
+        ("a2", date(2026, 1, 7), 2, "Iraq (1), Tony Blair (1)"),
+        ("a1", date(2026, 1, 5), 3, "Iraq (1), Tony Blair (1), United States (1)"),
+    ]
+
+
+def test_mention_contexts(fixture_db):
+    assert rows(fixture_db, "select article_id, mention_id, actor_name, mention, sentence from mention_contexts where actor_id = 'USA'") == [
+        ("a1", 1, "United States", "US", "US forces and Tony Blair. Iraq said. Blair agreed."),
+    ]

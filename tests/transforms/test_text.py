@@ -102,3 +102,20 @@ def test_clean_title_appears_once_and_text_is_normalised(paragraphs):
     if article.title is not None:
         assert article.text.startswith(article.title)
         assert article.text.split("\n\n").count(article.title) == 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Talks resume\n\nLONDON 1996-08-30\n\nThe talks resumed.", "1996-08-30"),
+        ("Talks resume\n\nPublished 25 January 2024\n\nBody.", "2024-01-25"),
+        ("WASHINGTON, Jan. 5, 2023 (Reuters) - The talks resumed after a long pause in the spring, officials said.", "2023-01-05"),
+        ("Talks resume\n\nThe talks, first held on 1 February 1995 in Geneva, resumed on Monday after a long pause.", None),
+        ("Nothing dated here", None),
+    ],
+)
+def test_dateline(text, expected):
+    from transforms.text import dateline
+
+    got = dateline(text)
+    assert (got.date().isoformat() if got else None) == expected
