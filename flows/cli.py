@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from enum import Enum
@@ -310,6 +311,65 @@ def account(
     rejected = _read(lake, f"select path, record, reason from files where run_id = {latest} and status = 'rejected' order by path, record", {"run": run})
     if rejected.num_rows:
         _emit(rejected, format, title="rejected")
+
+
+@app.command()
+def report(
+    lake: LakeOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file to write (default: DIR/report.html).")] = None,
+) -> None:
+    """Write a self-contained offline HTML report: top actors, mentions over time, co-occurrence heat-map,
+    the latest run's file account and data-quality checks.
+
+    Example: newslake report --lake data --out report.html
+    """
+    from flows import report as report_module
+
+    settings = Settings.load(lake=lake)
+    target = out or settings.lake / "report.html"
+    try:
+        report_module.write_report(Lake(settings.lake), settings.sql_dir, target)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    err.print(f"report written to {target}")
+
+
+@app.command()
+def serve(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders or globs to ingest at each run; default seeds/articles.")] = None,
+    cron: Annotated[str, typer.Option("--cron", help="Cron schedule, e.g. '0 * * * *' for hourly.")] = "0 * * * *",
+    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the cron schedule.")] = "UTC",
+    lake: LakeOpt = None,
+    port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server started when PREFECT_API_URL is unset.")] = 4200,
+) -> None:
+    """Run the ingest flow on a cron schedule with Prefect until stopped (Ctrl-C).
+
+    Uses the Prefect server at PREFECT_API_URL, or starts one on 127.0.0.1:PORT (its UI shows the
+    runs). Example: newslake serve ../news --cron "*/15 * * * *" --lake data
+    """
+    settings = Settings.load(lake=lake)
+    from flows import serve as serve_module
+
+    try:
+        server = serve_module.ensure_server(settings, port)
+    except RuntimeError as e:
+        _fail(str(e))
+    from flows.prefect_env import configure
+
+    configure(settings.prefect_home)
+    paths = paths or [str(settings.seeds_dir / "articles")]
+    deployment = serve_module.build_deployment(paths, settings, cron, timezone)
+    api = os.environ["PREFECT_API_URL"]
+    err.print(f"serving '{deployment.name}' on cron '{cron}' ({timezone}) -> lake {settings.lake}")
+    err.print(f"Prefect API {api}; watch runs in the UI at {api.removesuffix('/api')}/runs")
+    from prefect import serve as prefect_serve
+
+    try:
+        prefect_serve(deployment)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 @app.command()

@@ -154,7 +154,7 @@ def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanCont
     result = BatchResult(statuses=Counter(r["status"] for r in plan.file_rows), replaced=plan.replaced, changed=plan.changed)
     result.referenced = {r["article_id"] for r in plan.file_rows if r["article_id"]}
     english = [p for p in plan.prepared if p.english]
-    analyses = dict(zip((p.article_id for p in english), annotator(settings).analyse(p.article.text for p in english)))
+    analyses = dict(zip((p.article_id for p in english), annotator(settings).analyse((p.article.text for p in english), n_process=settings.n_process)))
     articles, sentences, mentions, signatures = [], [], [], []
     for prepared in plan.prepared:
         analysis = analyses.get(prepared.article_id)

@@ -1,0 +1,187 @@
+"""A self-contained offline HTML report of a lake: charts as inline SVG, no scripts, no network."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from flows import warehouse
+from flows.lake import Lake
+
+TYPE_COLOURS = {"country": "#4e79a7", "region": "#76b7b2", "person": "#f28e2b", "organization": "#59a14f",
+                "armed_group": "#e15759", "party": "#b07aa1", "company": "#9c755f"}
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.sub{color:#666}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
+.card{background:#f5f7fa;border-radius:8px;padding:.7rem 1.1rem;min-width:8rem}.card b{display:block;font-size:1.5rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:14px}td,th{padding:.25rem .7rem;border-bottom:1px solid #eee;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828;font-weight:600}
+figure{margin:0}svg{max-width:100%;height:auto}
+"""
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _table(columns: list[str], rows: list[tuple], numeric: set[str] = frozenset()) -> str:
+    head = "".join(f'<th class="{"n" if c in numeric else ""}">{html.escape(c)}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c, v in zip(columns, row):
+            text = f"{v:,}" if isinstance(v, int) else f"{v:.3f}" if isinstance(v, float) else html.escape("" if v is None else str(v))
+            cells.append(f'<td class="{"n" if c in numeric else ""}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def top_actors_chart(rows: list[tuple]) -> str:
+    """Horizontal bars: mentions of the top actors, coloured by actor type."""
+    import matplotlib.pyplot as plt
+
+    rows = rows[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 0.8))
+    ax.barh([r[1] for r in rows], [r[3] for r in rows], color=[TYPE_COLOURS.get(r[2], "#bab0ac") for r in rows])
+    ax.set_xlabel("mentions")
+    ax.spines[["top", "right"]].set_visible(False)
+    for kind, colour in TYPE_COLOURS.items():
+        if any(r[2] == kind for r in rows):
+            ax.bar(0, 0, color=colour, label=kind)
+    ax.legend(frameon=False, loc="lower right")
+    return _svg(fig)
+
+
+def timeline_chart(rows: list[tuple], actors: list[str]) -> str:
+    """Lines: mentions per period of each of the given actors."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for name in actors:
+        points = [(r[1], r[2]) for r in rows if r[0] == name]
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+    ax.set_ylabel("mentions")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=9, ncol=3)
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def heatmap_chart(names: list[str], matrix: list[list[float]]) -> str:
+    """Heat-map: how strongly each pair of top actors appears together (npmi)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 7))
+    im = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=9)
+    ax.set_yticks(range(len(names)), names, fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="npmi (articles)")
+    return _svg(fig)
+
+
+def status_chart(rows: list[tuple]) -> str:
+    """Bars: files of the latest run by status."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    colours = {"ingested": "#59a14f", "unchanged": "#bab0ac", "duplicate": "#76b7b2", "near_duplicate": "#4e79a7",
+               "non_english": "#edc948", "rejected": "#e15759"}
+    ax.bar([r[0] for r in rows], [r[1] for r in rows], color=[colours.get(r[0], "#999") for r in rows])
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylabel("files")
+    return _svg(fig)
+
+
+def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) -> str:
+    """The report's HTML from a read-only connection to the lake's DuckDB file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    q = lambda sql, *p: con.execute(sql, list(p)).fetchall()  # noqa: E731
+    (n_articles, n_words), = q("select count(*), coalesce(sum(n_words), 0) from articles")
+    (n_sentences,), = q("select count(*) from sentences")
+    (n_mentions, n_linked), = q("select count(*), count(actor_id) from mentions")
+    (n_actors,), = q("select count(*) from mentions_per_actor")
+    runs = q("select run_id, started_at, seconds, files_seen, articles_written from runs")
+    cards = [("articles", n_articles), ("words", n_words), ("sentences", n_sentences), ("mentions", n_mentions),
+             ("actors mentioned", n_actors), ("runs", len(runs))]
+    parts = [f"<h1>newslake report</h1><p class='sub'>{html.escape(str(lake.root))} · generated "
+             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>",
+             "<div class='cards'>" + "".join(f"<div class='card'><b>{v:,}</b>{k}</div>" for k, v in cards) + "</div>"]
+
+    top = q("select actor_id, actor_name, actor_type, mentions, articles, top_role from mentions_per_actor limit 20")
+    parts.append("<h2>Top actors</h2>")
+    if top:
+        parts.append(f"<figure>{top_actors_chart(top)}</figure>")
+        parts.append(_table(["actor_id", "name", "type", "mentions", "articles", "top role"], top, {"mentions", "articles"}))
+
+    leaders = [r[1] for r in top[:6]]
+    span = q("select count(distinct day) from actor_daily")[0][0]
+    grain = "month" if span > 60 else "day"
+    series = q(f"select actor_name, date_trunc('{grain}', day)::date as period, sum(mentions)::bigint from actor_daily "
+               "where actor_name in (select unnest(?)) group by all order by period", leaders)
+    parts.append(f"<h2>Mentions over time (by {grain})</h2><p class='sub'>Dated by publication where the input states it, "
+                 "else by ingest day.</p>")
+    if series:
+        parts.append(f"<figure>{timeline_chart(series, leaders)}</figure>")
+
+    names = [r[0] for r in top[:15]]
+    labels = {r[0]: r[1] for r in top}
+    pairs = {(a, b): v for a, b, v in q("select actor_a, actor_b, npmi from actor_cooccurrence "
+                                        "where actor_a in (select unnest(?)) and actor_b in (select unnest(?))", names, names)}
+    parts.append("<h2>Who appears with whom</h2>")
+    if len(names) > 1:
+        matrix = [[1.0 if a == b else pairs.get((min(a, b), max(a, b)), -1.0) for b in names] for a in names]
+        parts.append(f"<figure>{heatmap_chart([labels[n] for n in names], matrix)}</figure>")
+    strongest = q("select actor_a_name, actor_b_name, articles_together, npmi, jaccard from actor_cooccurrence "
+                  "where articles_together >= 3 order by npmi desc, articles_together desc limit 10")
+    parts.append(_table(["actor", "with", "articles together", "npmi", "jaccard"], strongest, {"articles together", "npmi", "jaccard"}))
+
+    parts.append("<h2>The latest run's file account</h2>")
+    if runs:
+        latest = runs[0]
+        account = q("select status, files, records from run_accounts where run_id = ? order by files desc", latest[0])
+        parts.append(f"<p>Run <code>{html.escape(latest[0])}</code>: {latest[3]:,} files seen, {latest[4]:,} articles written "
+                     f"in {latest[2]:.1f} s.</p>")
+        parts.append(f"<figure>{status_chart([(s, f) for s, f, _ in account])}</figure>")
+        parts.append(_table(["status", "files", "records"], account, {"files", "records"}))
+        reasons = q("select reason, count(*) from files where run_id = ? and status = 'rejected' group by 1 order by 2 desc limit 10", latest[0])
+        if reasons:
+            parts.append(_table(["rejected because", "files"], reasons, {"files"}))
+
+    parts.append("<h2>Data quality</h2>")
+    (near, non_en, removed), = q("select count(duplicate_of), count(*) filter (where nlp_status <> 'analysed'), "
+                                 "coalesce(sum(boilerplate_chars), 0) from articles")
+    share = n_linked / n_mentions if n_mentions else 0.0
+    parts.append(_table(["measure", "value"], [("mentions linked to an actor", f"{share:.1%}"), ("near-duplicate articles (left out of counts)", near),
+                                               ("articles not analysed (not English)", non_en), ("boilerplate characters removed", removed)], {"value"}))
+    rules = [(name, f"<span class='{'ok' if n == 0 else 'bad'}'>{'pass' if n == 0 else f'{n:,} rows break it'}</span>") for name, n in sorted(checks.items())]
+    parts.append("<table><thead><tr><th>SQL data test</th><th>result</th></tr></thead><tbody>"
+                 + "".join(f"<tr><td>{html.escape(r)}</td><td>{v}</td></tr>" for r, v in rules) + "</tbody></table>")
+    unlinked = q("select surface, label, status, mentions from unlinked_mentions limit 15")
+    parts.append("<h3>Most frequent forms with no curated actor</h3>")
+    parts.append(_table(["surface", "label", "status", "mentions"], unlinked, {"mentions"}))
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>newslake report</title>"
+            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def write_report(lake: Lake, sql_dir: Path, out: Path) -> Path:
+    """Build the report from the lake's DuckDB file and write it to ``out`` (atomically)."""
+    checks = warehouse.data_tests(lake, sql_dir)
+    with warehouse.connect(lake) as con:
+        page = build(con, lake, checks)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out

@@ -1,0 +1,75 @@
+"""Scheduled ingests: a Prefect deployment of the ingest flow with a cron schedule, served by this process.
+
+Prefect schedules need a real API server (the temporary one refuses them). ``ensure_server``
+uses PREFECT_API_URL when it is set, else starts ``prefect server start`` on localhost itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+
+from flows.settings import Settings
+
+DEPLOYMENT_NAME = "newslake-scheduled-ingest"
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subprocess.Popen | None:
+    """The Prefect API to schedule against: PREFECT_API_URL if set, else a local server started now.
+
+    Returns the server process when this call started one (the caller stops it), else None.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    api_url = f"http://127.0.0.1:{port}/api"
+    if _healthy(api_url):
+        os.environ["PREFECT_API_URL"] = api_url
+        return None
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    log = open(settings.prefect_home / "server.log", "ab")
+    env = {**os.environ, "PREFECT_HOME": str(settings.prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_SERVER_UI_ENABLED": "true"}
+    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + timeout
+    while not _healthy(api_url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.terminate()
+            raise RuntimeError(f"the local Prefect server did not start; see {settings.prefect_home / 'server.log'}")
+        time.sleep(1)
+    os.environ["PREFECT_API_URL"] = api_url
+    return proc
+
+
+def deployment_parameters(paths: list[str], settings: Settings) -> dict:
+    """Flow-run parameters for the schedule (JSON-friendly)."""
+    return {"paths": [str(Path(p).expanduser().resolve()) for p in paths],
+            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()}}
+
+
+def build_deployment(paths: list[str], settings: Settings, cron: str, timezone: str = "UTC"):
+    """The ingest flow as a deployment with a cron schedule (nothing is sent to a server yet)."""
+    from prefect.schedules import Cron
+
+    from flows.ingest import ingest_flow
+
+    return ingest_flow.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedule=Cron(cron, timezone=timezone),
+        parameters=deployment_parameters(paths, settings),
+        description="newslake: ingest news files into the lake on a schedule",
+        tags=["newslake"],
+    )
