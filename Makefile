@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run test bench check clean
+.PHONY: setup run test bench conll check clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/throughput.py
+
+conll: setup
+	$(BIN)/python benchmarks/conll_eval.py
 
 check: setup
 	$(BIN)/newslake check --lake $(LAKE)

@@ -32,6 +32,8 @@ from transforms.nlp import Annotator
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
 from transforms.text import RejectedInput, sha256
 
+# below this many texts per worker, extra spaCy processes cost more than they save
+MIN_TEXTS_PER_WORKER = 16
 # called after each batch with (files done, files total); the CLI sets it to drive its progress display
 progress_hook: Callable[[int, int], None] | None = None
 
@@ -154,7 +156,8 @@ def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanCont
     result = BatchResult(statuses=Counter(r["status"] for r in plan.file_rows), replaced=plan.replaced, changed=plan.changed)
     result.referenced = {r["article_id"] for r in plan.file_rows if r["article_id"]}
     english = [p for p in plan.prepared if p.english]
-    analyses = dict(zip((p.article_id for p in english), annotator(settings).analyse((p.article.text for p in english), n_process=settings.n_process)))
+    workers = settings.n_process if len(english) >= MIN_TEXTS_PER_WORKER * settings.n_process else 1
+    analyses = dict(zip((p.article_id for p in english), annotator(settings).analyse((p.article.text for p in english), n_process=workers)))
     articles, sentences, mentions, signatures = [], [], [], []
     for prepared in plan.prepared:
         analysis = analyses.get(prepared.article_id)

