@@ -39,12 +39,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as lake:
         first_wall, first = run(paths, lake)
         second_wall, second = run(paths, lake)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process of either run
     report = {
         "paths": paths,
         "first": {"wall_seconds": round(first_wall, 1), **first,
                   "words_per_second_flow": round(first["words"] / first["flow_seconds"]) if first["flow_seconds"] else None},
-        "second_unchanged": {"wall_seconds": round(second_wall, 1), **second},
+        "second_unchanged": {"wall_seconds": round(second_wall, 1), **second,
+                             "flow_seconds_vs_first": round(second["flow_seconds"] / first["flow_seconds"], 3) if first["flow_seconds"] else None},
         "peak_rss_mb": round(peak_mb),
     }
     print(json.dumps(report, indent=1))

@@ -24,7 +24,7 @@ from flows.discover import discover_files, read_file
 from flows.lake import Lake
 from flows.settings import Settings
 from transforms.actors import Actor, build_dictionary
-from transforms.batch import KnownFile, PlanContext, article_rows, plan_batch, source_of
+from transforms.batch import KnownFile, PlanContext, article_rows, current_files, plan_batch, source_of
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex
 from transforms.formats import Record, input_kind, parse
@@ -105,22 +105,13 @@ def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
 @task(name="load-lake-state", cache_policy=NO_CACHE)
 def load_lake_state(lake: Lake, threshold: float) -> LakeState:
     """Fingerprints of files already processed, article ids, MinHash index and known boilerplate lines."""
-    latest: dict[str, tuple[str, KnownFile]] = {}
-    for r in lake.read("files", ["path", "run_id", "sha256", "status", "article_id"]).to_pylist():
-        if r["status"] == "unchanged" or not r["sha256"]:
-            continue
-        run, known = latest.get(r["path"], ("", None))
-        if r["run_id"] > run or known is None:
-            known = KnownFile(r["sha256"])
-            latest[r["path"]] = (r["run_id"], known)
-        if r["run_id"] >= run and r["article_id"]:
-            known.article_ids.add(r["article_id"])
+    known_files = current_files(lake.read("files", ["path", "run_id", "sha256", "status", "article_id"]).to_pylist())
     index = NearDuplicateIndex(threshold)
     signatures = lake.read("signatures")
     for aid, mh in zip(signatures.column("article_id").to_pylist(), signatures.column("minhash").to_numpy(zero_copy_only=False)):
         index.add(aid, np.asarray(mh, dtype=np.uint64))
     ids = set(lake.read("articles", ["article_id"]).column("article_id").to_pylist())
-    return LakeState({p: k for p, (_, k) in latest.items()}, ids, index, lake.read("source_lines").to_pylist())
+    return LakeState(known_files, ids, index, lake.read("source_lines").to_pylist())
 
 
 @task(name="profile-sources", cache_policy=NO_CACHE)
@@ -141,11 +132,7 @@ def profile_sources(paths: list[str], state: LakeState, settings: Settings) -> l
         for rec in records:
             if isinstance(rec, Record):
                 profile.add(source_of(path, rec), rec.text)
-    lines = {(r["source_name"], r["line"]): r["n_articles"] for r in state.source_lines}
-    for source, found in profile.frequent(settings.boilerplate_min_articles, settings.boilerplate_min_share).items():
-        for line in found:
-            lines[(source, line)] = max(lines.get((source, line), 0), profile.lines[source][line])
-    return [{"source_name": s, "line": line, "n_articles": n} for (s, line), n in sorted(lines.items())]
+    return profile.merged_with(state.source_lines, settings.boilerplate_min_articles, settings.boilerplate_min_share)
 
 
 @task(name="process-batch", cache_policy=NO_CACHE)

@@ -133,8 +133,11 @@ def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) ->
                "where actor_name in (select unnest(?)) group by all order by period", leaders)
     parts.append(f"<h2>Mentions over time (by {grain})</h2><p class='sub'>Dated by publication where the input states it, "
                  "else by ingest day.</p>")
-    if series:
+    if len({r[1] for r in series}) > 1:
         parts.append(f"<figure>{timeline_chart(series, leaders)}</figure>")
+    else:
+        parts.append("<p>All mentions fall in one period: the inputs state no publication dates, so every article is "
+                     "dated by the day it was ingested.</p>")
 
     names = [r[0] for r in top[:15]]
     labels = {r[0]: r[1] for r in top}
@@ -145,7 +148,9 @@ def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) ->
         matrix = [[1.0 if a == b else pairs.get((min(a, b), max(a, b)), -1.0) for b in names] for a in names]
         parts.append(f"<figure>{heatmap_chart([labels[n] for n in names], matrix)}</figure>")
     strongest = q("select actor_a_name, actor_b_name, articles_together, npmi, jaccard from actor_cooccurrence "
-                  "where articles_together >= 3 order by npmi desc, articles_together desc limit 10")
+                  "where articles_together >= 3 and actor_a in (select actor_id from mentions_per_actor limit 50) "
+                  "and actor_b in (select actor_id from mentions_per_actor limit 50) order by npmi desc, articles_together desc limit 12")
+    parts.append("<p class='sub'>Most strongly associated pairs among the 50 most mentioned actors:</p>")
     parts.append(_table(["actor", "with", "articles together", "npmi", "jaccard"], strongest, {"articles together", "npmi", "jaccard"}))
 
     parts.append("<h2>The latest run's file account</h2>")

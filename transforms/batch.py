@@ -76,6 +76,22 @@ class BatchPlan:
     changed: set[str] = field(default_factory=set)
 
 
+def current_files(rows: list[dict]) -> dict[str, KnownFile]:
+    """What the lake last made of each path, from ``files`` rows: the latest run that processed it
+    (``unchanged`` rows only repeat an earlier run's account), its bytes' hash and its articles."""
+    latest: dict[str, tuple[str, KnownFile]] = {}
+    for r in sorted(rows, key=lambda r: r["run_id"]):
+        if r["status"] == "unchanged" or not r["sha256"]:
+            continue
+        run, known = latest.get(r["path"], ("", None))
+        if known is None or r["run_id"] > run:
+            known = KnownFile(r["sha256"])
+            latest[r["path"]] = (r["run_id"], known)
+        if r["article_id"]:
+            known.article_ids.add(r["article_id"])
+    return {path: known for path, (_, known) in latest.items()}
+
+
 def source_of(path: str, record: Record) -> str:
     """The record's source: from its metadata, else the name of the folder holding the file."""
     return record.source_name or PurePath(path).parent.name or "unknown"

@@ -36,3 +36,11 @@ class SourceProfile:
             if lines:
                 out[source] = lines
         return out
+
+    def merged_with(self, stored: list[dict], min_articles: int, min_share: float) -> list[dict]:
+        """``source_lines`` rows: the lines already stored plus this profile's frequent ones."""
+        lines = {(r["source_name"], r["line"]): r["n_articles"] for r in stored}
+        for source, found in self.frequent(min_articles, min_share).items():
+            for line in found:
+                lines[(source, line)] = max(lines.get((source, line), 0), self.lines[source][line])
+        return [{"source_name": s, "line": line, "n_articles": n} for (s, line), n in sorted(lines.items())]

@@ -101,3 +101,33 @@ def test_gzip_text(name):
     data = gzip.compress("Title\n\nCafé £5.".encode())
     plan = plan_batch([RawFile(f"/in/{name}", len(data), data)], ctx())
     assert plan.prepared[0].article.text == "Title\n\nCafé £5."
+
+
+def test_current_files_follow_the_latest_processing_run():
+    from transforms.batch import current_files
+
+    rows = [
+        {"path": "/a", "run_id": "r1", "sha256": "s1", "status": "ingested", "article_id": "A1"},
+        {"path": "/a", "run_id": "r2", "sha256": "s1", "status": "unchanged", "article_id": None},
+        {"path": "/a", "run_id": "r3", "sha256": "s2", "status": "ingested", "article_id": "A2"},
+        {"path": "/f.jsonl", "run_id": "r1", "sha256": "s3", "status": "ingested", "article_id": "J1"},
+        {"path": "/f.jsonl", "run_id": "r1", "sha256": "s3", "status": "rejected", "article_id": None},
+        {"path": "/f.jsonl", "run_id": "r1", "sha256": "s3", "status": "duplicate", "article_id": "A1"},
+        {"path": "/big", "run_id": "r1", "sha256": None, "status": "rejected", "article_id": None},
+    ]
+    got = {p: (k.sha256, k.article_ids) for p, k in current_files(rows).items()}
+    assert got == {"/a": ("s2", {"A2"}), "/f.jsonl": ("s3", {"J1", "A1"})}
+
+
+def test_source_profile_finds_lines_repeated_across_articles():
+    from transforms.boilerplate import SourceProfile
+
+    p = SourceProfile()
+    footer = "Bill is a regular commentator."
+    for i in range(6):
+        p.add("tech", f"Story {i}\n\nBody {i}.\n\n{footer}")
+    p.add("tech", f"Story 0\n\nBody 0.\n\n{footer}")  # an exact copy counts once
+    p.add("sport", f"Match\n\n{footer}")
+    assert p.frequent(5, 0.01) == {"tech": frozenset({footer})}
+    assert p.merged_with([{"source_name": "sport", "line": "Old", "n_articles": 9}], 5, 0.01) == [
+        {"source_name": "sport", "line": "Old", "n_articles": 9}, {"source_name": "tech", "line": footer, "n_articles": 6}]
