@@ -274,10 +274,12 @@ def _guarded(doc: Doc, end: int, alias: Alias) -> bool:
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    """Drop a leading "the", trailing possessives, and edge whitespace, punctuation and numbers."""
+    """Drop a leading "the", trailing possessives, edge whitespace and punctuation, and trailing numbers
+    of two or more characters (scores, "Durham 114"; "BBC Radio 4" keeps its 4)."""
     while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
         start += 1
-    while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].like_num):
+    while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct
+                           or (doc[end - 1].like_num and len(doc[end - 1]) > 1)):
         end -= 1
     return start, end
 

@@ -98,3 +98,7 @@ def test_spans_are_trimmed_and_split_like_conll(annotator, text, expected):
 def test_regions_are_places(annotator):
     assert [m[:3] for m in links(annotator, "England and Scotland met.")[0]] == [
         ("England", "GPE", "GB-ENG"), ("Scotland", "GPE", "GB-SCT")]
+
+
+def test_one_digit_names_keep_their_number(annotator):
+    assert [m[0] for m in links(annotator, "He told BBC Radio 4's Today programme.")[0]] == ["BBC Radio 4"]
