@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 
 import pycountry
 
@@ -21,7 +22,6 @@ TYPE_LABEL = {
     "location": "LOC",
     "region": "GPE",
 }
-CURATED_COLUMNS = ("actor_id", "name", "type", "country_code", "aliases", "demonyms", "metonyms")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Actor:
     affiliation: str | None = None
     source: str = "seed"
     wikidata_qid: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
 
     def row(self) -> dict:
         return {
@@ -45,6 +47,8 @@ class Actor:
             "affiliation": self.affiliation,
             "source": self.source,
             "wikidata_qid": self.wikidata_qid,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
         }
 
 
@@ -113,6 +117,16 @@ def _variants(surface: str) -> list[str]:
     return forms
 
 
+def _date(value: str | None, actor_id: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"seeds/actors.csv: {actor_id}: {value!r} is not a YYYY-MM-DD date") from None
+
+
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(";") if v.strip()]
 
@@ -140,7 +154,7 @@ def build_dictionary(curated: list[dict]) -> ActorDictionary:
     d = ActorDictionary()
     for c in pycountry.countries:
         names = _country_names(c)
-        d.actors[c.alpha_3] = Actor(c.alpha_3, names[0], "country", c.alpha_3)
+        d.actors[c.alpha_3] = Actor(c.alpha_3, names[0], "country", c.alpha_3, source="pycountry")
         for name in names:
             d.add_alias(name, c.alpha_3, "name")
     for row in curated:
@@ -153,6 +167,8 @@ def build_dictionary(curated: list[dict]) -> ActorDictionary:
             country_code=(row.get("country_code") or "").strip() or (base.country_code if base else None),
             wikidata_qid=(row.get("wikidata_qid") or "").strip() or None,
             source="seed" if base is None else "pycountry+seed",
+            valid_from=_date(row.get("valid_from"), actor_id),
+            valid_to=_date(row.get("valid_to"), actor_id),
         )
         d.add_alias(d.actors[actor_id].name, actor_id, "name")
         for column, kind in (("aliases", "alias"), ("demonyms", "demonym"), ("metonyms", "metonym")):

@@ -156,10 +156,15 @@ class Linker:
         return hit[0] if hit else None
 
     def _fix_titled_person(self, doc: Doc, m: Mention) -> Mention:
-        """'Defense Lloyd Austin' (ORG, after 'Secretary of') becomes the PERSON 'Lloyd Austin'."""
-        if m.label not in ("PERSON", "ORG"):
+        """'Defense Lloyd Austin' (ORG, after 'Secretary of') becomes the PERSON 'Lloyd Austin';
+        'Mr Blair' labelled anything but PERSON becomes a PERSON."""
+        if m.label not in ("PERSON", "ORG", "GPE", "NORP"):
             return m
         toks = doc[m.start : m.end]
+        if len(toks) > 1 and toks[0].lower_.rstrip(".") in HONORIFICS and all(t.is_title for t in toks[1:]):
+            return Mention(m.start, m.end, "PERSON")  # "Mr Blair" the model called an organisation
+        if m.label not in ("PERSON", "ORG"):
+            return m
         last = max((k for k, t in enumerate(toks) if t.lower_.rstrip(".") in self.title_words or t.lower_ in DEPARTMENTS), default=-1)
         tail = toks[last + 1 :]
         if last < 0 or not tail or not all(t.is_title and t.is_alpha for t in tail):

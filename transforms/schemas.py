@@ -63,6 +63,8 @@ ACTORS = pa.schema(
         pa.field("affiliation", pa.string()),
         pa.field("source", pa.string(), nullable=False),
         pa.field("wikidata_qid", pa.string()),
+        pa.field("valid_from", pa.date32()),
+        pa.field("valid_to", pa.date32()),
     ]
 )
 

@@ -1,5 +1,6 @@
 -- actors: canonical actors (countries, regions, organisations, groups, parties, companies, people)
 -- grain: one row per actor: actor_id
+-- valid_from / valid_to: when a curated actor existed (null = unknown or still exists)
 -- canonical_id: for a person known only by a surname ("Blair" alone in an article), the full-name
 -- person with that surname who has at least 75% of that surname's articles ("Tony Blair" over
 -- "Ian Blair"); null otherwise. The mentions view resolves actor_id through it.
@@ -46,7 +47,9 @@ final as (
                 then dominant.canonical_id
         end as canonical_id,
         actors.source,
-        actors.wikidata_qid
+        actors.wikidata_qid,
+        actors.valid_from,
+        actors.valid_to
     from actors
     left join dominant on dominant.surname = actors.name
 )

@@ -29,7 +29,7 @@ def test_only_committed_files_are_visible_and_commit_is_atomic(tmp_path):
 
 def test_replaced_files_outlive_the_retention_then_go(tmp_path):
     row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
-           "affiliation": None, "source": "seed", "wikidata_qid": None}
+           "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
 
     def commit(lake, run):
         lake.commit(run, {"actors": [lake.stage("actors", pa.Table.from_pylist([row], schema=ACTORS), run, "all")]}, date(2026, 1, 1))
@@ -73,4 +73,4 @@ def test_files_written_before_a_column_was_added_still_read(tmp_path):
     (tmp_path / "lake" / "_manifest.json").write_text('{"version": 1, "tables": {"actors": ["%s"]}}' % rel)
     rows = lake.read("actors").to_pylist()
     assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
-                     "affiliation": None, "source": "seed", "wikidata_qid": "Q30"}]
+                     "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]

@@ -30,7 +30,7 @@ def mention(aid, mid, text, label, actor, role, method, body):
 
 def actor(aid, name, kind, source="seed"):
     return {"actor_id": aid, "name": name, "type": kind, "country_code": aid if kind == "country" else None,
-            "affiliation": None, "source": source, "wikidata_qid": None}
+            "affiliation": None, "source": source, "wikidata_qid": None, "valid_from": None, "valid_to": None}
 
 
 ROWS = {

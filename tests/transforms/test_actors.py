@@ -6,7 +6,7 @@ CURATED = [
     {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
      "aliases": "US;U.S.", "demonyms": "American", "metonyms": "?Washington;Pentagon:military"},
     {"actor_id": "ISIL", "name": "Islamic State", "type": "armed_group", "country_code": "",
-     "aliases": "ISIS;Daesh", "demonyms": "", "metonyms": ""},
+     "aliases": "ISIS;Daesh", "demonyms": "", "metonyms": "", "wikidata_qid": "Q2429253", "valid_from": "2013-04-08"},
 ]
 
 
@@ -50,3 +50,16 @@ def test_person_ids_are_normalised_names():
     assert person_actor_id("Lloyd Austin") == "person:lloyd-austin"
     assert person_actor_id("  José  María Aznar ") == "person:jose-maria-aznar"
 
+
+
+def test_curated_metadata(d):
+    from datetime import date
+
+    isil = d.actors["ISIL"]
+    assert (isil.wikidata_qid, isil.valid_from, isil.valid_to, isil.source) == ("Q2429253", date(2013, 4, 8), None, "seed")
+    assert d.actors["USA"].source == "pycountry+seed"
+
+
+def test_bad_date_in_seeds_is_a_clear_error():
+    with pytest.raises(ValueError, match="ISIL: '2013-13-01' is not a YYYY-MM-DD date"):
+        build_dictionary([{"actor_id": "ISIL", "name": "Islamic State", "type": "armed_group", "valid_from": "2013-13-01"}])
