@@ -10,6 +10,8 @@ labels->MISC. "stock" scores the model's own entities; "newslake" scores the men
 
 from __future__ import annotations
 
+import os
+
 import sys
 import time
 from collections import Counter
@@ -23,7 +25,7 @@ from flows.settings import Settings  # noqa: E402
 from transforms.linking import NAME_LABELS  # noqa: E402
 from transforms.nlp import analyse_doc  # noqa: E402
 
-DEFAULT = ROOT.parent / "shared" / "corpora" / "conll2003" / "eng.testa"
+DEFAULT = Path(os.environ.get("NEWSLAKE_CORPORA", ROOT.parent / "shared" / "corpora")) / "conll2003" / "eng.testa"
 TO_CONLL = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC",
             "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC", "WORK_OF_ART": "MISC", "LAW": "MISC", "LANGUAGE": "MISC"}
 

@@ -1,11 +1,13 @@
 """Throughput benchmark: ingest a corpus folder into a fresh temporary lake, twice, and report.
 
-Usage: python benchmarks/throughput.py [PATH ...]   (default ../shared/corpora/bbc/politics)
+Usage: python benchmarks/throughput.py [PATH ...]   (default $NEWSLAKE_CORPORA/bbc/politics, else ../shared/corpora/bbc/politics)
 Reports wall seconds of the whole command (Prefect start-up included), the flow's own seconds,
 words per second, and peak memory; the second run measures the unchanged-files path.
 """
 
 from __future__ import annotations
+
+import os
 
 import json
 import resource
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT.parent / "shared" / "corpora" / "bbc" / "politics"
+DEFAULT = Path(os.environ.get("NEWSLAKE_CORPORA", ROOT.parent / "shared" / "corpora")) / "bbc" / "politics"
 
 
 def run(paths: list[str], lake: str) -> tuple[float, dict]:
