@@ -62,7 +62,12 @@ def _read(lake: Path | None, sql: str, params: dict | list | None = None):
 
     try:
         with warehouse.connect(Lake(Settings.load(lake=lake).lake)) as con:
-            return con.sql(sql, params=params or None).to_arrow_table()
+            relation = con.sql(sql, params=params or None)
+            if relation is None:  # a statement without rows (SET, PRAGMA, ...)
+                import pyarrow as pa
+
+                return pa.table({"result": ["ok"]})
+            return relation.to_arrow_table()
     except FileNotFoundError as e:
         _fail(str(e))
     except duckdb.Error as e:
@@ -205,7 +210,7 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views; $name placeholders take --param values.")],
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable).")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable; whole and decimal numbers bind as numbers).")] = None,
     lake: LakeOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,

@@ -1,6 +1,8 @@
 """Actor linking with the real spaCy model: exact links for each rule."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def links(annotator, text):
@@ -102,3 +104,26 @@ def test_regions_are_places(annotator):
 
 def test_one_digit_names_keep_their_number(annotator):
     assert [m[0] for m in links(annotator, "He told BBC Radio 4's Today programme.")[0]] == ["BBC Radio 4"]
+
+
+WORDS = ["US", "U.S.", "Iraq", "Iraqi", "the", "government", "said", "Mr", "Blair", "Tony", "forces", "-", "led", "(", ")",
+         "ISIL", "Washington", "state", "in", "on", "Monday", ".", ",", "’s", "\n", "\n\n", "Secretary", "of", "Defense",
+         "Lloyd", "Austin", "Iran", "backed", "armed", "groups", "BBC", "Radio", "4", "114", "é", "£5m", "  "]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=60))
+def test_offsets_always_slice_the_text(annotator, words):
+    text = " ".join(words)
+    a = next(annotator.analyse([text]))
+    assert [s["sentence_id"] for s in a.sentences] == list(range(1, len(a.sentences) + 1))
+    assert [m["mention_id"] for m in a.mentions] == list(range(1, len(a.mentions) + 1))
+    for s in a.sentences:
+        assert text[s["start_char"]:s["end_char"]] == s["text"] and s["text"] == s["text"].strip()
+    ends = [(m["start_char"], m["end_char"]) for m in a.mentions]
+    assert ends == sorted(ends) and all(e1 <= s2 for (_, e1), (s2, _) in zip(ends, ends[1:]))
+    for m in a.mentions:
+        sent = a.sentences[m["sentence_id"] - 1]
+        assert text[m["start_char"]:m["end_char"]] == m["text"] != ""
+        assert sent["start_char"] <= m["start_char"] < m["end_char"] <= sent["end_char"]
+        assert (m["actor_id"] is None) == (m["link_method"] == "unlinked")
