@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pycountry
@@ -75,7 +75,10 @@ class ActorDictionary:
         self, text: str, actor_id: str, kind: str, ambiguous: bool = False, role: str | None = None
     ) -> None:
         text = text.strip()
-        if not text or text in self.aliases and self.aliases[text].kind == "name":
+        existing = self.aliases.get(text)
+        if not text or existing is not None and existing.kind == "name":
+            if existing is not None and ambiguous and existing.actor_id == actor_id:
+                self.aliases[text] = replace(existing, ambiguous=True)  # "?Georgia": the name itself is ambiguous
             return
         actor = self.actors[actor_id]
         label = KIND_LABEL[kind] or TYPE_LABEL.get(actor.type, "ORG")

@@ -80,7 +80,7 @@ class Linker:
         ents = [m for m in ents if m.label in NAME_LABELS]
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
-            if alias and not (alias.ambiguous and m.label == "PERSON") and not _guarded(doc, m.end, alias):
+            if alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
                 self._attach(m, alias)
         mentions = self._merge_dictionary(doc, ents)
         mentions.sort(key=lambda m: m.start)
@@ -105,7 +105,7 @@ class Linker:
         for span in spans:
             alias = self.forms[doc.vocab.strings[span.label]]
             over = [m for m in result if m.start < span.end and span.start < m.end]
-            if any(m.actor_id for m in over) or alias.ambiguous or _guarded(doc, span.end, alias):
+            if any(m.actor_id for m in over) or alias.ambiguous or self._guarded(doc, span.start, span.end, alias):
                 continue
             if any(m.label == "PERSON" and (m.start < span.start or m.end > span.end) for m in over):
                 continue
@@ -123,6 +123,19 @@ class Linker:
             self._attach(new, alias)
             result.append(new)
         return result
+
+    def _guarded(self, doc: Doc, start: int, end: int, alias: Alias) -> bool:
+        """Context that makes a place name something else: "Washington state", and an ambiguous name
+        after "<place>," where the place is not that country's ("Atlanta, Georgia" is the US state;
+        "Tbilisi, Georgia" and "Basra, Iraq" stay countries)."""
+        if alias.kind not in ("metonym", "name", "alias") or alias.label != "GPE":
+            return False
+        if end < len(doc) and doc[end].lower_ == "state":
+            return True
+        if alias.ambiguous and start >= 2 and doc[start - 1].text == "," and doc[start - 2].is_title:
+            before = self.dictionary.lookup(doc[start - 2].text)
+            return doc[start - 2].ent_type_ in ("GPE", "LOC") and (before is None or before.actor_id != alias.actor_id)
+        return False
 
     def _match_phrase(self, doc: Doc, i: int, table: dict[tuple[str, ...], str], end: int | None = None) -> tuple[str, int] | None:
         end = len(doc) if end is None else end
@@ -273,9 +286,6 @@ class Linker:
             linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", None, None, "model"))
 
 
-def _guarded(doc: Doc, end: int, alias: Alias) -> bool:
-    """Context that makes a place name something else: "Washington state", "Georgia state"."""
-    return alias.kind in ("metonym", "name") and end < len(doc) and doc[end].lower_ == "state"
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:

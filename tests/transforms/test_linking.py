@@ -32,6 +32,13 @@ def links(annotator, text):
         ("George Washington was the first president.",
          [("George Washington", "PERSON", "person:george-washington", None, "model-only")]),
         ("Michael Jordan scored.", [("Michael Jordan", "PERSON", "person:michael-jordan", None, "model-only")]),
+        ("He lives in Atlanta, Georgia, near the airport.",
+         [("Atlanta", "GPE", None, None, "unlinked"), ("Georgia", "GPE", None, None, "unlinked")]),
+        ("He flew to Tbilisi, Georgia, on Monday.",
+         [("Tbilisi", "GPE", "GEO", None, "alias"), ("Georgia", "GPE", "GEO", None, "dictionary")]),
+        ("A bomb exploded in Basra, Iraq, on Monday.",
+         [("Basra", "GPE", None, None, "unlinked"), ("Iraq", "GPE", "IRQ", None, "dictionary")]),
+        ("Officials say us and them.", []),
         (
             "The Islamic State of Iraq and the Levant (ISIL) lost ground. ISIL fighters fled.",
             [("Islamic State of Iraq and the Levant", "ORG", "ISIL", None, "dictionary"),
