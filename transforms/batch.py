@@ -117,8 +117,15 @@ def plan_batch(files: list[RawFile], ctx: PlanContext) -> BatchPlan:
         except RejectedInput as e:
             plan.file_rows.append({**base, "reason": str(e)})
             continue
+        except Exception as e:  # a parser bug on one odd file must not stop the run
+            plan.file_rows.append({**base, "reason": f"cannot parse: {type(e).__name__}: {e}"[:300]})
+            continue
         for rec in records:
-            plan.file_rows.append(_plan_record(f, rec, base, ctx, plan))
+            try:
+                row = _plan_record(f, rec, base, ctx, plan)
+            except Exception as e:
+                row = {**base, "record": getattr(rec, "record", None), "reason": f"cannot clean: {type(e).__name__}: {e}"[:300]}
+            plan.file_rows.append(row)
         if known is not None:
             plan.replaced |= known.article_ids
             plan.changed.add(f.path)
@@ -138,10 +145,10 @@ def _plan_record(f: RawFile, rec: Record | BadRecord, base: dict, ctx: PlanConte
     row["article_id"] = aid
     if aid in ctx.known_articles:
         return {**row, "status": "duplicate", "reason": "same normalised text as an article already in the lake or this run"}
-    ctx.known_articles.add(aid)
     language = detect_language(article.text)
     sig = signature(article.text)
     near = ctx.near_index.check_and_add(aid, sig)
+    ctx.known_articles.add(aid)
     prepared = Prepared(row, rec, article, aid, source, language, sig, near[0] if near else None)
     plan.prepared.append(prepared)
     if near:

@@ -131,3 +131,19 @@ def test_source_profile_finds_lines_repeated_across_articles():
     assert p.frequent(5, 0.01) == {"tech": frozenset({footer})}
     assert p.merged_with([{"source_name": "sport", "line": "Old", "n_articles": 9}], 5, 0.01) == [
         {"source_name": "sport", "line": "Old", "n_articles": 9}, {"source_name": "tech", "line": footer, "n_articles": 6}]
+
+
+def test_an_unexpected_parser_error_rejects_only_that_file(monkeypatch):
+    import transforms.batch as batch
+
+    real = batch.parse
+
+    def flaky(name, data, fields, max_bytes):
+        if name == "bad.html":
+            raise KeyError("lxml blew up")
+        return real(name, data, fields, max_bytes)
+
+    monkeypatch.setattr(batch, "parse", flaky)
+    plan = plan_batch([RawFile("/in/bad.html", 5, b"<p>x</p>"), RawFile("/in/ok.txt", 11, b"Title\n\nBody text here.")], ctx())
+    assert accounts(plan) == [("/in/bad.html", None, "rejected", "cannot parse: KeyError: 'lxml blew up'"),
+                              ("/in/ok.txt", None, "ingested", None)]
