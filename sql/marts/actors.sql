@@ -3,16 +3,17 @@
 -- valid_from / valid_to: when a curated actor existed (null = unknown or still exists)
 -- canonical_id: for a person known only by a surname ("Blair" alone in an article), the full-name
 -- person with that surname who has at least 75% of that surname's articles ("Tony Blair" over
--- "Ian Blair"); null otherwise. The mentions view resolves actor_id through it.
+-- "Ian Blair"); or, for a name the model typed two ways in different articles (person:yukos and
+-- org:yukos), the id with more articles; null otherwise. The mentions view resolves actor_id through it.
 
 with actors as (
     select * from stg_actors
 ),
 
-person_articles as (
+actor_articles as (
     select actor_id, count(distinct article_id) as n_articles
     from stg_mentions
-    where actor_id like 'person:%'
+    where actor_id is not null
     group by actor_id
 ),
 
@@ -20,9 +21,9 @@ full_names as (
     select
         actors.actor_id,
         regexp_extract(actors.name, '(\S+)$', 1) as surname,
-        person_articles.n_articles
+        actor_articles.n_articles
     from actors
-    join person_articles using (actor_id)
+    join actor_articles using (actor_id)
     where actors.type = 'person' and actors.name like '% %'
 ),
 
@@ -35,6 +36,17 @@ dominant as (
     group by surname
 ),
 
+name_twins as (
+    select
+        lower(actors.name) as name_key,
+        first(actors.actor_id order by coalesce(actor_articles.n_articles, 0) desc, actors.actor_id) as canonical_id
+    from actors
+    left join actor_articles using (actor_id)
+    where actors.source = 'model'
+    group by lower(actors.name)
+    having count(*) > 1
+),
+
 final as (
     select
         actors.actor_id,
@@ -45,6 +57,8 @@ final as (
         case
             when actors.type = 'person' and actors.name not like '% %' and dominant.share >= 0.75
                 then dominant.canonical_id
+            when actors.source = 'model' and name_twins.canonical_id <> actors.actor_id
+                then name_twins.canonical_id
         end as canonical_id,
         actors.source,
         actors.wikidata_qid,
@@ -52,6 +66,7 @@ final as (
         actors.valid_to
     from actors
     left join dominant on dominant.surname = actors.name
+    left join name_twins on name_twins.name_key = lower(actors.name) and actors.source = 'model'
 )
 
 select * from final

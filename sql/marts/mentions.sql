@@ -8,7 +8,11 @@ with mention_rows as (
 ),
 
 merges as (
-    select actor_id, canonical_id from actors where canonical_id is not null
+    -- follow up to two merges: org:blair -> person:blair -> person:tony-blair
+    select first_hop.actor_id, coalesce(second_hop.canonical_id, first_hop.canonical_id) as canonical_id
+    from actors first_hop
+    left join actors second_hop on second_hop.actor_id = first_hop.canonical_id
+    where first_hop.canonical_id is not null
 ),
 
 near_duplicates as (

@@ -92,3 +92,29 @@ def test_mention_contexts(fixture_db):
     assert rows(fixture_db, "select article_id, mention_id, actor_name, mention, sentence from mention_contexts where actor_id = 'USA'") == [
         ("a1", 1, "United States", "US", "US forces and Tony Blair. Iraq said. Blair agreed."),
     ]
+
+
+def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
+    from datetime import date
+
+    import duckdb
+
+    from flows import warehouse
+    from flows.lake import Lake
+    from flows.settings import Settings
+    from tests.sql.conftest import T1, actor, article, mention
+    from transforms.schemas import TABLES, to_table
+
+    texts = {f"y{i}": f"Yukos shares fell {i}." for i in range(3)}
+    tables = {
+        "articles": [article(a, t, T1, T1, "wire") for a, t in texts.items()],
+        "mentions": [mention(a, 1, "Yukos", "PERSON" if a == "y2" else "ORG", "person:yukos" if a == "y2" else "org:yukos",
+                             None, "model-only", t) for a, t in texts.items()],
+        "actors": [actor("org:yukos", "Yukos", "organization", source="model"), actor("person:yukos", "Yukos", "person", source="model")],
+    }
+    lake = Lake(tmp_path)
+    lake.commit("r1", {n: [lake.stage(n, to_table(r, TABLES[n]), "r1", "p0")] for n, r in tables.items()}, date(2026, 1, 5))
+    warehouse.refresh(lake, Settings().sql_dir)
+    with duckdb.connect(str(lake.duckdb_path), read_only=True) as con:
+        assert rows(con, "select actor_id, canonical_id from actors order by 1") == [("org:yukos", None), ("person:yukos", "org:yukos")]
+        assert rows(con, "select actor_id, mentions, articles from mentions_per_actor") == [("org:yukos", 3, 3)]
