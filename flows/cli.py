@@ -174,11 +174,12 @@ def _run_with_progress(ingest_module, paths: list[str], settings: Settings) -> d
     """Run the flow with a progress bar on a terminal, or a plain line per batch otherwise."""
     started = time.perf_counter()
     if not err.is_terminal:
-        def log_line(done: int, total: int) -> None:
+        def log_line(done: int, total: int, articles: int) -> None:
             elapsed = time.perf_counter() - started
             rate = done / elapsed if elapsed else 0.0
             eta = (total - done) / rate if rate else 0.0
-            print(f"ingest: {done:,}/{total:,} files ({done / total:.0%}), {rate:.1f} files/s, ETA {eta:.0f} s", file=sys.stderr, flush=True)
+            print(f"ingest: {done:,}/{total:,} files ({done / total:.0%}), {articles:,} articles, "
+                  f"{articles / elapsed:.1f} articles/s, ETA {eta:.0f} s", file=sys.stderr, flush=True)
 
         ingest_module.progress_hook = log_line
         try:
@@ -192,9 +193,10 @@ def _run_with_progress(ingest_module, paths: list[str], settings: Settings) -> d
     with Progress(*columns, console=err, transient=True) as bar:
         task_id = bar.add_task("starting Prefect", total=None, rate="")
 
-        def update(done: int, total: int) -> None:
+        def update(done: int, total: int, articles: int) -> None:
             elapsed = time.perf_counter() - started
-            bar.update(task_id, description="ingesting files", completed=done, total=total, rate=f"{done / elapsed:.1f} files/s")
+            bar.update(task_id, description="ingesting files", completed=done, total=total,
+                       rate=f"{articles:,} articles, {articles / elapsed:.1f}/s")
 
         ingest_module.progress_hook = update
         try:

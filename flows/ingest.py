@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
@@ -34,8 +35,8 @@ from transforms.text import RejectedInput, sha256
 
 # below this many texts per worker, extra spaCy processes cost more than they save
 MIN_TEXTS_PER_WORKER = 16
-# called after each batch with (files done, files total); the CLI sets it to drive its progress display
-progress_hook: Callable[[int, int], None] | None = None
+# called after each batch with (files done, files total, articles written so far); the CLI sets it
+progress_hook: Callable[[int, int, int], None] | None = None
 
 
 @dataclass
@@ -238,7 +239,14 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-@flow(name="newslake-ingest", flow_run_name="ingest {paths}", log_prints=False)
+def _run_name() -> str:
+    """Flow-run name in the UI: 'ingest politics' or 'ingest bbc (+2 paths)'."""
+    paths = flow_run.parameters.get("paths") or ["?"]
+    more = f" (+{len(paths) - 1} paths)" if len(paths) > 1 else ""
+    return f"ingest {PurePath(str(paths[0])).name or paths[0]}{more}"
+
+
+@flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False)
 def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
     """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary."""
     settings = settings or Settings.load()
@@ -264,7 +272,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
             results.append(result)
             logger.info("batch %d: %d files, %d articles, %d mentions", n + 1, len(batch), result.articles, result.mentions)
             if progress_hook:
-                progress_hook(start + len(batch), len(files))
+                progress_hook(start + len(batch), len(files), sum(r.articles for r in results))
         retired = commit(lake, settings, quote(ctx), quote(state), quote(results), source_lines, len(files), started, model)
         refresh_views(lake, settings.sql_dir)
     statuses = sum((r.statuses for r in results), Counter())
