@@ -42,6 +42,13 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _settings(**overrides) -> Settings:
+    try:
+        return Settings.load(**overrides)
+    except ValueError as e:
+        _fail(str(e))
+
+
 def _param(text: str) -> tuple[str, object]:
     name, sep, value = text.partition("=")
     if not sep or not name.isidentifier():
@@ -61,7 +68,7 @@ def _read(lake: Path | None, sql: str, params: dict | list | None = None):
     from flows import warehouse
 
     try:
-        with warehouse.connect(Lake(Settings.load(lake=lake).lake)) as con:
+        with warehouse.connect(Lake(_settings(lake=lake).lake)) as con:
             relation = con.sql(sql, params=params or None)
             if relation is None:  # a statement without rows (SET, PRAGMA, ...)
                 import pyarrow as pa
@@ -144,13 +151,17 @@ def ingest(
 
     Example: newslake ingest ../shared/corpora/bbc/politics --lake data
     """
-    settings = Settings.load(lake=lake, batch_size=batch_size, model=model)
+    from flows.discover import missing_paths
+
+    settings = _settings(lake=lake, batch_size=batch_size, model=model)
+    paths = paths or [str(settings.seeds_dir / "articles")]
+    if missing := missing_paths(paths):
+        _fail(f"no such file or folder: {', '.join(missing)}")
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)
     from flows import ingest as ingest_module
 
-    paths = paths or [str(settings.seeds_dir / "articles")]
     try:
         summary = _run_with_progress(ingest_module, paths, settings)
     except (FileNotFoundError, RuntimeError) as e:
@@ -332,7 +343,7 @@ def report(
     """
     from flows import report as report_module
 
-    settings = Settings.load(lake=lake)
+    settings = _settings(lake=lake)
     target = out or settings.lake / "report.html"
     try:
         report_module.write_report(Lake(settings.lake), settings.sql_dir, target)
@@ -354,7 +365,7 @@ def serve(
     Uses the Prefect server at PREFECT_API_URL, or starts one on 127.0.0.1:PORT (its UI shows the
     runs). Example: newslake serve ../news --cron "*/15 * * * *" --lake data
     """
-    settings = Settings.load(lake=lake)
+    settings = _settings(lake=lake)
     from flows import serve as serve_module
 
     try:
@@ -387,7 +398,7 @@ def check(lake: LakeOpt = None) -> None:
     """
     from flows import warehouse
 
-    settings = Settings.load(lake=lake)
+    settings = _settings(lake=lake)
     try:
         results = warehouse.data_tests(Lake(settings.lake), settings.sql_dir)
     except FileNotFoundError as e:
@@ -407,7 +418,7 @@ def refresh(lake: LakeOpt = None) -> None:
     """
     from flows import warehouse
 
-    settings = Settings.load(lake=lake)
+    settings = _settings(lake=lake)
     views = warehouse.refresh(Lake(settings.lake), settings.sql_dir)
     err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}; marts written to {Lake(settings.lake).root / 'marts'}")
 

@@ -54,6 +54,11 @@ def discover_files(paths: list[str], exclude: str = DEFAULT_EXCLUDE) -> tuple[li
     return sorted(found), sorted(skipped)
 
 
+def missing_paths(paths: list[str]) -> list[str]:
+    """The given paths that are neither an existing file or folder nor a glob matching something."""
+    return [p for p in paths if not (glob.glob(os.path.expanduser(p), recursive=True) if glob.has_magic(p) else Path(p).expanduser().exists())]
+
+
 def read_file(path: str, max_bytes: int) -> RawFile:
     """The file's bytes, or the reason it cannot be read (too large files are only hashed, in chunks)."""
     try:

@@ -60,4 +60,4 @@ def _coerce(kind: str, raw: str, name: str):
     try:
         return int(raw) if kind == "int" else float(raw) if kind == "float" else Path(raw) if kind == "Path" else raw
     except ValueError:
-        raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not a {kind} number") from None
+        raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not {'a whole' if kind == 'int' else 'a'} number") from None

@@ -83,3 +83,11 @@ def test_serve_builds_an_hourly_schedule(settings):
     assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("0 * * * *", "UTC", True)
     params = ingest_flow.validate_parameters(deployment.parameters)
     assert params["settings"].lake == settings.lake and params["paths"][0].endswith("seeds/articles")
+
+
+def test_bad_paths_and_settings_fail_fast_with_one_line(tmp_path, monkeypatch):
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--lake", str(tmp_path)])
+    assert result.exit_code == 1 and "no such file or folder" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("NEWSLAKE_BATCH_SIZE", "abc")
+    result = runner.invoke(app, ["actors", "--lake", str(tmp_path)])
+    assert result.exit_code == 1 and "NEWSLAKE_BATCH_SIZE='abc' is not a whole number" in result.output
