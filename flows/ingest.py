@@ -24,7 +24,7 @@ from flows import warehouse
 from flows.discover import discover_files, read_file
 from flows.lake import Lake
 from flows.settings import Settings
-from transforms.actors import Actor, build_dictionary
+from transforms.actors import Actor, actor_rows, build_dictionary
 from transforms.batch import KnownFile, PlanContext, article_rows, current_files, plan_batch, source_of
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex
@@ -169,18 +169,13 @@ def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanCont
 def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, results: list[BatchResult],
            source_lines: list[dict], files_seen: int, started: datetime, model: str) -> int:
     """Publish the run in one manifest swap; returns how many replaced articles were retired."""
-    actors = {r["actor_id"]: r for r in lake.read("actors").to_pylist() if r["source"] == "model"}
-    for result in results:
-        for actor in result.actors.values():
-            old = actors.get(actor.actor_id)
-            if old is None or (actor.affiliation and not old["affiliation"]):
-                actors[actor.actor_id] = actor.row()
-    actors.update({r["actor_id"]: r for r in curated_actors(settings)})
+    found = [a for result in results for a in result.actors.values()]
+    actors = actor_rows(lake.read("actors").to_pylist(), found, curated_actors(settings))
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in results:
         for name, rels in result.staged.items():
             staged[name] += rels
-    staged["actors"] = [lake.stage("actors", to_table(sorted(actors.values(), key=lambda r: r["actor_id"]), TABLES["actors"]), ctx.run_id, "all")]
+    staged["actors"] = [lake.stage("actors", to_table(actors, TABLES["actors"]), ctx.run_id, "all")]
     staged["source_lines"] = [rel for rel in [lake.stage("source_lines", to_table(source_lines, TABLES["source_lines"]), ctx.run_id, "all")] if rel]
     retired = retired_articles(state, results)
     run_row = {

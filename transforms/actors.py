@@ -187,3 +187,15 @@ def person_actor_id(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return f"person:{slug}"
 
+
+
+def actor_rows(stored: list[dict], found: list[Actor], curated: list[dict]) -> list[dict]:
+    """The ``actors`` table after a run: curated rows as they are now, plus every actor the model
+    introduced in this or earlier runs (a person keeps the first affiliation any article stated)."""
+    rows = {r["actor_id"]: r for r in stored if r["source"] == "model"}
+    for actor in found:
+        old = rows.get(actor.actor_id)
+        if old is None or (actor.affiliation and not old["affiliation"]):
+            rows[actor.actor_id] = actor.row()
+    rows.update({r["actor_id"]: r for r in curated})
+    return sorted(rows.values(), key=lambda r: r["actor_id"])

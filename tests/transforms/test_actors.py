@@ -1,6 +1,6 @@
 import pytest
 
-from transforms.actors import build_dictionary, person_actor_id
+from transforms.actors import Actor, actor_rows, build_dictionary, person_actor_id
 
 CURATED = [
     {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
@@ -63,3 +63,17 @@ def test_curated_metadata(d):
 def test_bad_date_in_seeds_is_a_clear_error():
     with pytest.raises(ValueError, match="ISIL: '2013-13-01' is not a YYYY-MM-DD date"):
         build_dictionary([{"actor_id": "ISIL", "name": "Islamic State", "type": "armed_group", "valid_from": "2013-13-01"}])
+
+
+def test_actor_rows_keep_model_actors_and_refresh_curated_ones():
+    stored = [
+        {**Actor("person:ann-lee", "Ann Lee", "person", source="model").row()},
+        {**Actor("UN", "UN (old name)", "organization").row()},
+    ]
+    found = [Actor("person:ann-lee", "Ann Lee", "person", affiliation="USA", source="model"),
+             Actor("person:bo-li", "Bo Li", "person", affiliation="CHN", source="model"),
+             Actor("person:bo-li", "Bo Li", "person", affiliation="TWN", source="model")]
+    curated = [Actor("UN", "United Nations", "organization").row()]
+    rows = actor_rows(stored, found, curated)
+    assert [(r["actor_id"], r["name"], r["affiliation"]) for r in rows] == [
+        ("UN", "United Nations", None), ("person:ann-lee", "Ann Lee", "USA"), ("person:bo-li", "Bo Li", "CHN")]
