@@ -104,7 +104,7 @@ def _emit(result, fmt: Format, out: Path | None = None, title: str | None = None
         _write(json.dumps(result.to_pylist(), default=str, indent=1, ensure_ascii=False) + "\n", out)
     else:
         t = Table(title=title, show_lines=False)
-        numeric = [pa_is_numeric(result.schema.field(c).type) for c in result.column_names]
+        numeric = [_is_numeric(result.schema.field(c).type) for c in result.column_names]
         for c, num in zip(result.column_names, numeric):
             t.add_column(c, justify="right" if num else "left", overflow="fold")
         for row in result.to_pylist():
@@ -134,7 +134,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def pa_is_numeric(t) -> bool:
+def _is_numeric(t) -> bool:
     import pyarrow as pa
 
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)

@@ -12,9 +12,6 @@ from transforms.batch import RawFile
 from transforms.formats import input_kind
 
 
-DEFAULT_EXCLUDE = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
-
-
 def _is_input(path: Path) -> bool:
     return path.is_file() and input_kind(path.name) is not None
 
@@ -23,7 +20,7 @@ def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(name.upper(), p.upper()) for p in patterns)
 
 
-def discover_files(paths: list[str], exclude: str = DEFAULT_EXCLUDE) -> tuple[list[str], list[str]]:
+def discover_files(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
     """Absolute paths of every input file: files as given, folders searched recursively
     (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz), globs expanded.
 

@@ -82,11 +82,6 @@ def annotator(settings: Settings) -> Annotator:
     return _annotator(settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
 
 
-def curated_actors(settings: Settings) -> list[dict]:
-    """Rows of every dictionary actor (countries and seeds)."""
-    return build_dictionary(_read_seed_csv(settings.seeds_dir / "actors.csv")).table_rows()
-
-
 @dataclass
 class LakeState:
     """What the lake already holds that a run must know: files, articles, signatures, boilerplate lines."""
@@ -170,7 +165,7 @@ def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, r
            source_lines: list[dict], files_seen: int, started: datetime, model: str) -> int:
     """Publish the run in one manifest swap; returns how many replaced articles were retired."""
     found = [a for result in results for a in result.actors.values()]
-    actors = actor_rows(lake.read("actors").to_pylist(), found, curated_actors(settings))
+    actors = actor_rows(lake.read("actors").to_pylist(), found, annotator(settings).linker.dictionary.table_rows())
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in results:
         for name, rels in result.staged.items():

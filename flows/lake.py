@@ -71,15 +71,19 @@ class Lake:
         return [self.dir / rel for rel in self.manifest()[table]]
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        """A table's live rows (empty with the declared schema when it has none)."""
+        """A table's live rows, only the ``columns`` asked for read from disk (empty with the declared
+        schema when it has none)."""
         schema = TABLES[table]
         paths = self.files(table)
         if not paths:
             empty = schema.empty_table()
             return empty.select(columns) if columns else empty
-        parts = [conform(pq.read_table(p), schema) for p in paths]
-        table = pa.concat_tables(parts)
-        return table.select(columns) if columns else table
+        wanted = pa.schema([schema.field(c) for c in columns]) if columns else schema
+        parts = []
+        for p in paths:
+            present = [c for c in wanted.names if c in pq.read_schema(p).names]
+            parts.append(conform(pq.read_table(p, columns=present), wanted))
+        return pa.concat_tables(parts)
 
     @contextmanager
     def writing(self):

@@ -23,11 +23,12 @@ class Settings:
     near_duplicate_threshold: float = 0.8
     boilerplate_min_articles: int = 5
     boilerplate_min_share: float = 0.01
-    json_text_fields: str = "text,body,content,article,maintext"
-    json_title_fields: str = "title,headline"
-    json_url_fields: str = "url,link,uri"
-    json_published_fields: str = "published,published_at,date,pubdate,date_publish,datetime"
-    json_source_fields: str = "source,source_name,site,publisher"
+    # comma-separated JSON field names; None keeps transforms.formats.JsonFields' defaults
+    json_text_fields: str | None = None
+    json_title_fields: str | None = None
+    json_url_fields: str | None = None
+    json_published_fields: str | None = None
+    json_source_fields: str | None = None
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     sql_dir: Path = PROJECT_ROOT / "sql"
     prefect_home: Path = PROJECT_ROOT / ".prefect"
@@ -46,14 +47,15 @@ class Settings:
 
 
     def json_fields(self):
-        """The JSON-lines field names as a transforms.formats.JsonFields."""
+        """The JSON-lines field names as a transforms.formats.JsonFields (unset ones keep its defaults)."""
+        from dataclasses import replace as with_fields
+
         from transforms.formats import JsonFields
 
-        def split(value: str) -> tuple[str, ...]:
-            return tuple(v.strip() for v in value.split(",") if v.strip())
-
-        return JsonFields(split(self.json_text_fields), split(self.json_title_fields), split(self.json_url_fields),
-                          split(self.json_published_fields), split(self.json_source_fields))
+        given = {kind: tuple(v.strip() for v in value.split(",") if v.strip())
+                 for kind in ("text", "title", "url", "published", "source")
+                 if (value := getattr(self, f"json_{kind}_fields"))}
+        return with_fields(JsonFields(), **given)
 
 
 def _coerce(kind: str, raw: str, name: str):

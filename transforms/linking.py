@@ -26,7 +26,6 @@ LINKERS = frozenset({"of", "the", "for", "and", "&", "-"})
 PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded", "sponsored", "supported", "run", "controlled", "linked"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 
-LINK_METHODS = ("dictionary", "alias", "acronym", "person-merge", "model-only", "unlinked")
 
 
 @dataclass
