@@ -7,14 +7,17 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from transforms.dedup import band_keys
 from transforms.schemas import TABLES
 
 # tables rewritten whole at each commit (small dimensions); the others only grow
@@ -84,6 +87,35 @@ class Lake:
             present = [c for c in wanted.names if c in pq.read_schema(p).names]
             parts.append(conform(pq.read_table(p, columns=present), wanted))
         return pa.concat_tables(parts)
+
+    def file_history(self, paths: Iterable[str]) -> list[dict]:
+        """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
+        wanted = pa.array(sorted(set(paths)), pa.string())
+        rows = self.read("files", ["path", "run_id", "sha256", "status", "article_id"])
+        return rows.filter(pc.is_in(rows.column("path"), value_set=wanted)).to_pylist()
+
+    def existing_articles(self, ids: Iterable[str]) -> set[str]:
+        """Which of these article ids the lake already holds."""
+        wanted = pa.array(sorted(set(ids)), pa.string())
+        rows = self.read("articles", ["article_id"])
+        return set(rows.filter(pc.is_in(rows.column("article_id"), value_set=wanted)).column("article_id").to_pylist())
+
+    def signature_candidates(self, keys: Iterable[int]) -> dict[str, np.ndarray]:
+        """MinHash signatures of the lake's articles that share at least one LSH band key with ``keys``."""
+        wanted = set(keys)
+        rows = self.read("signatures")
+        out = {}
+        for aid, mh in zip(rows.column("article_id").to_pylist(), rows.column("minhash").to_numpy(zero_copy_only=False)):
+            sig = np.asarray(mh, dtype=np.uint64)
+            if wanted.intersection(band_keys(sig)):
+                out[aid] = sig
+        return out
+
+    def source_lines(self, sources: Iterable[str]) -> list[dict]:
+        """The ``source_lines`` rows (boilerplate lines) of these sources."""
+        wanted = pa.array(sorted(set(sources)), pa.string())
+        rows = self.read("source_lines")
+        return rows.filter(pc.is_in(rows.column("source_name"), value_set=wanted)).to_pylist()
 
     @contextmanager
     def writing(self):
