@@ -184,6 +184,7 @@ def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, r
         "sentences_written": sum(r.sentences for r in results),
         "mentions_written": sum(r.mentions for r in results),
         "model": model,
+        "table_versions": None,
     }
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), ctx.run_id, "run")]
     lake.commit(ctx.run_id, staged, started.date(), retired)

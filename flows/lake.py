@@ -1,9 +1,11 @@
-"""The Parquet lake on disk: staged writes, an atomic manifest commit, and reads of live files."""
+"""The lake on disk: one Delta Lake table per table, a run committed table by table and then published by
+its ``runs`` row, which records the version of every table the run left."""
 
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 import time
@@ -12,10 +14,14 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake.transaction import AddAction
+from deltalake._internal import RemoveAction
 
 from transforms.dedup import band_keys
 from transforms.schemas import TABLES
@@ -23,8 +29,35 @@ from transforms.schemas import TABLES
 # tables rewritten whole at each commit (small dimensions); the others only grow
 REPLACED_TABLES = frozenset({"actors", "source_lines"})
 PARTITIONED_TABLES = frozenset({"articles", "sentences", "mentions", "files"})
-ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
-MANIFEST = "_manifest.json"
+ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures", "signature_bands")
+# every table but ``runs``, in the order a run commits them; ``runs`` comes last and publishes the run
+DATA_TABLES = tuple(t for t in TABLES if t != "runs")
+# compaction sorts merged files by these keys, so Parquet min/max statistics prune key lookups
+SORT_KEYS = {
+    "articles": ["article_id"],
+    "sentences": ["article_id", "sentence_id"],
+    "mentions": ["article_id", "mention_id"],
+    "actors": ["actor_id"],
+    "files": ["path", "run_id"],
+    "runs": ["run_id"],
+    "signatures": ["article_id"],
+    "signature_bands": ["band_key", "article_id"],
+    "source_lines": ["source_name", "line"],
+}
+PARTITION = "ingest_date"
+STAGING = "_staging"
+OLD_MANIFEST = "_manifest.json"
+COMPACT_FILES = 32
+TARGET_FILE_BYTES = 32 * 1024 * 1024
+ROW_GROUP_ROWS = 64 * 1024
+
+
+class LakeBusy(RuntimeError):
+    """Another run holds the lake's write lock."""
+
+
+class OldLakeFormat(RuntimeError):
+    """The lake folder holds the pre-Delta format (Parquet files listed by ``_manifest.json``)."""
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -37,182 +70,399 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-class LakeBusy(RuntimeError):
-    """Another run holds the lake's write lock."""
+def _unsigned_to_signed(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_list(t) and t.value_type == pa.uint64():
+        return pa.list_(pa.int64())
+    return pa.int64() if t == pa.uint64() else t
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def stored_schema(table: str) -> pa.Schema:
+    """The columns of a table's Parquet files: the declared schema with uint64 held as int64 (same bits;
+    Delta has no unsigned types)."""
+    return pa.schema([f.with_type(_unsigned_to_signed(f.type)) for f in TABLES[table]])
+
+
+def delta_schema(table: str) -> pa.Schema:
+    """The Delta table's schema: the stored columns plus the ``ingest_date`` partition column where partitioned."""
+    schema = stored_schema(table)
+    return schema.append(pa.field(PARTITION, pa.date32())) if table in PARTITIONED_TABLES else schema
+
+
+def _reinterpret(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_list(target):
+            flat = chunk.values.view(target.value_type)
+            chunks.append(pa.ListArray.from_arrays(chunk.offsets, flat, mask=chunk.is_null() if chunk.null_count else None))
+        else:
+            chunks.append(chunk.view(target))
+    return pa.chunked_array(chunks, target)
+
+
+def to_stored(table: str, rows: pa.Table) -> pa.Table:
+    """Rows cast to the declared schema, then to the stored one (uint64 bits as int64)."""
+    rows = rows.cast(TABLES[table])
+    for i, (declared, stored) in enumerate(zip(TABLES[table], stored_schema(table))):
+        if declared.type != stored.type:
+            rows = rows.set_column(i, stored, _reinterpret(rows.column(i), stored.type))
+    return rows
+
+
+def from_stored(table: str, rows: pa.Table) -> pa.Table:
+    """Stored rows (a subset of the columns) back in the declared types."""
+    for i, name in enumerate(rows.column_names):
+        declared = TABLES[table].field(name)
+        if rows.schema.field(name).type != declared.type:
+            rows = rows.set_column(i, declared, _reinterpret(rows.column(i), declared.type))
+    return rows
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(rows: pa.Table, path: Path) -> None:
+    """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(rows, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    _fsync_path(tmp)
+    os.replace(tmp, path)
+    _fsync_path(path.parent)
+
+
+def _sql_list(values: Iterable) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(int(v)) for v in values)
 
 
 class Lake:
-    """``root/lake/<table>/...parquet`` listed by ``root/lake/_manifest.json``; only listed files are live.
+    """``root/lake/<table>/`` Delta tables; ``runs`` rows name the table versions each run left.
 
-    A run writes into ``root/lake/_staging/<run_id>/`` and commits by moving its files into place
-    and replacing the manifest in one rename, so readers see the previous run or this one, never half.
+    Readers (the DuckDB views, :meth:`read`, the lookups) see the versions the latest ``runs`` row
+    records, so a run is all-or-nothing for them; a run that died between its table commits is rolled
+    back by the next :meth:`writing`.
+
+    Args:
+        root: the lake folder (holds ``lake/`` and ``newslake.duckdb``).
+        retention_seconds: how long files dropped from the tables stay on disk for open readers.
+        compact_files: a table with more files than this is compacted at the end of a run.
     """
 
-    def __init__(self, root: Path, retention_seconds: float = 3600):
+    def __init__(self, root: Path, retention_seconds: float = 3600, compact_files: int = COMPACT_FILES):
         self.root = Path(root)
         self.retention_seconds = retention_seconds
+        self.compact_files = compact_files
         self.dir = self.root / "lake"
         self.duckdb_path = self.root / "newslake.duckdb"
 
-    def manifest(self) -> dict[str, list[str]]:
-        """Live files per table, relative to ``self.dir``."""
-        path = self.dir / MANIFEST
-        if not path.exists():
-            return {name: [] for name in TABLES}
-        listed = json.loads(path.read_text())["tables"]
-        return {name: listed.get(name, []) for name in TABLES}
+    def table_path(self, table: str) -> Path:
+        """The folder of a table's Delta log and data files."""
+        return self.dir / table
 
-    def files(self, table: str) -> list[Path]:
-        """Absolute paths of a table's live Parquet files."""
-        return [self.dir / rel for rel in self.manifest()[table]]
+    def check_format(self) -> None:
+        """Raise :class:`OldLakeFormat` with the command that converts a pre-Delta lake."""
+        if (self.dir / OLD_MANIFEST).exists():
+            raise OldLakeFormat(f"{self.root} holds a pre-Delta lake ({self.dir / OLD_MANIFEST}); "
+                                f"convert it with: newslake migrate --lake {self.root}")
+
+    def _delta(self, table: str, version: int | None = None) -> DeltaTable | None:
+        path = self.table_path(table)
+        if not (path / "_delta_log").exists():
+            return None
+        return DeltaTable(path, version=version)
+
+    def current_versions(self) -> dict[str, int]:
+        """The latest committed version of every existing table (what a raw Delta reader sees)."""
+        out = {}
+        for table in TABLES:
+            dt = self._delta(table)
+            if dt is not None:
+                out[table] = dt.version()
+        return out
+
+    def run_versions(self) -> dict[str, dict[str, int]]:
+        """Table versions recorded by every run that recorded them: run_id -> {table: version}."""
+        dt = self._delta("runs")
+        if dt is None:
+            return {}
+        rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
+        return {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]}
+
+    def versions(self, run_id: str | None = None) -> dict[str, int]:
+        """The table versions a run left (default: the latest run); empty when no run has committed.
+
+        Raises:
+            KeyError: no run ``run_id`` recorded table versions.
+        """
+        self.check_format()
+        runs = self.run_versions()
+        if run_id is not None:
+            if run_id not in runs:
+                raise KeyError(f"no run {run_id!r} with recorded table versions in {self.root}; see `newslake runs`")
+            return runs[run_id]
+        if not runs:
+            return {}
+        return max(runs.values(), key=lambda v: v["runs"])
+
+    def files(self, table: str, versions: dict[str, int] | None = None) -> list[str]:
+        """Absolute paths of a table's data files at the pinned version (default: the latest run's)."""
+        versions = self.versions() if versions is None else versions
+        if table not in versions:
+            return []
+        return sorted(DeltaTable(self.table_path(table), version=versions[table]).file_uris())
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        """A table's live rows, only the ``columns`` asked for read from disk (empty with the declared
-        schema when it has none)."""
+        """A table's rows as the latest run left them, only ``columns`` read from disk (declared types;
+        empty with the declared schema when it has none)."""
         schema = TABLES[table]
+        wanted = pa.schema([schema.field(c) for c in columns]) if columns else schema
         paths = self.files(table)
         if not paths:
-            empty = schema.empty_table()
-            return empty.select(columns) if columns else empty
-        wanted = pa.schema([schema.field(c) for c in columns]) if columns else schema
+            return wanted.empty_table()
+        stored = pa.schema([stored_schema(table).field(c) for c in wanted.names])
         parts = []
         for p in paths:
-            present = [c for c in wanted.names if c in pq.read_schema(p).names]
-            parts.append(conform(pq.read_table(p, columns=present), wanted))
-        return pa.concat_tables(parts)
+            present = [c for c in stored.names if c in pq.read_schema(p).names]
+            parts.append(conform(pq.read_table(p, columns=present), stored))
+        return from_stored(table, pa.concat_tables(parts))
+
+    def _lookup(self, table: str, columns: list[str], key: str, values: list) -> pa.Table:
+        """Rows of ``table`` whose ``key`` is one of ``values``: DuckDB scans only the row groups whose
+        min/max statistics can hold a wanted key."""
+        paths = self.files(table)
+        if not paths or not values:
+            return pa.schema([stored_schema(table).field(c) for c in columns]).empty_table()
+        with duckdb.connect() as con:
+            sql = (f"select {', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
+                   f"where {key} in ({_sql_list(values)})")
+            return con.sql(sql).to_arrow_table()
 
     def file_history(self, paths: Iterable[str]) -> list[dict]:
         """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
-        wanted = pa.array(sorted(set(paths)), pa.string())
-        rows = self.read("files", ["path", "run_id", "sha256", "status", "article_id"])
-        return rows.filter(pc.is_in(rows.column("path"), value_set=wanted)).to_pylist()
+        return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
 
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""
-        wanted = pa.array(sorted(set(ids)), pa.string())
-        rows = self.read("articles", ["article_id"])
-        return set(rows.filter(pc.is_in(rows.column("article_id"), value_set=wanted)).column("article_id").to_pylist())
+        rows = self._lookup("articles", ["article_id"], "article_id", sorted(set(ids)))
+        return set(rows.column("article_id").to_pylist())
 
     def signature_candidates(self, keys: Iterable[int]) -> dict[str, np.ndarray]:
         """MinHash signatures of the lake's articles that share at least one LSH band key with ``keys``."""
-        wanted = set(keys)
-        rows = self.read("signatures")
-        out = {}
-        for aid, mh in zip(rows.column("article_id").to_pylist(), rows.column("minhash").to_numpy(zero_copy_only=False)):
-            sig = np.asarray(mh, dtype=np.uint64)
-            if wanted.intersection(band_keys(sig)):
-                out[aid] = sig
-        return out
+        bands = self._lookup("signature_bands", ["article_id"], "band_key", sorted(set(keys)))
+        ids = sorted(set(bands.column("article_id").to_pylist()))
+        rows = self._lookup("signatures", ["article_id", "minhash"], "article_id", ids)
+        minhash = from_stored("signatures", rows).column("minhash")
+        return {aid: np.asarray(mh, dtype=np.uint64) for aid, mh in zip(rows.column("article_id").to_pylist(),
+                                                                         minhash.to_numpy(zero_copy_only=False))}
 
     def source_lines(self, sources: Iterable[str]) -> list[dict]:
         """The ``source_lines`` rows (boilerplate lines) of these sources."""
-        wanted = pa.array(sorted(set(sources)), pa.string())
-        rows = self.read("source_lines")
-        return rows.filter(pc.is_in(rows.column("source_name"), value_set=wanted)).to_pylist()
+        return self._lookup("source_lines", ["source_name", "line", "n_articles"], "source_name", sorted(set(sources))).to_pylist()
 
     @contextmanager
     def writing(self):
-        """Hold the lake's single-writer lock for a run."""
+        """Hold the lake's single-writer lock for a run; first roll back what a dead run left half-committed
+        and clear its staging area."""
+        self.check_format()
         self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as fh:
+        fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise LakeBusy(f"another newslake run is writing to {self.root}") from None
-            try:
-                yield self
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+            self.recover()
+            yield self
+        finally:
+            os.close(fd)
+
+    def recover(self) -> dict[str, int]:
+        """Restore every table a dead run committed past the latest run's versions; returns
+        {table: version restored to}. Call only while holding the write lock."""
+        self._ensure_tables()
+        pinned = self.versions()
+        restored = {}
+        for table, version in self.current_versions().items():
+            want = pinned.get(table, 0)
+            if version > want:
+                DeltaTable(self.table_path(table)).restore(want)
+                self._sync_log(table)
+                restored[table] = want
+        shutil.rmtree(self.dir / STAGING, ignore_errors=True)
+        return restored
+
+    def _ensure_tables(self) -> None:
+        for table in TABLES:
+            if not (self.table_path(table) / "_delta_log").exists():
+                DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
+                                  partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
+                self._sync_log(table)
+
+    def _sync_log(self, table: str) -> None:
+        log = self.table_path(table) / "_delta_log"
+        version = DeltaTable(self.table_path(table)).version()
+        for path in log.iterdir():
+            if path.name.startswith(f"{version:020d}") or path.name == "_last_checkpoint":
+                _fsync_path(path)
+        _fsync_path(log)
 
     def stage(self, table: str, rows: pa.Table, run_id: str, part: str) -> str | None:
-        """Write one Parquet part for a run's staging area; returns its path relative to the lake."""
+        """Write one durable Parquet part into the run's staging area; returns its path relative to the
+        lake (the same arguments give the same path, so a retried part overwrites itself)."""
         if rows.num_rows == 0:
             return None
-        rows = rows.cast(TABLES[table])
-        rel = Path("_staging") / run_id / table / f"{part}.parquet"
-        path = self.dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(rows, path.with_suffix(".tmp"), compression="zstd")
-        os.replace(path.with_suffix(".tmp"), path)
+        rel = Path(STAGING) / run_id / table / f"{part}.parquet"
+        write_durable(to_stored(table, rows), self.dir / rel)
         return str(rel)
 
-    def _without_articles(self, manifest: dict[str, list[str]], run_id: str, retired: set[str]) -> None:
-        """Rewrite (copy on write) the live files holding rows of retired articles, in ``manifest``."""
-        for table in ARTICLE_TABLES:
-            kept = []
-            for n, rel in enumerate(manifest[table]):
-                path = self.dir / rel
-                ids = pq.read_table(path, columns=["article_id"]).column("article_id")
-                mask = pc.is_in(ids, value_set=pa.array(sorted(retired), pa.string()))
-                if not pc.any(mask).as_py():
-                    kept.append(rel)
+    def commit_table(self, table: str, added: list[Path], removed: list[dict] = (), data_change: bool = True) -> int:
+        """Commit one table: add these data files (already durable inside the table folder), remove these
+        add-action rows, in one Delta transaction; returns the new version."""
+        root = self.table_path(table)
+        now = int(time.time() * 1000)
+        actions = []
+        for path in added:
+            rel = path.relative_to(root).as_posix()
+            parts = {PARTITION: path.parent.name.split("=", 1)[1]} if table in PARTITIONED_TABLES else {}
+            stats = json.dumps({"numRecords": pq.ParquetFile(path).metadata.num_rows})
+            actions.append(AddAction(path=rel, size=path.stat().st_size, partition_values=parts, modification_time=now,
+                                     data_change=data_change, stats=stats))
+        for row in removed:
+            parts = {PARTITION: str(row[f"partition.{PARTITION}"])} if table in PARTITIONED_TABLES else None
+            actions.append(RemoveAction(path=row["path"], data_change=data_change, deletion_timestamp=now,
+                                        size=row["size_bytes"], partition_values=parts))
+        dt = DeltaTable(root)
+        dt.create_write_transaction(actions, mode="append", schema=delta_schema(table),
+                                    partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
+        self._sync_log(table)
+        return DeltaTable(root).version()
+
+    def _live_files(self, table: str) -> list[dict]:
+        return pa.table(DeltaTable(self.table_path(table)).get_add_actions(flatten=True)).to_pylist()
+
+    def _place(self, table: str, rel: str, run_id: str, day: date) -> Path:
+        """Move a staged part into its table folder (and partition); returns its new path."""
+        folder = self.table_path(table) / (f"{PARTITION}={day.isoformat()}" if table in PARTITIONED_TABLES else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{run_id}-{Path(rel).name}"
+        os.replace(self.dir / rel, target)
+        _fsync_path(folder)
+        return target
+
+    def _without_articles(self, table: str, run_id: str, retired: set[str]) -> tuple[list[Path], list[dict]]:
+        """Copy-on-write of the files holding rows of retired articles: (rewritten files, files they replace).
+        Files whose article_id statistics cannot hold a retired id are not opened."""
+        wanted = pa.array(sorted(retired), pa.string())
+        lo, hi = min(retired), max(retired)
+        added, removed = [], []
+        for n, row in enumerate(self._live_files(table)):
+            path = self.table_path(table) / row["path"]
+            meta = pq.ParquetFile(path).metadata
+            col = meta.schema.names.index("article_id")
+            stats = [meta.row_group(g).column(col).statistics for g in range(meta.num_row_groups)]
+            if all(s is not None and s.has_min_max and (s.max < lo or s.min > hi) for s in stats):
+                continue
+            ids = pq.read_table(path, columns=["article_id"]).column("article_id")
+            mask = pc.is_in(ids, value_set=wanted)
+            if not pc.any(mask).as_py():
+                continue
+            removed.append(row)
+            kept = pq.read_table(path).filter(pc.invert(mask))
+            if kept.num_rows:
+                target = path.with_name(f"{run_id}-rw{n:05d}.parquet")
+                write_durable(kept, target)
+                added.append(target)
+        return added, removed
+
+    def _bands(self, staged_signatures: list[str], run_id: str, day: date) -> list[Path]:
+        """The ``signature_bands`` file of a run: one row per article per LSH band, sorted by band key."""
+        rows = []
+        for rel in staged_signatures:
+            sigs = from_stored("signatures", pq.read_table(self.dir / rel))
+            for aid, mh in zip(sigs.column("article_id").to_pylist(), sigs.column("minhash").to_numpy(zero_copy_only=False)):
+                rows += [(key, aid) for key in band_keys(np.asarray(mh, dtype=np.uint64))]
+        if not rows:
+            return []
+        table = pa.table({"band_key": pa.array([r[0] for r in rows], pa.int64()), "article_id": [r[1] for r in rows]})
+        table = to_stored("signature_bands", table).sort_by([(k, "ascending") for k in SORT_KEYS["signature_bands"]])
+        path = self.table_path("signature_bands") / f"{run_id}-bands.parquet"
+        write_durable(table, path)
+        return [path]
+
+    def commit(self, run_id: str, staged: dict[str, list[str]], day: date, retired: set[str] = frozenset()) -> dict[str, int]:
+        """Commit a run: each table in turn (``retired`` article ids lose their rows in the same per-table
+        transaction), then compaction of tables past ``compact_files`` files, then the run's ``runs`` row
+        recording every table's version, which publishes the run. Returns those versions."""
+        self.check_format()
+        staged = {t: [r for r in rels if r] for t, rels in staged.items()}
+        if not staged.get("runs"):
+            raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
+        self._ensure_tables()
+        staged_bands = self._bands(staged.get("signatures", []), run_id, day)
+        for table in DATA_TABLES:
+            added = [self._place(table, rel, run_id, day) for rel in staged.get(table, [])]
+            if table == "signature_bands":
+                added = staged_bands
+            removed: list[dict] = []
+            if table in REPLACED_TABLES and added:
+                removed = self._live_files(table)
+            elif retired and table in ARTICLE_TABLES:
+                rewritten, removed = self._without_articles(table, run_id, set(retired))
+                added += rewritten
+            if added or removed:
+                self.commit_table(table, added, removed)
+        compacted = self.compact()
+        versions = self.current_versions()
+        versions["runs"] += 1
+        rows = pa.concat_tables([pq.read_table(self.dir / rel) for rel in staged["runs"]])
+        field = TABLES["runs"].field("table_versions")
+        rows = rows.set_column(rows.column_names.index(field.name), field, pa.array([list(versions.items())] * rows.num_rows, field.type))
+        path = self.table_path("runs") / f"{run_id}-run.parquet"
+        write_durable(rows, path)
+        self.commit_table("runs", [path])
+        self.vacuum(compacted)
+        shutil.rmtree(self.dir / STAGING / run_id, ignore_errors=True)
+        return versions
+
+    def compact(self, force: bool = False) -> list[str]:
+        """Merge each table's small files (per partition, sorted by its lookup keys) when it holds more than
+        ``compact_files`` files, or whenever it has small files to merge with ``force``; the merged files
+        replace them in one transaction that changes no data. Returns the tables compacted."""
+        done = []
+        for table in TABLES:
+            live = self._live_files(table)
+            if not live or (not force and len(live) <= self.compact_files):
+                continue
+            groups: dict[str, list[dict]] = {}
+            for row in live:
+                if row["size_bytes"] < TARGET_FILE_BYTES:
+                    groups.setdefault(str(row.get(f"partition.{PARTITION}", "")), []).append(row)
+            added, removed = [], []
+            for part, rows in sorted(groups.items()):
+                if len(rows) < 2:
                     continue
-                rows = pq.read_table(path).filter(pc.invert(mask))
-                if rows.num_rows:
-                    new_rel = str(Path(rel).parent / f"{run_id}-rw{n:05d}.parquet")
-                    pq.write_table(rows, self.dir / new_rel, compression="zstd")
-                    kept.append(new_rel)
-            manifest[table] = kept
+                root = self.table_path(table)
+                merged = pa.concat_tables([conform(pq.read_table(root / r["path"]), stored_schema(table)) for r in rows])
+                merged = merged.sort_by([(k, "ascending") for k in SORT_KEYS[table]])
+                folder = root / (f"{PARTITION}={part}" if table in PARTITIONED_TABLES else "")
+                target = folder / f"compacted-{time.time_ns()}.parquet"
+                write_durable(merged, target)
+                added.append(target)
+                removed += rows
+            if added:
+                self.commit_table(table, added, removed, data_change=False)
+                done.append(table)
+        return done
 
-    def _tombstones(self) -> dict[str, float]:
-        path = self.dir / MANIFEST
-        return json.loads(path.read_text()).get("retired_files", {}) if path.exists() else {}
-
-    def commit(self, run_id: str, staged: dict[str, list[str]], day: date, retired: set[str] = frozenset()) -> dict[str, list[str]]:
-        """Move a run's staged parts into place and publish them with one manifest rename.
-
-        ``retired`` article ids (replaced by changed files) lose their rows in the same commit.
-        Files the new manifest no longer lists stay on disk for ``retention_seconds`` (readers
-        holding an older DuckDB snapshot still read them), then the garbage collector deletes them.
-        """
-        before = self.manifest()
-        manifest = {k: list(v) for k, v in before.items()}
-        if retired:
-            self._without_articles(manifest, run_id, set(retired))
-        for table, parts in staged.items():
-            if not parts:
-                continue
-            moved = []
-            for rel in parts:
-                sub = Path(table) / f"ingest_date={day.isoformat()}" if table in PARTITIONED_TABLES else Path(table)
-                target = sub / f"{run_id}-{Path(rel).name}"
-                (self.dir / target).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.dir / rel, self.dir / target)
-                moved.append(str(target))
-            manifest[table] = moved if table in REPLACED_TABLES else manifest[table] + moved
-        live = {rel for rels in manifest.values() for rel in rels}
-        tombstones = {rel: t for rel, t in self._tombstones().items() if (self.dir / rel).exists()}
-        now = time.time()
-        for rels in before.values():
-            for rel in rels:
-                if rel not in live:
-                    tombstones.setdefault(rel, now)
-        tmp = self.dir / f"{MANIFEST}.tmp"
-        body = {"version": 1, "run_id": run_id, "tables": manifest, "retired_files": tombstones}
-        _fsync_write(tmp, json.dumps(body, indent=1).encode())
-        os.replace(tmp, self.dir / MANIFEST)
-        self.collect_garbage()
-        return manifest
-
-    def collect_garbage(self) -> int:
-        """Delete staging leftovers, files no manifest ever listed (a crashed run's), and retired
-        files older than ``retention_seconds``; returns how many files were deleted."""
-        live = {rel for rels in self.manifest().values() for rel in rels}
-        tombstones = self._tombstones()
-        shutil.rmtree(self.dir / "_staging", ignore_errors=True)
-        removed = 0
-        now = time.time()
-        for path in self.dir.glob("*/**/*.parquet"):
-            rel = str(path.relative_to(self.dir))
-            if rel in live or (rel in tombstones and now - tombstones[rel] < self.retention_seconds):
-                continue
-            path.unlink()
-            removed += 1
-        return removed
+    def vacuum(self, tables: Iterable[str]) -> int:
+        """Delete files these tables dropped more than ``retention_seconds`` ago; returns how many."""
+        hours = math.ceil(self.retention_seconds / 3600)
+        deleted = 0
+        for table in tables:
+            deleted += len(DeltaTable(self.table_path(table)).vacuum(retention_hours=hours, dry_run=False,
+                                                                      enforce_retention_duration=False))
+        return deleted

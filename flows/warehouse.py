@@ -1,4 +1,5 @@
-"""The DuckDB file: views from ``sql/`` over the lake's live Parquet files, rebuilt atomically."""
+"""The DuckDB file: views from ``sql/`` over the table versions the latest run left, rebuilt atomically;
+and in-memory connections pinned to an earlier run (time travel)."""
 
 from __future__ import annotations
 
@@ -25,15 +26,18 @@ def _sql_literal(value: str) -> str:
 def _duck_type(t: pa.DataType) -> str:
     if pa.types.is_timestamp(t):
         return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_map(t):
+        return f"MAP({_duck_type(t.key_type)}, {_duck_type(t.item_type)})"
     return {pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float64(): "DOUBLE",
             pa.bool_(): "BOOLEAN", pa.date32(): "DATE"}[t]
 
 
-def source_relation(lake: Lake, table: str) -> str:
-    """SQL for a table's live rows: read_parquet over the manifest's files, or a typed empty relation."""
+def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
+    """SQL for a table's rows at its pinned version: read_parquet over that version's files, or a typed
+    empty relation."""
     if table not in TABLES:
         raise ValueError(f"unknown lake table {table!r} in a staging view")
-    paths = [str(p) for p in lake.files(table)]
+    paths = lake.files(table, versions)
     if not paths:
         cols = [f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
         if table in PARTITIONED_TABLES:
@@ -45,9 +49,9 @@ def source_relation(lake: Lake, table: str) -> str:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
-def view_sql(path: Path, lake: Lake) -> str:
-    """A view's SELECT with its ``{{ source('table') }}`` placeholders resolved."""
-    return SOURCE.sub(lambda m: source_relation(lake, m.group(1)), path.read_text())
+def view_sql(path: Path, lake: Lake, versions: dict[str, int]) -> str:
+    """A view's SELECT with its ``{{ source('table') }}`` placeholders resolved to the pinned versions."""
+    return SOURCE.sub(lambda m: source_relation(lake, m.group(1), versions), path.read_text())
 
 
 def view_files(sql_dir: Path) -> list[Path]:
@@ -55,8 +59,28 @@ def view_files(sql_dir: Path) -> list[Path]:
     return [p for layer in LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
 
 
+def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
+    """Create every view of ``sql/`` on ``con``, reading the lake tables at ``versions``; returns the view names."""
+    pending = view_files(sql_dir)
+    created: list[str] = []
+    while pending:
+        failed, last_error = [], None
+        for path in pending:
+            try:
+                con.execute(f"create or replace view {path.stem} as {view_sql(path, lake, versions)}")
+                created.append(path.stem)
+            except duckdb.CatalogException as e:
+                failed.append(path)
+                last_error = e
+        if len(failed) == len(pending):
+            raise RuntimeError(f"views {[p.stem for p in failed]} cannot be built: {last_error}")
+        pending = failed
+    return created
+
+
 def refresh(lake: Lake, sql_dir: Path) -> list[str]:
-    """Rebuild ``newslake.duckdb`` beside the old one, export the marts to ``DIR/marts/``, swap both in.
+    """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file;
+    export the marts to ``DIR/marts/``; swap both in.
 
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
@@ -64,21 +88,9 @@ def refresh(lake: Lake, sql_dir: Path) -> list[str]:
     lake.root.mkdir(parents=True, exist_ok=True)
     tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
     tmp.unlink(missing_ok=True)
-    pending = view_files(sql_dir)
-    created: list[str] = []
+    versions = lake.versions()
     with duckdb.connect(str(tmp)) as con:
-        while pending:
-            failed, last_error = [], None
-            for path in pending:
-                try:
-                    con.execute(f"create or replace view {path.stem} as {view_sql(path, lake)}")
-                    created.append(path.stem)
-                except duckdb.CatalogException as e:
-                    failed.append(path)
-                    last_error = e
-            if len(failed) == len(pending):
-                raise RuntimeError(f"views {[p.stem for p in failed]} cannot be built: {last_error}")
-            pending = failed
+        created = create_views(con, lake, sql_dir, versions)
         con.execute("checkpoint")
         exported = _export_marts(con, lake, sql_dir)
     os.replace(tmp, lake.duckdb_path)
@@ -87,17 +99,33 @@ def refresh(lake: Lake, sql_dir: Path) -> list[str]:
     return created
 
 
-def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the lake's DuckDB file."""
+def connect(lake: Lake, as_of: str | None = None, sql_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the lake's DuckDB file; with ``as_of``, an in-memory connection whose
+    views read the lake as run ``as_of`` left it (``sql_dir`` holds the view definitions).
+
+    Raises:
+        KeyError: no run ``as_of``.
+        FileNotFoundError: no DuckDB file, or files of that run's versions were vacuumed.
+    """
+    if as_of is not None:
+        versions = lake.versions(as_of)
+        missing = [p for t in TABLES for p in lake.files(t, versions) if not Path(p).exists()]
+        if missing:
+            raise FileNotFoundError(f"run {as_of} can no longer be read: {len(missing)} of its files were vacuumed "
+                                    f"(compacted away more than NEWSLAKE_RETENTION_SECONDS ago), e.g. {missing[0]}")
+        con = duckdb.connect()
+        create_views(con, lake, sql_dir, versions)
+        return con
     if not lake.duckdb_path.exists():
         raise FileNotFoundError(f"no DuckDB file at {lake.duckdb_path}; run `newslake ingest` first")
     return duckdb.connect(str(lake.duckdb_path), read_only=True)
 
 
-def data_tests(lake: Lake, sql_dir: Path) -> dict[str, int]:
-    """Run every ``sql/tests/assert_*.sql``: rule name -> number of offending rows (0 = pass)."""
+def data_tests(lake: Lake, sql_dir: Path, as_of: str | None = None) -> dict[str, int]:
+    """Run every ``sql/tests/assert_*.sql`` (on the lake as run ``as_of`` left it, if given): rule name ->
+    number of offending rows (0 = pass)."""
     results = {}
-    with connect(lake) as con:
+    with connect(lake, as_of, sql_dir) as con:
         for path in sorted((sql_dir / "tests").glob("assert_*.sql")):
             results[path.stem] = con.execute(f"select count(*) from ({path.read_text()})").fetchone()[0]
     return results

@@ -97,6 +97,8 @@ RUNS = pa.schema(
         pa.field("sentences_written", pa.int64(), nullable=False),
         pa.field("mentions_written", pa.int64(), nullable=False),
         pa.field("model", pa.string(), nullable=False),
+        # the version of every lake table this run left (filled by Lake.commit): what readers and time travel read
+        pa.field("table_versions", pa.map_(pa.string(), pa.int64())),
     ]
 )
 
@@ -105,6 +107,15 @@ SIGNATURES = pa.schema(
     [
         pa.field("article_id", pa.string(), nullable=False),
         pa.field("minhash", pa.list_(pa.uint64()), nullable=False),
+    ]
+)
+
+# one row per article per LSH band of its signature: band_key, article_id (written by Lake.commit from
+# ``signatures``; near-duplicate candidates are a lookup by band key, not a load of every signature)
+SIGNATURE_BANDS = pa.schema(
+    [
+        pa.field("band_key", pa.int64(), nullable=False),
+        pa.field("article_id", pa.string(), nullable=False),
     ]
 )
 
@@ -125,6 +136,7 @@ TABLES: dict[str, pa.Schema] = {
     "files": FILES,
     "runs": RUNS,
     "signatures": SIGNATURES,
+    "signature_bands": SIGNATURE_BANDS,
     "source_lines": SOURCE_LINES,
 }
 

@@ -28,6 +28,12 @@ def mention(aid, mid, text, label, actor, role, method, body):
             "text": text, "label": label, "actor_id": actor, "role": role, "link_method": method}
 
 
+def run(run_id, at=T2, files_seen=0):
+    return {"run_id": run_id, "started_at": at, "finished_at": at, "files_seen": files_seen, "records_seen": files_seen,
+            "articles_retired": 0, "articles_written": 0, "sentences_written": 0, "mentions_written": 0, "model": "test",
+            "table_versions": None}
+
+
 def actor(aid, name, kind, source="seed"):
     return {"actor_id": aid, "name": name, "type": kind, "country_code": aid if kind == "country" else None,
             "affiliation": None, "source": source, "wikidata_qid": None, "valid_from": None, "valid_to": None}
@@ -47,6 +53,7 @@ ROWS = {
     "actors": [actor("USA", "United States", "country"), actor("IRQ", "Iraq", "country"),
                actor("person:tony-blair", "Tony Blair", "person", source="model"),
                actor("person:blair", "Blair", "person", source="model")],
+    "runs": [run("r1")],
 }
 
 

@@ -102,7 +102,7 @@ def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
     from flows import warehouse
     from flows.lake import Lake
     from flows.settings import Settings
-    from tests.sql.conftest import T1, actor, article, mention
+    from tests.sql.conftest import T1, actor, article, mention, run
     from transforms.schemas import TABLES, to_table
 
     texts = {f"y{i}": f"Yukos shares fell {i}." for i in range(3)}
@@ -111,6 +111,7 @@ def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
         "mentions": [mention(a, 1, "Yukos", "PERSON" if a == "y2" else "ORG", "person:yukos" if a == "y2" else "org:yukos",
                              None, "model-only", t) for a, t in texts.items()],
         "actors": [actor("org:yukos", "Yukos", "organization", source="model"), actor("person:yukos", "Yukos", "person", source="model")],
+        "runs": [run("r1")],
     }
     lake = Lake(tmp_path)
     lake.commit("r1", {n: [lake.stage(n, to_table(r, TABLES[n]), "r1", "p0")] for n, r in tables.items()}, date(2026, 1, 5))
