@@ -1,9 +1,12 @@
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from flows.lake import Lake, LakeBusy
+from flows.lake import Lake, LakeBusy, OldLakeFormat
+from tests.flows.delta_rows import article_tables, commit_run, signature, stage_all
+from transforms.dedup import band_keys
 from transforms.schemas import ACTORS, SENTENCES
 
 
@@ -14,37 +17,78 @@ def sentences(n, aid="a"):
     )
 
 
-def test_only_committed_files_are_visible_and_commit_is_atomic(tmp_path):
+def test_staged_rows_are_invisible_until_the_runs_row_commits(tmp_path):
     lake = Lake(tmp_path)
-    rel = lake.stage("sentences", sentences(2), "run1", "b0")
-    assert lake.read("sentences").num_rows == 0  # staged, not committed
-    lake.commit("run1", {"sentences": [rel]}, date(2026, 1, 2))
+    staged = stage_all(lake, "run1", {"sentences": sentences(2).to_pylist()})
+    assert lake.read("sentences").num_rows == 0 and lake.versions() == {}
+    versions = lake.commit("run1", staged, date(2026, 1, 2))
     assert lake.read("sentences").num_rows == 2
-    assert lake.manifest()["sentences"] == ["sentences/ingest_date=2026-01-02/run1-b0.parquet"]
-    rel2 = lake.stage("sentences", sentences(3, "b"), "run2", "b0")
-    lake.commit("run2", {"sentences": [rel2]}, date(2026, 1, 3))
+    assert [p.split("/lake/")[1] for p in lake.files("sentences")] == ["sentences/ingest_date=2026-01-02/run1-p0.parquet"]
+    assert versions["sentences"] == 1 and versions["articles"] == 0 and versions["runs"] == 1
+    assert lake.versions() == lake.versions("run1") == versions
+    commit_run(lake, "run2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
     assert lake.read("sentences").num_rows == 5
-    assert not (tmp_path / "lake" / "_staging").exists()
+    assert not (tmp_path / "lake" / "_staging" / "run1").exists()
+    with pytest.raises(ValueError, match="runs"):
+        lake.commit("run3", {"sentences": [lake.stage("sentences", sentences(1), "run3", "p0")]}, date(2026, 1, 3))
 
 
-def test_replaced_files_outlive_the_retention_then_go(tmp_path):
+def test_staging_again_overwrites_the_same_part(tmp_path):
+    lake = Lake(tmp_path)
+    first = lake.stage("sentences", sentences(3), "r", "b0")
+    again = lake.stage("sentences", sentences(2), "r", "b0")
+    assert first == again == "_staging/r/sentences/b0.parquet"
+    assert sorted(p.name for p in (tmp_path / "lake" / "_staging" / "r" / "sentences").iterdir()) == ["b0.parquet"]
+
+
+def test_replaced_tables_keep_only_the_latest_rows(tmp_path):
     row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
            "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {"actors": [row]})
+    commit_run(lake, "r2", {"actors": [row, {**row, "actor_id": "IRQ", "name": "Iraq", "country_code": "IRQ"}]})
+    assert lake.read("actors", ["actor_id"]).column("actor_id").to_pylist() == ["USA", "IRQ"]
+    assert len(lake.files("actors")) == 1
 
-    def commit(lake, run):
-        lake.commit(run, {"actors": [lake.stage("actors", pa.Table.from_pylist([row], schema=ACTORS), run, "all")]}, date(2026, 1, 1))
 
-    files = lambda: sorted(p.name for p in (tmp_path / "lake" / "actors").iterdir())  # noqa: E731
-    commit(Lake(tmp_path), "r1")
-    commit(Lake(tmp_path), "r2")
-    assert Lake(tmp_path).manifest()["actors"] == ["actors/r2-all.parquet"]
-    assert files() == ["r1-all.parquet", "r2-all.parquet"]  # r1 kept for readers of the older snapshot
-    commit(Lake(tmp_path, retention_seconds=0), "r3")
-    assert files() == ["r3-all.parquet"]
-    orphan = tmp_path / "lake" / "sentences" / "crashed.parquet"
-    orphan.parent.mkdir(parents=True)
-    orphan.write_bytes(b"half")
-    assert Lake(tmp_path).collect_garbage() == 1 and not orphan.exists()
+def test_retired_articles_lose_their_rows_in_the_same_run(tmp_path):
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", article_tables(["a1", "a2"], "r1"))
+    commit_run(lake, "r2", article_tables(["a3"], "r2"), retired={"a1"})
+    for table in ("articles", "sentences", "mentions", "signatures", "signature_bands"):
+        assert sorted(set(lake.read(table, ["article_id"]).column("article_id").to_pylist())) == ["a2", "a3"], table
+    assert lake.read("files", ["article_id"]).num_rows == 3  # the file account keeps its history
+
+
+def test_unsigned_minhash_round_trips(tmp_path):
+    lake = Lake(tmp_path)
+    sig = np.array([2**64 - 1, 2**63, 0] + [5] * 117, dtype=np.uint64)
+    commit_run(lake, "r1", {"signatures": [{"article_id": "a", "minhash": sig}]})
+    stored = lake.read("signatures")
+    assert stored.schema.field("minhash").type == pa.list_(pa.uint64())
+    assert stored.column("minhash").to_pylist() == [sig.tolist()]
+
+
+def test_lookups_return_only_the_asked_keys(tmp_path):
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {**article_tables(["a1", "a2", "a3"], "r1"),
+                            "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
+                                             {"source_name": "blog", "line": "Subscribe", "n_articles": 5}]})
+    assert lake.file_history(["/in/a2.txt", "/in/zz.txt"]) == [
+        {"path": "/in/a2.txt", "run_id": "r1", "sha256": "sha-a2", "status": "ingested", "article_id": "a2"}]
+    assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
+    assert lake.existing_articles([]) == set()
+    sig = signature("a2", int("a2".encode().hex(), 16) % 2**32)
+    found = lake.signature_candidates(band_keys(sig)[5:6] + [12345])
+    assert list(found) == ["a2"] and found["a2"].dtype == np.uint64 and np.array_equal(found["a2"], sig)
+    assert lake.signature_candidates([12345]) == {}
+    assert lake.source_lines(["blog"]) == [{"source_name": "blog", "line": "Subscribe", "n_articles": 5}]
+
+
+def test_lookups_on_an_empty_lake(tmp_path):
+    lake = Lake(tmp_path)
+    assert lake.file_history(["/x"]) == [] and lake.existing_articles(["a"]) == set()
+    assert lake.signature_candidates([1, 2]) == {} and lake.source_lines(["wire"]) == []
 
 
 def test_schema_drift_fails_loudly(tmp_path):
@@ -53,24 +97,51 @@ def test_schema_drift_fails_loudly(tmp_path):
         Lake(tmp_path).stage("sentences", bad, "r", "b0")
 
 
-def test_single_writer(tmp_path):
+def test_single_writer_with_a_lock_no_child_inherits(tmp_path):
+    import subprocess
+    import sys
+
     lake = Lake(tmp_path)
     with lake.writing():
         with pytest.raises(LakeBusy):
             with Lake(tmp_path).writing():
                 pass
+        probe = ("import fcntl, sys; fh = open(sys.argv[1], 'w'); fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)")
+        child = subprocess.Popen(["sleep", "5"])
+        try:
+            assert subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".lock")]).returncode != 0
+        finally:
+            child.kill()
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        with Lake(tmp_path).writing():
+            pass
+    finally:
+        child.kill()
+
+
+def test_a_pre_delta_lake_gets_a_one_line_way_out(tmp_path):
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "lake" / "_manifest.json").write_text('{"version": 1, "tables": {}}')
+    with pytest.raises(OldLakeFormat, match=f"newslake migrate --lake {tmp_path}$"):
+        with Lake(tmp_path).writing():
+            pass
+    with pytest.raises(OldLakeFormat):
+        Lake(tmp_path).read("articles")
 
 
 def test_files_written_before_a_column_was_added_still_read(tmp_path):
     import pyarrow.parquet as pq
 
     lake = Lake(tmp_path)
+    commit_run(lake, "r1", {})
     old = pa.table({"actor_id": ["USA"], "name": ["United States"], "type": ["country"], "country_code": ["USA"],
                     "source": ["seed"], "wikidata_qid": ["Q30"]})
-    rel = "actors/old.parquet"
-    (tmp_path / "lake" / "actors").mkdir(parents=True)
-    pq.write_table(old, tmp_path / "lake" / rel)
-    (tmp_path / "lake" / "_manifest.json").write_text('{"version": 1, "tables": {"actors": ["%s"]}}' % rel)
+    path = tmp_path / "lake" / "actors" / "old.parquet"
+    pq.write_table(old, path)
+    lake.commit_table("actors", [path])
+    lake.commit("r2", stage_all(lake, "r2", {}), date(2026, 1, 8))
     rows = lake.read("actors").to_pylist()
     assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
                      "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
+    assert ACTORS.names == list(rows[0])
