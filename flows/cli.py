@@ -28,6 +28,7 @@ out_console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="Lake folder (default: data, or NEWSLAKE_LAKE).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Answer from the lake as this run left it (run ids: `newslake runs`).")]
 
 
 class Format(str, Enum):
@@ -61,22 +62,31 @@ def _param(text: str) -> tuple[str, object]:
     return name, value
 
 
-def _read(lake: Path | None, sql: str, params: dict | list | None = None):
-    """Run read-only SQL on the lake's DuckDB file; an Arrow table, or a clean error and exit 1."""
+def _lake(settings: Settings) -> Lake:
+    return Lake(settings.lake, settings.retention_seconds, settings.compact_files)
+
+
+def _read(lake: Path | None, sql: str, params: dict | list | None = None, as_of: str | None = None):
+    """Run read-only SQL on the lake's DuckDB file, or on the lake as run ``as_of`` left it; an Arrow
+    table, or a clean error and exit 1."""
     import duckdb
 
     from flows import warehouse
+    from flows.lake import OldLakeFormat
 
+    settings = _settings(lake=lake)
     try:
-        with warehouse.connect(Lake(_settings(lake=lake).lake)) as con:
+        with warehouse.connect(_lake(settings), as_of, settings.sql_dir) as con:
             relation = con.sql(sql, params=params or None)
             if relation is None:  # a statement without rows (SET, PRAGMA, ...)
                 import pyarrow as pa
 
                 return pa.table({"result": ["ok"]})
             return relation.to_arrow_table()
-    except FileNotFoundError as e:
+    except (FileNotFoundError, OldLakeFormat) as e:
         _fail(str(e))
+    except KeyError as e:
+        _fail(e.args[0])
     except duckdb.Error as e:
         _fail(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
 
@@ -225,6 +235,7 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views; $name placeholders take --param values.")],
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable; whole and decimal numbers bind as numbers).")] = None,
     lake: LakeOpt = None,
+    as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
@@ -233,7 +244,7 @@ def query(
     Example: newslake query "select * from mentions_per_actor where actor_type = $t limit 5" --param t=person --format csv
     """
     params = dict(_param(p) for p in param or [])
-    _emit(_read(lake, sql, params), format, out)
+    _emit(_read(lake, sql, params, as_of), format, out)
 
 
 @app.command()
@@ -241,6 +252,7 @@ def actors(
     lake: LakeOpt = None,
     top: Annotated[int, typer.Option("--top", "-n", help="How many actors.")] = 20,
     type: Annotated[Optional[str], typer.Option("--type", "-t", help="Only this actor type (country, person, ...).")] = None,
+    as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
@@ -250,7 +262,7 @@ def actors(
     """
     sql = ("select actor_id, actor_name, actor_type, mentions, articles, top_role, first_seen, last_seen "
            "from mentions_per_actor where $type is null or actor_type = $type limit $top")
-    _emit(_read(lake, sql, {"type": type, "top": top}), format, out, title="mentions per actor")
+    _emit(_read(lake, sql, {"type": type, "top": top}, as_of), format, out, title="mentions per actor")
 
 
 class PairOrder(str, Enum):
@@ -266,6 +278,7 @@ def cooccurrence(
     top: Annotated[int, typer.Option("--top", "-n", help="How many pairs.")] = 20,
     by: Annotated[PairOrder, typer.Option("--by", help="Rank by articles together, npmi or jaccard.")] = PairOrder.articles,
     min_articles: Annotated[int, typer.Option("--min-articles", help="Pairs seen together in at least this many articles.")] = 2,
+    as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
@@ -277,7 +290,7 @@ def cooccurrence(
     sql = (f"select actor_a, actor_a_name, actor_b, actor_b_name, articles_together, sentences_together, jaccard, npmi "
            f"from actor_cooccurrence where articles_together >= $min and ($actor is null or lower($actor) in "
            f"(lower(actor_a), lower(actor_b), lower(actor_a_name), lower(actor_b_name))) order by {order}, actor_a, actor_b limit $top")
-    _emit(_read(lake, sql, {"min": min_articles, "actor": actor, "top": top}), format, out, title="actor co-occurrence")
+    _emit(_read(lake, sql, {"min": min_articles, "actor": actor, "top": top}, as_of), format, out, title="actor co-occurrence")
 
 
 class Grain(str, Enum):
@@ -291,6 +304,7 @@ def timeline(
     actor: Annotated[str, typer.Argument(help="Actor id or name (USA, 'Tony Blair').")],
     lake: LakeOpt = None,
     by: Annotated[Grain, typer.Option("--by", help="day, week or month.")] = Grain.day,
+    as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
@@ -301,7 +315,7 @@ def timeline(
     sql = ("select date_trunc($grain, day)::date as period, sum(mentions)::bigint as mentions, sum(articles)::bigint as articles, "
            "string_agg(distinct date_source, ', ') as dated_by from actor_daily "
            "where lower(actor_id) = lower($actor) or lower(actor_name) = lower($actor) group by 1 order by 1")
-    result = _read(lake, sql, {"grain": by.value, "actor": actor})
+    result = _read(lake, sql, {"grain": by.value, "actor": actor}, as_of)
     if result.num_rows == 0:
         _fail(f"no mentions of {actor!r}; try `newslake actors` for ids and names")
     if format is Format.table and out is None:
@@ -317,6 +331,7 @@ def timeline(
 def account(
     lake: LakeOpt = None,
     run: Annotated[Optional[str], typer.Option("--run", help="Run id (default: the latest run).")] = None,
+    as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
 ) -> None:
     """How a run accounted for its inputs: files per status, then every rejected file with its reason.
@@ -324,9 +339,9 @@ def account(
     Example: newslake account --lake data
     """
     latest = "coalesce($run, (select run_id from runs order by started_at desc limit 1))"
-    _emit(_read(lake, f"select status, files, records, articles from run_accounts where run_id = {latest} order by status", {"run": run}),
+    _emit(_read(lake, f"select status, files, records, articles from run_accounts where run_id = {latest} order by status", {"run": run}, as_of),
           format, title="files by status")
-    rejected = _read(lake, f"select path, record, reason from files where run_id = {latest} and status = 'rejected' order by path, record", {"run": run})
+    rejected = _read(lake, f"select path, record, reason from files where run_id = {latest} and status = 'rejected' order by path, record", {"run": run}, as_of)
     if rejected.num_rows:
         _emit(rejected, format, title="rejected")
 
@@ -335,6 +350,7 @@ def account(
 def report(
     lake: LakeOpt = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file to write (default: DIR/report.html).")] = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Write a self-contained offline HTML report: top actors, mentions over time, co-occurrence heat-map,
     the latest run's file account and data-quality checks.
@@ -346,9 +362,11 @@ def report(
     settings = _settings(lake=lake)
     target = out or settings.lake / "report.html"
     try:
-        report_module.write_report(Lake(settings.lake), settings.sql_dir, target)
+        report_module.write_report(_lake(settings), settings.sql_dir, target, as_of)
     except FileNotFoundError as e:
         _fail(str(e))
+    except KeyError as e:
+        _fail(e.args[0])
     err.print(f"report written to {target}")
 
 
@@ -391,7 +409,7 @@ def serve(
 
 
 @app.command()
-def check(lake: LakeOpt = None) -> None:
+def check(lake: LakeOpt = None, as_of: AsOfOpt = None) -> None:
     """Run the SQL data tests (sql/tests/assert_*.sql) against the lake; exit 1 if any rule breaks.
 
     Example: newslake check --lake data
@@ -400,9 +418,11 @@ def check(lake: LakeOpt = None) -> None:
 
     settings = _settings(lake=lake)
     try:
-        results = warehouse.data_tests(Lake(settings.lake), settings.sql_dir)
+        results = warehouse.data_tests(_lake(settings), settings.sql_dir, as_of)
     except FileNotFoundError as e:
         _fail(str(e))
+    except KeyError as e:
+        _fail(e.args[0])
     import pyarrow as pa
 
     _emit(pa.table({"rule": list(sorted(results)), "offending_rows": [results[k] for k in sorted(results)]}), Format.table, title="data tests")
@@ -419,8 +439,67 @@ def refresh(lake: LakeOpt = None) -> None:
     from flows import warehouse
 
     settings = _settings(lake=lake)
-    views = warehouse.refresh(Lake(settings.lake), settings.sql_dir)
+    views = warehouse.refresh(_lake(settings), settings.sql_dir)
     err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}; marts written to {Lake(settings.lake).root / 'marts'}")
+
+
+@app.command()
+def runs(lake: LakeOpt = None, format: FormatOpt = Format.table, out: OutOpt = None) -> None:
+    """Every run with its counts, newest first; any run id works with --as-of on the read commands.
+
+    Example: newslake runs --lake data
+    """
+    sql = ("select run_id, started_at, seconds, files_seen, records_seen, articles_written, articles_retired, "
+           "sentences_written, mentions_written from runs order by started_at desc, run_id desc")
+    _emit(_read(lake, sql), format, out, title="runs")
+
+
+@app.command()
+def compact(lake: LakeOpt = None) -> None:
+    """Merge every table's small files now, point the views at the merged files, and delete files dropped
+    more than NEWSLAKE_RETENTION_SECONDS ago (runs do this by themselves past NEWSLAKE_COMPACT_FILES files).
+
+    Example: newslake compact --lake data
+    """
+    from flows import warehouse
+    from flows.lake import LakeBusy, OldLakeFormat
+
+    settings = _settings(lake=lake)
+    store = _lake(settings)
+    try:
+        with store.writing():
+            before = {t: len(store.files(t)) for t in store.current_versions()}
+            compacted = store.compact(force=True)
+            if compacted:
+                store.repin()
+            deleted = store.vacuum(before, full=True)
+            after = {t: len(store.files(t)) for t in before}
+            warehouse.refresh(store, settings.sql_dir)
+    except (LakeBusy, OldLakeFormat) as e:
+        _fail(str(e))
+    import pyarrow as pa
+
+    _emit(pa.table({"table": list(before), "files_before": list(before.values()), "files_after": [after[t] for t in before]}),
+          Format.table, title="compaction")
+    err.print(f"{len(compacted)} tables compacted; {deleted:,} dropped files older than {settings.retention_seconds} s deleted")
+
+
+@app.command()
+def migrate(lake: LakeOpt = None) -> None:
+    """Convert a lake of the pre-Delta format (Parquet files listed by lake/_manifest.json) into Delta tables.
+
+    Example: newslake migrate --lake data
+    """
+    from flows import warehouse
+    from flows.migrate import migrate as convert
+
+    settings = _settings(lake=lake)
+    try:
+        counts = convert(_lake(settings))
+    except (FileNotFoundError, RuntimeError) as e:
+        _fail(str(e))
+    warehouse.refresh(_lake(settings), settings.sql_dir)
+    err.print(f"migrated {settings.lake}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
 
 
 if __name__ == "__main__":

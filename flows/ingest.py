@@ -244,7 +244,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
     logger = get_run_logger()
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)
-    lake = Lake(settings.lake, settings.retention_seconds)
+    lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
     with lake.writing():
         files, set_aside = discover(paths, settings.exclude)
         state = load_lake_state(lake, settings.near_duplicate_threshold)

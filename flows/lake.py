@@ -202,7 +202,7 @@ class Lake:
         runs = self.run_versions()
         if run_id is not None:
             if run_id not in runs:
-                raise KeyError(f"no run {run_id!r} with recorded table versions in {self.root}; see `newslake runs`")
+                raise KeyError(f"no run {run_id!r} in this lake; see `newslake runs`")
             return runs[run_id]
         if not runs:
             return {}
@@ -344,7 +344,7 @@ class Lake:
     def _live_files(self, table: str) -> list[dict]:
         return pa.table(DeltaTable(self.table_path(table)).get_add_actions(flatten=True)).to_pylist()
 
-    def _place(self, table: str, rel: str, run_id: str, day: date) -> Path:
+    def place(self, table: str, rel: str, run_id: str, day: date) -> Path:
         """Move a staged part into its table folder (and partition); returns its new path."""
         folder = self.table_path(table) / (f"{PARTITION}={day.isoformat()}" if table in PARTITIONED_TABLES else "")
         folder.mkdir(parents=True, exist_ok=True)
@@ -404,7 +404,7 @@ class Lake:
         self._ensure_tables()
         staged_bands = self._bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
-            added = [self._place(table, rel, run_id, day) for rel in staged.get(table, [])]
+            added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
             if table == "signature_bands":
                 added = staged_bands
             removed: list[dict] = []
@@ -458,11 +458,30 @@ class Lake:
                 done.append(table)
         return done
 
-    def vacuum(self, tables: Iterable[str]) -> int:
-        """Delete files these tables dropped more than ``retention_seconds`` ago; returns how many."""
+    def repin(self) -> dict[str, int]:
+        """Point the latest run's ``runs`` row at every table's current version (after a compaction, which
+        changes no rows), so the views stop reading files that vacuum will delete; returns the versions."""
+        latest = self.versions()
+        if not latest:
+            return {}
+        runs = self.read("runs")
+        versions = self.current_versions()
+        versions["runs"] += 1
+        pinned = [dict(v) if v else None for v in runs.column("table_versions").to_pylist()]
+        field = TABLES["runs"].field("table_versions")
+        repinned = [list(versions.items()) if v == latest else (list(v.items()) if v else None) for v in pinned]
+        runs = runs.set_column(runs.column_names.index(field.name), field, pa.array(repinned, field.type))
+        path = self.table_path("runs") / f"repinned-{time.time_ns()}.parquet"
+        write_durable(to_stored("runs", runs), path)
+        self.commit_table("runs", [path], self._live_files("runs"), data_change=False)
+        return versions
+
+    def vacuum(self, tables: Iterable[str], full: bool = False) -> int:
+        """Delete files these tables dropped more than ``retention_seconds`` ago (rounded up to whole hours,
+        as Delta's vacuum counts them; with ``full``, also files no version ever listed); returns how many."""
         hours = math.ceil(self.retention_seconds / 3600)
         deleted = 0
         for table in tables:
-            deleted += len(DeltaTable(self.table_path(table)).vacuum(retention_hours=hours, dry_run=False,
+            deleted += len(DeltaTable(self.table_path(table)).vacuum(retention_hours=hours, dry_run=False, full=full,
                                                                       enforce_retention_duration=False))
         return deleted

@@ -181,10 +181,11 @@ def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) ->
             f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
 
 
-def write_report(lake: Lake, sql_dir: Path, out: Path) -> Path:
-    """Build the report from the lake's DuckDB file and write it to ``out`` (atomically)."""
-    checks = warehouse.data_tests(lake, sql_dir)
-    with warehouse.connect(lake) as con:
+def write_report(lake: Lake, sql_dir: Path, out: Path, as_of: str | None = None) -> Path:
+    """Build the report from the lake's DuckDB file (or the lake as run ``as_of`` left it) and write it to
+    ``out`` (atomically)."""
+    checks = warehouse.data_tests(lake, sql_dir, as_of)
+    with warehouse.connect(lake, as_of, sql_dir) as con:
         page = build(con, lake, checks)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -19,6 +19,7 @@ class Settings:
     n_process: int = min(2, os.cpu_count() or 1)
     max_file_bytes: int = 20_000_000
     retention_seconds: int = 3600
+    compact_files: int = 32
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8
     boilerplate_min_articles: int = 5

@@ -34,20 +34,25 @@ def article_tables(aids: list[str], run_id: str) -> dict[str, list[dict]]:
     }
 
 
-def run_row(run_id: str, files_seen: int = 0, articles: int = 0) -> dict:
-    return {"run_id": run_id, "started_at": T0, "finished_at": T0, "files_seen": files_seen, "records_seen": files_seen,
+IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IRQ", "affiliation": None, "source": "seed",
+       "wikidata_qid": "Q796", "valid_from": None, "valid_to": None}
+
+
+def run_row(run_id: str, files_seen: int = 0, articles: int = 0, at: datetime = T0) -> dict:
+    return {"run_id": run_id, "started_at": at, "finished_at": at, "files_seen": files_seen, "records_seen": files_seen,
             "articles_retired": 0, "articles_written": articles, "sentences_written": articles, "mentions_written": articles,
             "model": "test", "table_versions": None}
 
 
-def stage_all(lake: Lake, run_id: str, tables: dict[str, list[dict]], part: str = "p0") -> dict[str, list[str]]:
+def stage_all(lake: Lake, run_id: str, tables: dict[str, list[dict]], part: str = "p0", at: datetime = T0) -> dict[str, list[str]]:
     """Stage every non-empty table of ``tables`` plus the run's ``runs`` row; returns the staged paths."""
     staged = {name: [lake.stage(name, to_table(rows, TABLES[name]), run_id, part)] for name, rows in tables.items() if rows}
-    staged["runs"] = [lake.stage("runs", to_table([run_row(run_id, len(tables.get("files", [])), len(tables.get("articles", [])))],
-                                                  TABLES["runs"]), run_id, "run")]
+    row = run_row(run_id, len(tables.get("files", [])), len(tables.get("articles", [])), at)
+    staged["runs"] = [lake.stage("runs", to_table([row], TABLES["runs"]), run_id, "run")]
     return staged
 
 
 def commit_run(lake: Lake, run_id: str, tables: dict[str, list[dict]], retired: set[str] = frozenset(), day: date = date(2026, 1, 7)) -> dict[str, int]:
     """Stage and commit one run; returns the table versions it recorded."""
-    return lake.commit(run_id, stage_all(lake, run_id, tables), day, retired)
+    at = datetime.combine(day, T0.timetz())
+    return lake.commit(run_id, stage_all(lake, run_id, tables, at=at), day, retired)
