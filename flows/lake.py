@@ -288,8 +288,12 @@ class Lake:
         restored = {}
         for table, version in self.current_versions().items():
             want = pinned.get(table, 0)
+            dt = DeltaTable(self.table_path(table))
+            last = dt.history(1)[0]
+            if last["operation"] == "RESTORE" and str(last["operationParameters"].get("version")) == str(want):
+                continue
             if version > want:
-                DeltaTable(self.table_path(table)).restore(want)
+                dt.restore(want)
                 self._sync_log(table)
                 restored[table] = want
         shutil.rmtree(self.dir / STAGING, ignore_errors=True)
