@@ -158,6 +158,10 @@ class Lake:
         self.compact_files = compact_files
         self.dir = self.root / "lake"
         self.duckdb_path = self.root / "newslake.duckdb"
+        self._open: dict[str, DeltaTable] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_open": {}}
 
     def table_path(self, table: str) -> Path:
         """The folder of a table's Delta log and data files."""
@@ -169,11 +173,21 @@ class Lake:
             raise OldLakeFormat(f"{self.root} holds a pre-Delta lake ({self.dir / OLD_MANIFEST}); "
                                 f"convert it with: newslake migrate --lake {self.root}")
 
-    def _delta(self, table: str, version: int | None = None) -> DeltaTable | None:
+    def _delta(self, table: str) -> DeltaTable | None:
+        """The table at its latest version (opened once per Lake, then brought up to date), or None."""
+        dt = self._open.get(table)
+        if dt is not None:
+            dt.update_incremental()
+            return dt
         path = self.table_path(table)
         if not (path / "_delta_log").exists():
             return None
-        return DeltaTable(path, version=version)
+        self._open[table] = dt = DeltaTable(path)
+        return dt
+
+    def _at(self, table: str, version: int) -> DeltaTable:
+        dt = self._delta(table)
+        return dt if dt is not None and dt.version() == version else DeltaTable(self.table_path(table), version=version)
 
     def current_versions(self) -> dict[str, int]:
         """The latest committed version of every existing table (what a raw Delta reader sees)."""
@@ -213,7 +227,7 @@ class Lake:
         versions = self.versions() if versions is None else versions
         if table not in versions:
             return []
-        return sorted(DeltaTable(self.table_path(table), version=versions[table]).file_uris())
+        return sorted(self._at(table, versions[table]).file_uris())
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         """A table's rows as the latest run left them, only ``columns`` read from disk (declared types;
@@ -288,13 +302,13 @@ class Lake:
         restored = {}
         for table, version in self.current_versions().items():
             want = pinned.get(table, 0)
-            dt = DeltaTable(self.table_path(table))
+            dt = self._delta(table)
             last = dt.history(1)[0]
             if last["operation"] == "RESTORE" and str(last["operationParameters"].get("version")) == str(want):
                 continue
             if version > want:
                 dt.restore(want)
-                self._sync_log(table)
+                self._sync_log(table, self._delta(table).version())
                 restored[table] = want
         shutil.rmtree(self.dir / STAGING, ignore_errors=True)
         return restored
@@ -304,11 +318,10 @@ class Lake:
             if not (self.table_path(table) / "_delta_log").exists():
                 DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
                                   partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
-                self._sync_log(table)
+                self._sync_log(table, 0)
 
-    def _sync_log(self, table: str) -> None:
+    def _sync_log(self, table: str, version: int) -> None:
         log = self.table_path(table) / "_delta_log"
-        version = DeltaTable(self.table_path(table)).version()
         for path in log.iterdir():
             if path.name.startswith(f"{version:020d}") or path.name == "_last_checkpoint":
                 _fsync_path(path)
@@ -339,14 +352,15 @@ class Lake:
             parts = {PARTITION: str(row[f"partition.{PARTITION}"])} if table in PARTITIONED_TABLES else None
             actions.append(RemoveAction(path=row["path"], data_change=data_change, deletion_timestamp=now,
                                         size=row["size_bytes"], partition_values=parts))
-        dt = DeltaTable(root)
+        dt = self._delta(table)
         dt.create_write_transaction(actions, mode="append", schema=delta_schema(table),
                                     partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
-        self._sync_log(table)
-        return DeltaTable(root).version()
+        version = self._delta(table).version()
+        self._sync_log(table, version)
+        return version
 
     def _live_files(self, table: str) -> list[dict]:
-        return pa.table(DeltaTable(self.table_path(table)).get_add_actions(flatten=True)).to_pylist()
+        return pa.table(self._delta(table).get_add_actions(flatten=True)).to_pylist()
 
     def place(self, table: str, rel: str, run_id: str, day: date) -> Path:
         """Move a staged part into its table folder (and partition); returns its new path."""
@@ -419,6 +433,7 @@ class Lake:
                 added += rewritten
             if added or removed:
                 self.commit_table(table, added, removed)
+        replaced = [t for t in REPLACED_TABLES if staged.get(t)]
         compacted = self.compact()
         versions = self.current_versions()
         versions["runs"] += 1
@@ -428,7 +443,7 @@ class Lake:
         path = self.table_path("runs") / f"{run_id}-run.parquet"
         write_durable(rows, path)
         self.commit_table("runs", [path])
-        self.vacuum(compacted)
+        self.vacuum(sorted(set(compacted) | set(replaced)))
         shutil.rmtree(self.dir / STAGING / run_id, ignore_errors=True)
         return versions
 
@@ -486,6 +501,6 @@ class Lake:
         hours = math.ceil(self.retention_seconds / 3600)
         deleted = 0
         for table in tables:
-            deleted += len(DeltaTable(self.table_path(table)).vacuum(retention_hours=hours, dry_run=False, full=full,
+            deleted += len(self._delta(table).vacuum(retention_hours=hours, dry_run=False, full=full,
                                                                       enforce_retention_duration=False))
         return deleted
