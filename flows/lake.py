@@ -49,7 +49,7 @@ STAGING = "_staging"
 OLD_MANIFEST = "_manifest.json"
 COMPACT_FILES = 32
 TARGET_FILE_BYTES = 32 * 1024 * 1024
-ROW_GROUP_ROWS = 64 * 1024
+ROW_GROUP_ROWS = 16 * 1024
 
 
 class LakeBusy(RuntimeError):

@@ -78,9 +78,10 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
     return created
 
 
-def refresh(lake: Lake, sql_dir: Path) -> list[str]:
+def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file;
-    export the marts to ``DIR/marts/``; swap both in.
+    export the marts to ``DIR/marts/`` (unless ``export_marts`` is false: their cost grows with the lake);
+    swap both in.
 
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
@@ -92,7 +93,7 @@ def refresh(lake: Lake, sql_dir: Path) -> list[str]:
     with duckdb.connect(str(tmp)) as con:
         created = create_views(con, lake, sql_dir, versions)
         con.execute("checkpoint")
-        exported = _export_marts(con, lake, sql_dir)
+        exported = _export_marts(con, lake, sql_dir) if export_marts else []
     os.replace(tmp, lake.duckdb_path)
     for staged, target in exported:
         os.replace(staged, target)
