@@ -17,7 +17,8 @@ final as (
         articles_retired,
         sentences_written,
         mentions_written,
-        model
+        model,
+        table_versions
     from runs
 )
 
