@@ -128,7 +128,7 @@ def _fsync_path(path: Path) -> None:
 def write_durable(rows: pa.Table, path: Path) -> None:
     """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
     pq.write_table(rows, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     _fsync_path(tmp)
     os.replace(tmp, path)
@@ -396,7 +396,7 @@ class Lake:
                 added.append(target)
         return added, removed
 
-    def _bands(self, staged_signatures: list[str], run_id: str, day: date) -> list[Path]:
+    def write_bands(self, staged_signatures: list[str], run_id: str, day: date) -> list[Path]:
         """The ``signature_bands`` file of a run: one row per article per LSH band, sorted by band key."""
         rows = []
         for rel in staged_signatures:
@@ -420,7 +420,7 @@ class Lake:
         if not staged.get("runs"):
             raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
         self._ensure_tables()
-        staged_bands = self._bands(staged.get("signatures", []), run_id, day)
+        staged_bands = self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
             added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
             if table == "signature_bands":

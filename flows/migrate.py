@@ -37,7 +37,7 @@ def migrate(lake: Lake) -> dict[str, int]:
     os.replace(lake.dir, old)
     counts = {}
     with lake.writing():
-        staged_signatures = []
+        staged_signatures, bands = [], []
         for table in TABLES:
             if table == "runs":
                 continue
@@ -52,10 +52,11 @@ def migrate(lake: Lake) -> dict[str, int]:
                     staged_signatures.append(staged)
                     continue
                 added.append(lake.place(table, staged, RUN, _day(rel) if table in PARTITIONED_TABLES else date.today()))
-            if table == "signature_bands":
-                added = lake._bands(staged_signatures, RUN, date.today())
             if table == "signatures":
+                bands = lake.write_bands(staged_signatures, RUN, date.today())
                 added = [lake.place(table, rel, RUN, date.today()) for rel in staged_signatures]
+            if table == "signature_bands":
+                added = bands
             if added:
                 lake.commit_table(table, added)
         runs = pa.concat_tables([conform(pq.read_table(old / rel), TABLES["runs"]) for rel in listed.get("runs", [])]
