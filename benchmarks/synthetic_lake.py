@@ -221,7 +221,7 @@ def main() -> None:
             files = {t: len(Lake(root).files(t)) for t in TABLES}
             measured = subprocess.run([sys.executable, "-c", f"import json, benchmarks.synthetic_lake as b; print(json.dumps(b.small_run({str(root)!r})))"],
                                       check=True, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-            row = {"articles": n, "write_seconds": round(written, 1), "files": files, **json.loads(measured.stdout)}
+            row = {"articles": n, "write_seconds": round(written, 1), "files": files, **json.loads(measured.stdout.strip().splitlines()[-1])}
             if flow:
                 inputs = Path(tempfile.mkdtemp(prefix="five-"))
                 for p in five_files():

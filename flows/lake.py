@@ -250,7 +250,7 @@ class Lake:
         paths = self.files(table)
         if not paths or not values:
             return pa.schema([stored_schema(table).field(c) for c in columns]).empty_table()
-        with duckdb.connect() as con:
+        with duckdb.connect(config={"enable_progress_bar": False}) as con:
             sql = (f"select {', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
                    f"where {key} in ({_sql_list(values)})")
             return con.sql(sql).to_arrow_table()
@@ -258,6 +258,12 @@ class Lake:
     def file_history(self, paths: Iterable[str]) -> list[dict]:
         """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
         return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
+
+    def article_files(self, ids: Iterable[str]) -> set[str]:
+        """Paths whose ``files`` rows ever named one of these article ids (their current state is
+        ``current_files(file_history(paths))``); for deciding whether a replaced article is still carried."""
+        rows = self._lookup("files", ["path"], "article_id", sorted(set(ids)))
+        return set(rows.column("path").to_pylist())
 
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""
