@@ -250,7 +250,8 @@ class Lake:
         paths = self.files(table)
         if not paths or not values:
             return pa.schema([stored_schema(table).field(c) for c in columns]).empty_table()
-        with duckdb.connect(config={"enable_progress_bar": False}) as con:
+        with duckdb.connect() as con:
+            con.execute("set enable_progress_bar = false")
             sql = (f"select {', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
                    f"where {key} in ({_sql_list(values)})")
             return con.sql(sql).to_arrow_table()
