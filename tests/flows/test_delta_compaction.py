@@ -74,3 +74,21 @@ def test_pandas_on_the_raw_delta_table_matches_the_view_after_retirement(tmp_pat
                                 "linked_actor_id, role from mentions order by all").fetchall()
     assert [r[0] for r in raw_rows] == ["a1", "a3", "a4"]
     assert raw_rows == view_rows
+
+
+def test_the_compact_command_merges_every_table_and_the_views_follow(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    lake = Lake(tmp_path, compact_files=COMPACT_FILES)
+    for n in range(4):
+        commit_run(lake, f"r{n}", article_tables([f"a{n}"], f"r{n}"), day=date(2026, 1, 7 + n // 2))
+    warehouse.refresh(lake, Settings().sql_dir)
+    result = CliRunner().invoke(app, ["compact", "--lake", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {t: len(lake.files(t)) for t in ("articles", "signatures", "runs")} == {"articles": 2, "signatures": 1, "runs": 1}
+    with duckdb.connect(str(lake.duckdb_path), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct ingest_date) from articles").fetchone() == (4, 2)
+        assert con.execute("select list(run_id order by run_id) from runs").fetchone() == (["r0", "r1", "r2", "r3"],)
+    assert sorted(DeltaTable(tmp_path / "lake" / "articles").to_pandas()["article_id"]) == ["a0", "a1", "a2", "a3"]
