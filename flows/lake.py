@@ -94,6 +94,12 @@ class Lake:
         rows = self.read("files", ["path", "run_id", "sha256", "status", "article_id"])
         return rows.filter(pc.is_in(rows.column("path"), value_set=wanted)).to_pylist()
 
+    def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
+        """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""
+        wanted = pa.array(sorted(set(article_ids)), pa.string())
+        rows = self.read("files", ["path", "run_id", "sha256", "status", "article_id"])
+        return rows.filter(pc.is_in(rows.column("article_id"), value_set=wanted)).to_pylist()
+
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""
         wanted = pa.array(sorted(set(ids)), pa.string())
