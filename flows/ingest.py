@@ -26,14 +26,14 @@ from flows.discover import discover_files, read_file
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
-from transforms.actors import Actor, actor_rows, build_dictionary
+from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary
 from transforms.batch import (
     PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, current_files, prepare_files,
     profile_files, resolve, retired_articles,
 )
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import band_keys
-from transforms.nlp import Annotator
+from transforms.nlp import Annotator, model_label
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
 
 # called as stages progress with (stage, done, total): the CLI's progress bar or log lines
@@ -55,9 +55,19 @@ def seeds_fingerprint(seeds_dir: Path) -> str:
 
 
 @lru_cache(maxsize=2)
+def _dictionary(seeds_dir: str, fingerprint: str) -> ActorDictionary:
+    return build_dictionary(_read_seed_csv(Path(seeds_dir) / "actors.csv"))
+
+
+def dictionary(settings: Settings) -> ActorDictionary:
+    """The curated actor dictionary of these settings' seeds (no spaCy needed)."""
+    return _dictionary(str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+
+
+@lru_cache(maxsize=2)
 def _annotator(model: str, seeds_dir: str, fingerprint: str) -> Annotator:
     seeds = Path(seeds_dir)
-    dictionary = build_dictionary(_read_seed_csv(seeds / "actors.csv"))
+    dictionary = _dictionary(seeds_dir, fingerprint)
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
     return Annotator(model, dictionary, agents, titles)
@@ -73,6 +83,7 @@ class Analysed:
     """What an analyse task hands back: counts, staged parts and the actors it met, never the rows."""
 
     part: str
+    model: str = ""
     staged: dict[str, list[str]] = field(default_factory=dict)
     articles: int = 0
     sentences: int = 0
@@ -139,8 +150,9 @@ def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch
         ids_by_part[k.part].append(k.article_id)
     prepared = {aid: row for p, ids in ids_by_part.items() for aid, row in scratch.read(p, ids).items()}
     nlp = [k for k in keep if k.analyse]
-    analyses = dict(zip((k.article_id for k in nlp), annotator(settings).analyse(prepared[k.article_id]["text"] for k in nlp)))
-    result = Analysed(part)
+    pipeline = annotator(settings) if nlp else None
+    analyses = dict(zip((k.article_id for k in nlp), pipeline.analyse(prepared[k.article_id]["text"] for k in nlp))) if nlp else {}
+    result = Analysed(part, model=pipeline.model if pipeline else "")
     tables: dict[str, list[dict]] = {name: [] for name in ARTICLE_TABLES}
     for k in keep:
         analysis = analyses.get(k.article_id)
@@ -165,7 +177,7 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
            source_lines: list[dict], retired: set[str], files_seen: int) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
-    actors = actor_rows(lake.read("actors").to_pylist(), found, annotator(settings).linker.dictionary.table_rows())
+    actors = actor_rows(lake.read("actors").to_pylist(), found, dictionary(settings).table_rows())
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in analysed:
         for name, rels in result.staged.items():
@@ -183,7 +195,7 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         "articles_written": sum(r.articles for r in analysed),
         "sentences_written": sum(r.sentences for r in analysed),
         "mentions_written": sum(r.mentions for r in analysed),
-        "model": annotator(settings).model,
+        "model": next((r.model for r in analysed if r.model), None) or model_label(settings.model),
     }
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():

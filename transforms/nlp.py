@@ -25,6 +25,13 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     return doc
 
 
+def model_label(model: str) -> str:
+    """'<pipeline>-<version>' as recorded in ``runs.model``, from the installed package, without loading it."""
+    from spacy.util import get_package_version
+
+    return f"{model}-{get_package_version(model) or '?'}"
+
+
 @dataclass
 class Analysis:
     """Rows of one article: sentences, mentions (without article_id) and the actors they introduced."""
