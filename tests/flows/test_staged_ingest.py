@@ -10,25 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from flows.lake import Lake
 from flows.settings import Settings
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, lake_rows
 
 pytestmark = pytest.mark.slow
-VOLATILE = {"run_id", "ingested_at", "seen_at", "ingest_date", "started_at", "finished_at"}
-TABLES = ("articles", "sentences", "mentions", "actors", "files", "signatures")
-
-
-def lake_rows(settings: Settings, inputs) -> dict[str, list]:
-    """Every table's rows without run ids and times, input paths relative to ``inputs``, sorted:
-    what two equivalent runs must share."""
-    lake = Lake(settings.lake)
-    out = {}
-    for table in TABLES:
-        rows = lake.read(table).to_pylist()
-        out[table] = sorted(tuple((k, repr(v).replace(str(inputs), "<in>")) for k, v in sorted(r.items()) if k not in VOLATILE)
-                            for r in rows)
-    return out
 
 
 @pytest.fixture(scope="module")
