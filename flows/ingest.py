@@ -258,6 +258,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary."""
     settings = settings or Settings.load()
     lifecycle.reclaim_signals()
+    lifecycle.follow_cancellation(flow_run.id)
     logger = get_run_logger()
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 
 import psutil
@@ -24,6 +25,8 @@ POLL_SECONDS = 0.2
 GRACE_SECONDS = 2.0
 DONE_WAIT_SECONDS = 30.0
 EXIT_CODES = {signal.SIGTERM: 143, signal.SIGINT: 130}
+CANCELLED_EXIT_CODE = 1
+CANCEL_POLL_SECONDS = 1.0
 
 
 class _Guard:
@@ -31,7 +34,7 @@ class _Guard:
 
     active = False
     committing = 0
-    deferred: int | None = None
+    deferred: tuple[int, str] | None = None  # (exit code, why) of a stop asked for during a commit
     lock = threading.Lock()
 
 
@@ -65,18 +68,23 @@ def carrying(token: str, exclude: set[int]) -> list[psutil.Process]:
     return found
 
 
-def stop_run(signum: int, message: str) -> None:
-    """Print ``message`` and exit at once with the signal's exit code; the watchdog ends the children."""
+def stop_run(code: int, message: str) -> None:
+    """Print ``message`` and exit at once with ``code``; the watchdog ends the run's other processes."""
     print(f"newslake: {message}", file=sys.stderr, flush=True)
-    os._exit(EXIT_CODES.get(signum, 1))
+    os._exit(code)
+
+
+def request_stop(code: int, why: str) -> None:
+    """Stop the run now with nothing committed, or, during a commit, as soon as the commit is done."""
+    with _Guard.lock:
+        if _Guard.committing:
+            _Guard.deferred = (code, why)
+            return
+    stop_run(code, f"{why}; nothing was committed, the lake is as before the run")
 
 
 def _on_signal(signum: int, frame) -> None:
-    with _Guard.lock:
-        if _Guard.committing:
-            _Guard.deferred = signum
-            return
-    stop_run(signum, f"run stopped by {signal.Signals(signum).name}; nothing was committed, the lake is as before the run")
+    request_stop(EXIT_CODES.get(signum, 1), f"run stopped by {signal.Signals(signum).name}")
 
 
 def reclaim_signals() -> None:
@@ -98,8 +106,37 @@ def committing():
             _Guard.committing -= 1
             deferred, _Guard.deferred = (_Guard.deferred, None) if not _Guard.committing else (None, _Guard.deferred)
         if deferred:
-            stop_run(deferred, f"run stopped by {signal.Signals(deferred).name} after its commit; the lake holds the "
-                               "run, the DuckDB views follow at the next run or `newslake refresh`")
+            code, why = deferred
+            stop_run(code, f"{why} during its commit; the lake holds the run, the DuckDB views follow at the next run "
+                           "or `newslake refresh`")
+
+
+def follow_cancellation(flow_run_id, interval: float = CANCEL_POLL_SECONDS) -> None:
+    """In a guarded run, stop when Prefect says the flow run is cancelled (the UI, `prefect flow-run cancel`):
+    a flow called directly, not by a deployment's runner, is otherwise never told."""
+    if not _Guard.active or flow_run_id is None:
+        return
+
+    def poll() -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.states import Cancelled
+
+        with get_client(sync_client=True) as client:
+            while _Guard.active:
+                time.sleep(interval)
+                try:
+                    state = client.read_flow_run(flow_run_id).state
+                except Exception:  # the API is briefly unreachable: ask again
+                    continue
+                if state is not None and state.type.value in ("CANCELLING", "CANCELLED"):
+                    try:
+                        client.set_flow_run_state(flow_run_id, Cancelled(message="cancelled: nothing was committed"), force=True)
+                    except Exception:
+                        pass
+                    request_stop(CANCELLED_EXIT_CODE, "run cancelled in Prefect")
+                    return
+
+    threading.Thread(target=poll, name="newslake-cancellation", daemon=True).start()
 
 
 @contextmanager

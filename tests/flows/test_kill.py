@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
@@ -133,3 +134,37 @@ def test_stopped_runs_leave_nothing_and_the_next_run_converges(corpus, reference
         assert lake_rows(settings, corpus) == before, f"{sig.name} at {moment!r} changed the lake"
     finish([corpus], lake, tmp_path / "last.log")
     assert lake_rows(settings, corpus) == reference
+
+
+def test_a_prefect_cancellation_stops_the_run_like_a_signal(corpus, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    from flows.prefect_env import api_server
+
+    lake = tmp_path / "lake"
+    finish([corpus / "first"], lake, tmp_path / "first.log")
+    settings = Settings.load(lake=lake)
+    before = lake_rows(settings, corpus)
+    log = tmp_path / "cancel.log"
+    with api_server():  # the run reports to this server, where the test can find and cancel it
+        since = datetime.now(timezone.utc)
+        proc, mark = start([corpus], lake, log)
+        wait_for(log, "ingest: analysing articles")
+        running = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])))
+        with get_client(sync_client=True) as client:
+            (run,) = [r for r in client.read_flow_runs(flow_run_filter=running) if r.start_time and r.start_time >= since]
+        prefect = str(Path(sys.executable).parent / "prefect")
+        subprocess.run([prefect, "flow-run", "cancel", str(run.id)], check=True, capture_output=True)
+        code = proc.wait(timeout=10)
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(run.id).state
+    deadline = time.monotonic() + 10
+    while (left := marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == []
+    assert code == 1
+    assert log.read_text().strip().splitlines()[-1] == "newslake: run cancelled in Prefect; nothing was committed, the lake is as before the run"
+    assert state.type == StateType.CANCELLED
+    assert lake_rows(settings, corpus) == before
