@@ -156,6 +156,9 @@ def ingest(
     lake: LakeOpt = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per Prefect task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
+    runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large enough), dask or local (NEWSLAKE_RUNNER).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
+    dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
 
@@ -163,17 +166,18 @@ def ingest(
     """
     from flows.discover import missing_paths
 
-    settings = _settings(lake=lake, batch_size=batch_size, model=model)
+    settings = _settings(lake=lake, batch_size=batch_size, model=model, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)
-    from flows import ingest as ingest_module
+    from flows.lifecycle import guarded_run
 
     try:
-        summary = _run_with_progress(ingest_module, paths, settings)
+        with guarded_run():
+            summary = _run_with_progress(paths, settings)
     except (FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
     s = summary["statuses"]
@@ -191,39 +195,31 @@ def ingest(
         err.print(f"{s['rejected']:,} rejected; see them with: newslake account --lake {summary['lake']}")
 
 
-def _run_with_progress(ingest_module, paths: list[str], settings: Settings) -> dict:
-    """Run the flow with a progress bar on a terminal, or a plain line per batch otherwise."""
+def _run_with_progress(paths: list[str], settings: Settings) -> dict:
+    """Run the flow with a progress bar on a terminal, or a plain line per step otherwise."""
+    from flows.runner import run
+
     started = time.perf_counter()
     if not err.is_terminal:
-        def log_line(done: int, total: int, articles: int) -> None:
+        def log_line(stage: str, done: int, total: int) -> None:
             elapsed = time.perf_counter() - started
-            rate = done / elapsed if elapsed else 0.0
-            eta = (total - done) / rate if rate else 0.0
-            print(f"ingest: {done:,}/{total:,} files ({done / total:.0%}), {articles:,} articles, "
-                  f"{articles / elapsed:.1f} articles/s, ETA {eta:.0f} s", file=sys.stderr, flush=True)
+            print(f"ingest: {stage} {done:,}/{total:,} ({done / total if total else 1:.0%}), {elapsed:.0f} s",
+                  file=sys.stderr, flush=True)
 
-        ingest_module.progress_hook = log_line
-        try:
-            return ingest_module.ingest_flow(paths, settings)
-        finally:
-            ingest_module.progress_hook = None
+        return run(paths, settings, log_line)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
-        task_id = bar.add_task("starting Prefect", total=None, rate="")
+        task_id = bar.add_task("starting Prefect", total=None)
 
-        def update(done: int, total: int, articles: int) -> None:
-            elapsed = time.perf_counter() - started
-            bar.update(task_id, description="ingesting files", completed=done, total=total,
-                       rate=f"{articles:,} articles, {articles / elapsed:.1f}/s")
+        def update(stage: str, done: int, total: int) -> None:
+            if bar.tasks[task_id].description != stage:
+                bar.reset(task_id)
+            bar.update(task_id, description=stage, completed=done, total=total)
 
-        ingest_module.progress_hook = update
-        try:
-            return ingest_module.ingest_flow(paths, settings)
-        finally:
-            ingest_module.progress_hook = None
+        return run(paths, settings, update)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json, or parquet (with --out).")]

@@ -1,4 +1,4 @@
-"""The ingest flow: discover raw files, process them in batches, commit to the lake, refresh DuckDB."""
+"""The ingest flow: discover, profile, prepare (mapped), resolve, analyse (mapped), commit, refresh."""
 
 from __future__ import annotations
 
@@ -6,53 +6,39 @@ import csv
 import hashlib
 import secrets
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path, PurePath
 
-import numpy as np
-from prefect import flow, get_run_logger, task
-from prefect.runtime import flow_run
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import warehouse
+from flows import lifecycle, warehouse
 from flows.discover import discover_files, read_file
 from flows.lake import Lake
+from flows.scratch import RunScratch
 from flows.settings import Settings
-from transforms.actors import Actor, actor_rows, build_dictionary
-from transforms.batch import KnownFile, PlanContext, article_rows, current_files, plan_batch, source_of
+from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary
+from transforms.batch import (
+    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, current_files, prepare_files,
+    profile_files, resolve, retired_articles,
+)
 from transforms.boilerplate import SourceProfile
-from transforms.dedup import NearDuplicateIndex
-from transforms.formats import Record, input_kind, parse
-from transforms.nlp import Annotator
+from transforms.dedup import band_keys
+from transforms.nlp import Annotator, model_label
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
-from transforms.text import RejectedInput, sha256
 
-# below this many texts per worker, extra spaCy processes cost more than they save
-MIN_TEXTS_PER_WORKER = 16
-# called after each batch with (files done, files total, articles written so far); the CLI sets it
-progress_hook: Callable[[int, int, int], None] | None = None
-
-
-@dataclass
-class BatchResult:
-    """What a batch task hands back: counts and staged file paths, never the rows themselves."""
-
-    staged: dict[str, list[str]] = field(default_factory=dict)
-    statuses: Counter = field(default_factory=Counter)
-    articles: int = 0
-    sentences: int = 0
-    mentions: int = 0
-    words: int = 0
-    actors: dict[str, Actor] = field(default_factory=dict)
-    referenced: set[str] = field(default_factory=set)
-    replaced: set[str] = field(default_factory=set)
-    changed: set[str] = field(default_factory=set)
+# called as stages progress with (stage, done, total): the CLI's progress bar or log lines
+Progress = Callable[[str, int, int], None]
+ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
 
 
 def _read_seed_csv(path: Path) -> list[dict]:
@@ -69,27 +55,41 @@ def seeds_fingerprint(seeds_dir: Path) -> str:
 
 
 @lru_cache(maxsize=2)
+def _dictionary(seeds_dir: str, fingerprint: str) -> ActorDictionary:
+    return build_dictionary(_read_seed_csv(Path(seeds_dir) / "actors.csv"))
+
+
+def dictionary(settings: Settings) -> ActorDictionary:
+    """The curated actor dictionary of these settings' seeds (no spaCy needed)."""
+    return _dictionary(str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+
+
+@lru_cache(maxsize=2)
 def _annotator(model: str, seeds_dir: str, fingerprint: str) -> Annotator:
     seeds = Path(seeds_dir)
-    dictionary = build_dictionary(_read_seed_csv(seeds / "actors.csv"))
+    dictionary = _dictionary(seeds_dir, fingerprint)
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
     return Annotator(model, dictionary, agents, titles)
 
 
 def annotator(settings: Settings) -> Annotator:
-    """The process-wide pipeline for these settings (loaded once)."""
+    """The pipeline for these settings, loaded once per process (each Dask worker keeps its own)."""
     return _annotator(settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
 
 
 @dataclass
-class LakeState:
-    """What the lake already holds that a run must know: files, articles, signatures, boilerplate lines."""
+class Analysed:
+    """What an analyse task hands back: counts, staged parts and the actors it met, never the rows."""
 
-    known_files: dict[str, KnownFile]
-    article_ids: set[str]
-    near_index: NearDuplicateIndex
-    source_lines: list[dict]
+    part: str
+    model: str = ""
+    staged: dict[str, list[str]] = field(default_factory=dict)
+    articles: int = 0
+    sentences: int = 0
+    mentions: int = 0
+    words: int = 0
+    actors: dict[str, Actor] = field(default_factory=dict)
 
 
 @task(name="discover-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -98,110 +98,109 @@ def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
     return discover_files(paths, exclude)
 
 
-@task(name="load-lake-state", cache_policy=NO_CACHE)
-def load_lake_state(lake: Lake, threshold: float) -> LakeState:
-    """Fingerprints of files already processed, article ids, MinHash index and known boilerplate lines."""
-    known_files = current_files(lake.read("files", ["path", "run_id", "sha256", "status", "article_id"]).to_pylist())
-    index = NearDuplicateIndex(threshold)
-    signatures = lake.read("signatures")
-    for aid, mh in zip(signatures.column("article_id").to_pylist(), signatures.column("minhash").to_numpy(zero_copy_only=False)):
-        index.add(aid, np.asarray(mh, dtype=np.uint64))
-    ids = set(lake.read("articles", ["article_id"]).column("article_id").to_pylist())
-    return LakeState(known_files, ids, index, lake.read("source_lines").to_pylist())
+@task(name="look-up-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
+    """What the lake last made of these paths (only these: the cost follows the run, not the lake)."""
+    return current_files(lake.file_history(paths))
 
 
-@task(name="profile-sources", cache_policy=NO_CACHE)
-def profile_sources(paths: list[str], state: LakeState, settings: Settings) -> list[dict]:
-    """Lines repeated across a source's plain-text articles: this run's new files plus what the lake knew."""
-    profile = SourceProfile()
-    for path in paths:
-        if input_kind(PurePath(path).name) == "html":
-            continue  # the HTML extractor removes page furniture itself
-        raw = read_file(path, settings.max_file_bytes)
-        known = state.known_files.get(path)
-        if raw.data is None or (known and known.sha256 == sha256(raw.data)):
-            continue
-        try:
-            records = parse(PurePath(path).name, raw.data, settings.json_fields(), settings.max_file_bytes)
-        except RejectedInput:
-            continue
-        for rec in records:
-            if isinstance(rec, Record):
-                profile.add(source_of(path, rec), rec.text)
-    return profile.merged_with(state.source_lines, settings.boilerplate_min_articles, settings.boilerplate_min_share)
+@task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def profile_sources(paths: list[str], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
+    """Lines of one batch's new plain-text articles, counted per source."""
+    return profile_files((read_file(p, options.max_bytes) for p in paths if _profiled(p)), known, options)
 
 
-@task(name="process-batch", cache_policy=NO_CACHE)
-def process_batch(paths: list[str], part: str, settings: Settings, ctx: PlanContext) -> BatchResult:
-    """Read, clean, deduplicate, analyse and stage one batch of files; returns counts and staged paths."""
-    lake = Lake(settings.lake, settings.retention_seconds)
-    plan = plan_batch([read_file(p, settings.max_file_bytes) for p in paths], ctx)
-    result = BatchResult(statuses=Counter(r["status"] for r in plan.file_rows), replaced=plan.replaced, changed=plan.changed)
-    result.referenced = {r["article_id"] for r in plan.file_rows if r["article_id"]}
-    english = [p for p in plan.prepared if p.english]
-    workers = settings.n_process if len(english) >= MIN_TEXTS_PER_WORKER * settings.n_process else 1
-    analyses = dict(zip((p.article_id for p in english), annotator(settings).analyse((p.article.text for p in english), n_process=workers)))
-    articles, sentences, mentions, signatures = [], [], [], []
-    for prepared in plan.prepared:
-        analysis = analyses.get(prepared.article_id)
-        a, s, m = article_rows(prepared, analysis, ctx.run_id, ctx.now)
-        articles.append(a)
-        sentences += s
-        mentions += m
-        signatures.append({"article_id": prepared.article_id, "minhash": prepared.signature})
-        result.words += a["n_words"]
+def _profiled(path: str) -> bool:
+    from transforms.formats import input_kind
+
+    return input_kind(PurePath(path).name) != "html"  # the HTML extractor removes page furniture itself
+
+
+@task(name="boilerplate-lines", cache_policy=NO_CACHE)
+def boilerplate_lines(lake: Lake, profiles: list[SourceProfile], settings: Settings) -> list[dict]:
+    """``source_lines`` rows after this run: what the lake knew of these sources plus the lines repeated now."""
+    merged = SourceProfile.merge(profiles)
+    stored = lake.source_lines(merged.lines)
+    return merged.merged_with(stored, settings.boilerplate_min_articles, settings.boilerplate_min_share)
+
+
+@task(name="prepare", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def prepare(paths: list[str], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
+            options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
+    """Read, decode, clean, hash and sign one batch; stages its articles and returns the small rest."""
+    batch = prepare_files((read_file(p, options.max_bytes) for p in paths), known, drop_lines, options, part)
+    scratch.write(part, to_table(batch.articles, PREPARED) if batch.articles else PREPARED.empty_table())
+    return batch.without_articles()
+
+
+@task(name="resolve", cache_policy=NO_CACHE)
+def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_id: str, now: datetime) -> Resolution:
+    """Exact and near-duplicate decisions across this run and the lake, in input order."""
+    ids = {c.article_id for b in batches for c in b.candidates}
+    keys = {k for b in batches for c in b.candidates for k in band_keys(c.signature)}
+    return resolve(batches, lake.existing_articles(ids), lake.signature_candidates(keys), threshold, run_id, now)
+
+
+@task(name="analyse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
+    """NLP and linking of one batch of kept articles; stages their rows under the batch's name, so a
+    retried task replaces its own files instead of adding to them."""
+    ids_by_part: dict[str, list[str]] = defaultdict(list)
+    for k in keep:
+        ids_by_part[k.part].append(k.article_id)
+    prepared = {aid: row for p, ids in ids_by_part.items() for aid, row in scratch.read(p, ids).items()}
+    nlp = [k for k in keep if k.analyse]
+    pipeline = annotator(settings) if nlp else None
+    analyses = dict(zip((k.article_id for k in nlp), pipeline.analyse(prepared[k.article_id]["text"] for k in nlp))) if nlp else {}
+    result = Analysed(part, model=pipeline.model if pipeline else "")
+    tables: dict[str, list[dict]] = {name: [] for name in ARTICLE_TABLES}
+    for k in keep:
+        analysis = analyses.get(k.article_id)
+        article, sentences, mentions = article_rows(prepared[k.article_id], k, analysis, run_id, now)
+        tables["articles"].append(article)
+        tables["sentences"] += sentences
+        tables["mentions"] += mentions
+        tables["signatures"].append({"article_id": k.article_id, "minhash": prepared[k.article_id]["minhash"]})
+        result.words += article["n_words"]
         if analysis:
             result.actors.update(analysis.actors)
-    tables = {"articles": articles, "sentences": sentences, "mentions": mentions, "signatures": signatures, "files": plan.file_rows}
+    lake = Lake(settings.lake, settings.retention_seconds)
     for name, rows in tables.items():
-        rel = lake.stage(name, to_table(rows, TABLES[name]), ctx.run_id, part)
+        rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
-    result.articles, result.sentences, result.mentions = len(articles), len(sentences), len(mentions)
+    result.articles, result.sentences, result.mentions = (len(tables[t]) for t in ("articles", "sentences", "mentions"))
     return result
 
 
 @task(name="commit-run", cache_policy=NO_CACHE)
-def commit(lake: Lake, settings: Settings, ctx: PlanContext, state: LakeState, results: list[BatchResult],
-           source_lines: list[dict], files_seen: int, started: datetime, model: str) -> int:
-    """Publish the run in one manifest swap; returns how many replaced articles were retired."""
-    found = [a for result in results for a in result.actors.values()]
-    actors = actor_rows(lake.read("actors").to_pylist(), found, annotator(settings).linker.dictionary.table_rows())
+def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resolution: Resolution, analysed: list[Analysed],
+           source_lines: list[dict], retired: set[str], files_seen: int) -> None:
+    """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
+    found = [a for result in analysed for a in result.actors.values()]
+    actors = actor_rows(lake.read("actors").to_pylist(), found, dictionary(settings).table_rows())
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
-    for result in results:
+    for result in analysed:
         for name, rels in result.staged.items():
             staged[name] += rels
-    staged["actors"] = [lake.stage("actors", to_table(actors, TABLES["actors"]), ctx.run_id, "all")]
-    staged["source_lines"] = [rel for rel in [lake.stage("source_lines", to_table(source_lines, TABLES["source_lines"]), ctx.run_id, "all")] if rel]
-    retired = retired_articles(state, results)
+    whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows}
+    for name, rows in whole.items():
+        staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]
     run_row = {
-        "run_id": ctx.run_id,
+        "run_id": run_id,
         "started_at": started,
         "finished_at": datetime.now(timezone.utc),
         "files_seen": files_seen,
-        "records_seen": sum(sum(r.statuses.values()) for r in results),
+        "records_seen": len(resolution.file_rows),
         "articles_retired": len(retired),
-        "articles_written": sum(r.articles for r in results),
-        "sentences_written": sum(r.sentences for r in results),
-        "mentions_written": sum(r.mentions for r in results),
-        "model": model,
+        "articles_written": sum(r.articles for r in analysed),
+        "sentences_written": sum(r.sentences for r in analysed),
+        "mentions_written": sum(r.mentions for r in analysed),
+        "model": next((r.model for r in analysed if r.model), None) or model_label(settings.model),
         "table_versions": None,
     }
-    staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), ctx.run_id, "run")]
-    lake.commit(ctx.run_id, staged, started.date(), retired)
-    return len(retired)
-
-
-def retired_articles(state: LakeState, results: list[BatchResult]) -> set[str]:
-    """Articles that changed files carried before and that no file carries any more."""
-    replaced = set().union(*(r.replaced for r in results))
-    if not replaced:
-        return set()
-    changed = set().union(*(r.changed for r in results))
-    still = set().union(*(r.referenced for r in results))
-    for path, known in state.known_files.items():
-        if path not in changed:
-            still |= known.article_ids
-    return replaced - still
+    staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
+    with lifecycle.committing():
+        lake.commit(run_id, staged, started.date(), retired)
 
 
 @task(name="refresh-duckdb-views", cache_policy=NO_CACHE)
@@ -230,6 +229,24 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+def chunks(items: list, size: int) -> list[list]:
+    """``items`` cut into consecutive lists of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _results(futures: list[PrefectFuture], stage: str, sizes: list[int], progress: Progress | None) -> list:
+    """Each mapped task's result, in submission order, reporting progress as they arrive."""
+    done, total, out = 0, sum(sizes), []
+    if progress:
+        progress(stage, 0, total)
+    for future, size in zip(futures, sizes):
+        out.append(future.result())
+        done += size
+        if progress:
+            progress(stage, done, total)
+    return out
+
+
 def _run_name() -> str:
     """Flow-run name in the UI: 'ingest politics' or 'ingest bbc (+2 paths)'."""
     paths = flow_run.parameters.get("paths") or ["?"]
@@ -237,49 +254,57 @@ def _run_name() -> str:
     return f"ingest {PurePath(str(paths[0])).name or paths[0]}{more}"
 
 
-@flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False)
-def ingest_flow(paths: list[str], settings: Settings | None = None) -> dict:
+@flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Progress | None = None) -> dict:
     """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary."""
     settings = settings or Settings.load()
+    lifecycle.reclaim_signals()
+    lifecycle.follow_cancellation(flow_run.id)
     logger = get_run_logger()
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)
+    run_id = new_run_id(started)
     lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
+    options = ReadOptions(settings.json_fields(), settings.max_file_bytes)
+    scratch = RunScratch(settings.lake, run_id)
     with lake.writing():
+        RunScratch.clear(settings.lake)
         files, set_aside = discover(paths, settings.exclude)
-        state = load_lake_state(lake, settings.near_duplicate_threshold)
-        ctx = PlanContext(new_run_id(started), started, state.known_files, set(state.article_ids), state.near_index,
-                          fields=settings.json_fields(), max_bytes=settings.max_file_bytes)
-        logger.info("run %s: %d files under %s (%d set aside by name)", ctx.run_id, len(files), ", ".join(paths), len(set_aside))
-        source_lines = profile_sources(files, quote(state), settings)
-        for row in source_lines:
-            ctx.drop_lines.setdefault(row["source_name"], set()).add(row["line"])
-        ctx.drop_lines = {k: frozenset(v) for k, v in ctx.drop_lines.items()}
-        model = annotator(settings).model
-        results = []
-        for n, start in enumerate(range(0, len(files), settings.batch_size)):
-            batch = files[start : start + settings.batch_size]
-            result = process_batch(batch, f"b{n:05d}", settings, quote(ctx))
-            results.append(result)
-            logger.info("batch %d: %d files, %d articles, %d mentions", n + 1, len(batch), result.articles, result.mentions)
-            if progress_hook:
-                progress_hook(start + len(batch), len(files), sum(r.articles for r in results))
-        retired = commit(lake, settings, quote(ctx), quote(state), quote(results), source_lines, len(files), started, model)
+        logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
+        known = look_up_files(lake, files)
+        batches = chunks(files, settings.batch_size)
+        parts = [f"p{n:05d}" for n in range(len(batches))]
+        known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
+        profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
+        source_lines = boilerplate_lines(lake, quote(profiles), settings)
+        drop_lines = {s: frozenset(r["line"] for r in source_lines if r["source_name"] == s) for s in {r["source_name"] for r in source_lines}}
+        futures = prepare.map(batches, known_in, unmapped(drop_lines), unmapped(options), parts, unmapped(scratch))
+        prepared = _results(futures, "reading files", [len(b) for b in batches], progress)
+        resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
+        work = chunks(resolution.keep, settings.batch_size)
+        futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(settings), unmapped(scratch),
+                              unmapped(run_id), unmapped(started))
+        analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
+        replaced = set().union(*(b.replaced for b in prepared))
+        carriers = look_up_files(lake, sorted({r["path"] for r in lake.files_carrying(replaced)})) if replaced else {}
+        retired = retired_articles(prepared, resolution, carriers)
+        commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files))
         refresh_views(lake, settings.sql_dir)
-    statuses = sum((r.statuses for r in results), Counter())
+        scratch.remove()
+    statuses = Counter(r["status"] for r in resolution.file_rows)
     seconds = time.perf_counter() - t0
-    words = sum(r.words for r in results)
+    words = sum(r.words for r in analysed)
     summary = {
-        "run_id": ctx.run_id,
+        "run_id": run_id,
         "lake": str(settings.lake),
         "files_seen": len(files),
         "set_aside": set_aside,
         "records_seen": sum(statuses.values()),
         "statuses": dict(statuses),
-        "articles": sum(r.articles for r in results),
-        "sentences": sum(r.sentences for r in results),
-        "mentions": sum(r.mentions for r in results),
-        "retired": retired,
+        "articles": sum(r.articles for r in analysed),
+        "sentences": sum(r.sentences for r in analysed),
+        "mentions": sum(r.mentions for r in analysed),
+        "retired": len(retired),
         "words": words,
         "seconds": round(seconds, 2),
         "words_per_second": round(words / seconds) if seconds else 0,

@@ -260,11 +260,9 @@ class Lake:
         """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
         return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
 
-    def article_files(self, ids: Iterable[str]) -> set[str]:
-        """Paths whose ``files`` rows ever named one of these article ids (their current state is
-        ``current_files(file_history(paths))``); for deciding whether a replaced article is still carried."""
-        rows = self._lookup("files", ["path"], "article_id", sorted(set(ids)))
-        return set(rows.column("path").to_pylist())
+    def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
+        """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""
+        return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()
 
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""

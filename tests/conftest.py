@@ -14,6 +14,8 @@ from flows.settings import PROJECT_ROOT, Settings
 configure(Settings().prefect_home)  # before any test module imports Prefect
 
 SEEDS = PROJECT_ROOT / "seeds"
+VOLATILE = {"run_id", "ingested_at", "seen_at", "ingest_date", "started_at", "finished_at"}
+LAKE_TABLES = ("articles", "sentences", "mentions", "actors", "files", "signatures", "source_lines")
 CORPORA = Path(os.environ.get("NEWSLAKE_CORPORA", PROJECT_ROOT.parent / "shared" / "corpora"))
 
 
@@ -47,3 +49,19 @@ def corpus(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"corpus {path} is absent (set NEWSLAKE_CORPORA to its folder)")
     return path
+
+
+def lake_rows(settings: Settings, inputs) -> dict[str, list]:
+    """Every table's rows without run ids and times, input paths relative to ``inputs``, sorted:
+    what two equivalent runs must share."""
+    from flows.lake import Lake
+
+    lake = Lake(settings.lake)
+    out = {}
+    for table in LAKE_TABLES:
+        rows = lake.read(table).to_pylist()
+        out[table] = sorted(tuple((k, repr(v).replace(str(inputs), "<in>")) for k, v in sorted(r.items()) if k not in VOLATILE)
+                            for r in rows)
+    return out
+
+

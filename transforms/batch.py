@@ -1,18 +1,43 @@
-"""Per-file decisions and table rows for a batch of raw inputs (pure: bytes in, rows out)."""
+"""The stages of an ingest as pure functions: prepare a batch of raw files, resolve duplicates across
+the run and the lake, and turn an analysed article into table rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 
+import numpy as np
+import pyarrow as pa
+
+from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, signature
 from transforms.formats import BadRecord, JsonFields, Record, parse
 from transforms.language import detect_language
 from transforms.nlp import Analysis
-from transforms.text import CleanArticle, RejectedInput, article_id, clean, dateline, sha256, word_count
+from transforms.schemas import TS
+from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
 
 ANALYSED_LANGUAGES = ("en", "und")  # texts too short to identify are read as English
+PENDING = "pending"  # a file row whose article awaits the run-wide duplicate decision
+
+# one row per distinct article a prepare batch found: article_id (the clean article before analysis)
+PREPARED = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("source_name", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("published_at", TS),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("n_words", pa.int32(), nullable=False),
+        pa.field("boilerplate_chars", pa.int32(), nullable=False),
+        pa.field("encoding", pa.string()),
+        pa.field("minhash", pa.list_(pa.uint64()), nullable=False),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -34,32 +59,24 @@ class KnownFile:
     article_ids: set[str] = field(default_factory=set)
 
 
-@dataclass
-class PlanContext:
-    """What a batch plan needs to know about the lake and the run; the sets and index grow as it goes."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """How raw files become records: JSON field names and the size limit."""
 
-    run_id: str
-    now: datetime
-    known_files: dict[str, KnownFile]
-    known_articles: set[str]
-    near_index: NearDuplicateIndex
-    drop_lines: dict[str, frozenset[str]] = field(default_factory=dict)
     fields: JsonFields = field(default_factory=JsonFields)
     max_bytes: int = 20_000_000
 
 
-@dataclass
-class Prepared:
-    """A record turned into a clean article; analysed by the NLP stage when English."""
+@dataclass(frozen=True)
+class Candidate:
+    """A new article found by prepare: what the run-wide duplicate decision needs, without its text.
 
-    file_row: dict
-    record: Record
-    article: CleanArticle
+    ``row`` indexes the batch's ``file_rows``."""
+
+    row: int
     article_id: str
-    source_name: str
     language: str
-    signature: object
-    duplicate_of: str | None = None
+    signature: np.ndarray
 
     @property
     def english(self) -> bool:
@@ -67,13 +84,38 @@ class Prepared:
 
 
 @dataclass
-class BatchPlan:
-    """Every file's account, the articles to write, and the changed files with the articles they carried."""
+class PreparedBatch:
+    """Every file's account (rows of new articles still ``pending``), the prepared articles' rows,
+    their candidates, and the changed files with the article ids they carried before."""
 
-    prepared: list[Prepared] = field(default_factory=list)
+    part: str
     file_rows: list[dict] = field(default_factory=list)
+    articles: list[dict] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
     replaced: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
+
+    def without_articles(self) -> "PreparedBatch":
+        """The same batch minus the article rows (what crosses the orchestration boundary)."""
+        return PreparedBatch(self.part, self.file_rows, [], self.candidates, self.replaced, self.changed)
+
+
+@dataclass(frozen=True)
+class Keep:
+    """An article the run writes: its prepare batch, id, the article it nearly repeats, and whether to analyse it."""
+
+    part: str
+    article_id: str
+    duplicate_of: str | None
+    analyse: bool
+
+
+@dataclass
+class Resolution:
+    """The run's final file account and the articles to write, both in input order."""
+
+    file_rows: list[dict]
+    keep: list[Keep]
 
 
 def current_files(rows: list[dict]) -> dict[str, KnownFile]:
@@ -97,90 +139,165 @@ def source_of(path: str, record: Record) -> str:
     return record.source_name or PurePath(path).parent.name or "unknown"
 
 
-def plan_batch(files: list[RawFile], ctx: PlanContext) -> BatchPlan:
-    """Decide the status of each file (and JSON line): rejected, unchanged, duplicate,
-    near_duplicate, non_english or ingested; prepare the articles to write."""
-    plan = BatchPlan()
+def _digest(f: RawFile) -> str | None:
+    return f.sha256 or (sha256(f.data) if f.data is not None else None)
+
+
+def _unchanged(f: RawFile, known: dict[str, KnownFile]) -> bool:
+    digest = _digest(f)
+    return bool(digest) and f.path in known and known[f.path].sha256 == digest
+
+
+def profile_files(files: Iterable[RawFile], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
+    """Short lines of the new and changed plain-text files' articles, counted per source."""
+    profile = SourceProfile()
     for f in files:
-        base = {"run_id": ctx.run_id, "path": f.path, "record": None, "size": f.size, "sha256": None,
-                "status": "rejected", "reason": None, "article_id": None, "encoding": None, "seen_at": ctx.now}
-        base["sha256"] = digest = f.sha256 or (sha256(f.data) if f.data is not None else None)
-        known = ctx.known_files.get(f.path)
-        if digest and known is not None and known.sha256 == digest:
-            plan.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
-            continue
-        if f.data is None:
-            plan.file_rows.append({**base, "reason": f.error or "unreadable"})
+        if f.data is None or _unchanged(f, known):
             continue
         try:
-            records = parse(PurePath(f.path).name, f.data, ctx.fields, ctx.max_bytes)
+            records = parse(PurePath(f.path).name, f.data, options.fields, options.max_bytes)
+        except Exception:  # prepare gives the file its reason
+            continue
+        for rec in records:
+            if isinstance(rec, Record):
+                profile.add(source_of(f.path, rec), rec.text)
+    return profile
+
+
+def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
+                  options: ReadOptions, part: str) -> PreparedBatch:
+    """Read, decode, clean, hash and sign one batch of files; new articles stay ``pending`` for ``resolve``.
+
+    Depends on no other batch. File rows carry no run id or time: ``resolve`` adds them."""
+    batch = PreparedBatch(part)
+    seen: set[str] = set()
+    for f in files:
+        base = {"path": f.path, "record": None, "size": f.size, "sha256": _digest(f), "status": "rejected",
+                "reason": None, "article_id": None, "encoding": None}
+        if _unchanged(f, known):
+            batch.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
+            continue
+        if f.data is None:
+            batch.file_rows.append({**base, "reason": f.error or "unreadable"})
+            continue
+        try:
+            records = parse(PurePath(f.path).name, f.data, options.fields, options.max_bytes)
         except RejectedInput as e:
-            plan.file_rows.append({**base, "reason": str(e)})
+            batch.file_rows.append({**base, "reason": str(e)})
             continue
         except Exception as e:  # a parser bug on one odd file must not stop the run
-            plan.file_rows.append({**base, "reason": f"cannot parse: {type(e).__name__}: {e}"[:300]})
+            batch.file_rows.append({**base, "reason": f"cannot parse: {type(e).__name__}: {e}"[:300]})
             continue
         for rec in records:
             try:
-                row = _plan_record(f, rec, base, ctx, plan)
+                row = _prepare_record(f, rec, base, drop_lines, batch, seen)
             except Exception as e:
                 row = {**base, "record": getattr(rec, "record", None), "reason": f"cannot clean: {type(e).__name__}: {e}"[:300]}
-            plan.file_rows.append(row)
-        if known is not None:
-            plan.replaced |= known.article_ids
-            plan.changed.add(f.path)
-    return plan
+            batch.file_rows.append(row)
+        if f.path in known:
+            batch.replaced |= known[f.path].article_ids
+            batch.changed.add(f.path)
+    return batch
 
 
-def _plan_record(f: RawFile, rec: Record | BadRecord, base: dict, ctx: PlanContext, plan: BatchPlan) -> dict:
+def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
+                    batch: PreparedBatch, seen: set[str]) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
     try:
-        article = clean(rec.text, title=rec.title, drop_lines=ctx.drop_lines.get(source, frozenset()))
+        article = clean(rec.text, title=rec.title, drop_lines=drop_lines.get(source, frozenset()))
     except RejectedInput as e:
         return {**row, "reason": str(e)}
     aid = article_id(article.text)
-    row["article_id"] = aid
-    if aid in ctx.known_articles:
-        return {**row, "status": "duplicate", "reason": "same normalised text as an article already in the lake or this run"}
-    language = detect_language(article.text)
-    sig = signature(article.text)
-    near = ctx.near_index.check_and_add(aid, sig)
-    ctx.known_articles.add(aid)
-    prepared = Prepared(row, rec, article, aid, source, language, sig, near[0] if near else None)
-    plan.prepared.append(prepared)
-    if near:
-        row.update(status="near_duplicate", reason=f"near-duplicate of {near[0]} (estimated similarity {near[1]:.2f})")
-    elif language not in ANALYSED_LANGUAGES:
-        row.update(status="non_english", reason=f"language {language}: kept, not analysed")
+    row.update(article_id=aid, status=PENDING)
+    if aid in seen:
+        language, sig = next((c.language, c.signature) for c in batch.candidates if c.article_id == aid)
     else:
-        row["status"] = "ingested"
+        seen.add(aid)
+        language, sig = detect_language(article.text), signature(article.text)
+        batch.articles.append({
+            "article_id": aid,
+            "source_uri": rec.url or (f"{f.path}#L{rec.record}" if rec.record else f.path),
+            "source_name": source,
+            "title": article.title,
+            "text": article.text,
+            "published_at": rec.published_at or dateline(article.text),
+            "language": language,
+            "n_words": word_count(article.text),
+            "boilerplate_chars": article.boilerplate_chars,
+            "encoding": rec.encoding,
+            "minhash": sig,
+        })
+    batch.candidates.append(Candidate(len(batch.file_rows), aid, language, sig))
     return row
 
 
-def article_rows(p: Prepared, a: Analysis | None, run_id: str, now: datetime) -> tuple[dict, list[dict], list[dict]]:
-    """The articles row and the sentences and mentions rows of one prepared article (``a`` None: not analysed)."""
-    path, rec = p.file_row["path"], p.record
-    article = {
-        "article_id": p.article_id,
-        "source_uri": rec.url or (f"{path}#L{rec.record}" if rec.record else path),
-        "source_name": p.source_name,
-        "title": p.article.title,
-        "text": p.article.text,
-        "published_at": rec.published_at or dateline(p.article.text),
-        "language": p.language,
+def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: dict[str, np.ndarray],
+            threshold: float, run_id: str, now: datetime) -> Resolution:
+    """Decide every pending article across the run, in input order (batches in order, rows in order):
+    ``duplicate`` of the lake or an earlier file, ``near_duplicate`` (kept, analysed), ``non_english``
+    (kept, not analysed) or ``ingested``. The outcome does not depend on which batch finished first.
+
+    Args:
+        in_lake: ids among this run's articles that the lake already holds.
+        lake_signatures: the lake's articles that share an LSH band with this run's (candidates).
+    """
+    index = NearDuplicateIndex(threshold)
+    for aid, sig in sorted(lake_signatures.items()):
+        index.add(aid, sig)
+    seen = set(in_lake)
+    rows: list[dict] = []
+    keep: list[Keep] = []
+    for batch in batches:
+        batch_rows = [{"run_id": run_id, **r, "seen_at": now} for r in batch.file_rows]
+        for c in batch.candidates:
+            row = batch_rows[c.row]
+            if c.article_id in seen:
+                row.update(status="duplicate", reason="same normalised text as an article already in the lake or this run")
+                continue
+            seen.add(c.article_id)
+            near = index.check_and_add(c.article_id, c.signature)
+            if near:
+                row.update(status="near_duplicate", reason=f"near-duplicate of {near[0]} (estimated similarity {near[1]:.2f})")
+            elif not c.english:
+                row.update(status="non_english", reason=f"language {c.language}: kept, not analysed")
+            else:
+                row.update(status="ingested")
+            keep.append(Keep(batch.part, c.article_id, near[0] if near else None, c.english))
+        rows += batch_rows
+    return Resolution(rows, keep)
+
+
+def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carriers: dict[str, KnownFile]) -> set[str]:
+    """Articles that changed files carried before and that no file carries any more.
+
+    Args:
+        carriers: what the lake last made of every path that carried one of the replaced articles.
+    """
+    replaced = set().union(*(b.replaced for b in batches))
+    if not replaced:
+        return set()
+    changed = set().union(*(b.changed for b in batches))
+    still = {r["article_id"] for r in resolution.file_rows if r["article_id"]}
+    for path, known in carriers.items():
+        if path not in changed:
+            still |= known.article_ids
+    return replaced - still
+
+
+def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, now: datetime) -> tuple[dict, list[dict], list[dict]]:
+    """The articles row and the sentences and mentions rows of one kept article (``a`` None: not analysed)."""
+    aid = prepared["article_id"]
+    article = {k: v for k, v in prepared.items() if k != "minhash"} | {
         "nlp_status": "analysed" if a is not None else "skipped: not English",
-        "duplicate_of": p.duplicate_of,
+        "duplicate_of": keep.duplicate_of,
         "n_sentences": len(a.sentences) if a else 0,
         "n_mentions": len(a.mentions) if a else 0,
-        "n_words": word_count(p.article.text),
-        "boilerplate_chars": p.article.boilerplate_chars,
-        "encoding": rec.encoding,
         "ingested_at": now,
         "run_id": run_id,
     }
-    sentences = [{"article_id": p.article_id, **s} for s in a.sentences] if a else []
-    mentions = [{"article_id": p.article_id, **m} for m in a.mentions] if a else []
+    sentences = [{"article_id": aid, **s} for s in a.sentences] if a else []
+    mentions = [{"article_id": aid, **m} for m in a.mentions] if a else []
     return article, sentences, mentions

@@ -27,6 +27,17 @@ class SourceProfile:
         self.articles[source] += 1
         self.lines[source].update({line for line in text.split("\n") if 0 < len(line) <= MAX_LINE_CHARS})
 
+    @classmethod
+    def merge(cls, profiles: list["SourceProfile"]) -> "SourceProfile":
+        """One profile of several batches' (a text met in two batches counts in each)."""
+        out = cls()
+        for p in profiles:
+            for source, counts in p.lines.items():
+                out.lines[source].update(counts)
+            out.articles.update(p.articles)
+            out._seen |= p._seen
+        return out
+
     def frequent(self, min_articles: int, min_share: float) -> dict[str, frozenset[str]]:
         """Per source, the lines in at least ``min_articles`` articles and ``min_share`` of them."""
         out = {}

@@ -25,6 +25,13 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     return doc
 
 
+def model_label(model: str) -> str:
+    """'<pipeline>-<version>' as recorded in ``runs.model``, from the installed package, without loading it."""
+    from spacy.util import get_package_version
+
+    return f"{model}-{get_package_version(model) or '?'}"
+
+
 @dataclass
 class Analysis:
     """Rows of one article: sentences, mentions (without article_id) and the actors they introduced."""
@@ -49,9 +56,9 @@ class Annotator:
         self.model = f"{model}-{self.nlp.meta.get('version', '?')}"
         self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles)
 
-    def analyse(self, texts: Iterable[str], batch_size: int = 64, n_process: int = 1) -> Iterator[Analysis]:
-        """One Analysis per text, in order; ``n_process`` > 1 parses in that many worker processes."""
-        for doc in self.nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
+    def analyse(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Analysis]:
+        """One Analysis per text, in order (in this process: parallelism comes from the task runner)."""
+        for doc in self.nlp.pipe(texts, batch_size=batch_size):
             yield analyse_doc(doc, self.linker)
 
 

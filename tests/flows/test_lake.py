@@ -77,7 +77,7 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
     assert lake.file_history(["/in/a2.txt", "/in/zz.txt"]) == [
         {"path": "/in/a2.txt", "run_id": "r1", "sha256": "sha-a2", "status": "ingested", "article_id": "a2"}]
     assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
-    assert lake.article_files(["a1", "a3", "b9"]) == {"/in/a1.txt", "/in/a3.txt"}
+    assert sorted(r["path"] for r in lake.files_carrying(["a1", "a3", "b9"])) == ["/in/a1.txt", "/in/a3.txt"]
     assert lake.existing_articles([]) == set()
     sig = signature("a2", int("a2".encode().hex(), 16) % 2**32)
     found = lake.signature_candidates(band_keys(sig)[5:6] + [12345])

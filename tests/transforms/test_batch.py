@@ -4,8 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from transforms.batch import KnownFile, PlanContext, RawFile, plan_batch
-from transforms.dedup import NearDuplicateIndex
+from transforms.batch import KnownFile, RawFile, ReadOptions, prepare_files, resolve, retired_articles
 from transforms.text import article_id, sha256
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -13,9 +12,20 @@ STORY = ("Ministers agreed a new budget on Monday after talks that lasted throug
          "The finance minister said the plan would cut the deficit by half within three years and protect schools. ")
 
 
-def ctx(**kw):
-    base = dict(run_id="r1", now=NOW, known_files={}, known_articles=set(), near_index=NearDuplicateIndex(0.8), max_bytes=2000)
-    return PlanContext(**(base | kw))
+class Plan:
+    """prepare_files over each batch, then resolve across them: what a run decides."""
+
+    def __init__(self, *batches, known=None, drop_lines=None, in_lake=frozenset(), lake_signatures=None):
+        options = ReadOptions(max_bytes=2000)
+        self.batches = [prepare_files(files, known or {}, drop_lines or {}, options, f"p{n}") for n, files in enumerate(batches)]
+        self.resolution = resolve(self.batches, set(in_lake), lake_signatures or {}, 0.8, "r1", NOW)
+        self.file_rows = self.resolution.file_rows
+        self.prepared = {a["article_id"]: a for b in self.batches for a in b.articles}
+        self.keep = self.resolution.keep
+
+
+def plan_batch(files, **kw):
+    return Plan(files, **kw)
 
 
 def accounts(plan):
@@ -34,8 +44,7 @@ def test_plan_accounts_for_every_file():
         RawFile("/in/g.txt.gz", 9, gzip.compress(b"Truncated story")[:-6]),
         RawFile("/in/h.bin", 8, b"\x00\x01\x00\x02\x00\x03\x00\x04" * 20),
     ]
-    c = ctx(known_files={"/in/f.txt": KnownFile(sha256(b"Other."), {"x"}), "/in/e2.txt": KnownFile("cd" * 32)})
-    plan = plan_batch(files, c)
+    plan = plan_batch(files, known={"/in/f.txt": KnownFile(sha256(b"Other."), {"x"}), "/in/e2.txt": KnownFile("cd" * 32)})
     assert accounts(plan) == [
         ("/in/a.txt", None, "ingested", None),
         ("/in/b.txt", None, "duplicate", "same normalised text as an article already in the lake or this run"),
@@ -47,9 +56,10 @@ def test_plan_accounts_for_every_file():
         ("/in/g.txt.gz", None, "rejected", "truncated gzip file (the stream ends early)"),
         ("/in/h.bin", None, "rejected", "binary content (NUL or control bytes), not text"),
     ]
-    assert [p.article_id for p in plan.prepared] == [article_id("Title\n\nBody text here.")]
+    assert [k.article_id for k in plan.keep] == [article_id("Title\n\nBody text here.")]
     assert plan.file_rows[1]["article_id"] == plan.file_rows[0]["article_id"]
-    assert plan.replaced == set() and plan.changed == set()
+    assert {r["run_id"] for r in plan.file_rows} == {"r1"} and {r["seen_at"] for r in plan.file_rows} == {NOW}
+    assert plan.batches[0].replaced == set() and plan.batches[0].changed == set()
 
 
 def test_jsonl_lines_are_records_with_metadata():
@@ -60,47 +70,49 @@ def test_jsonl_lines_are_records_with_metadata():
         {"title": "Budget agreed", "text": STORY + "It was also snowing.", "source": "Wire"},
     ]
     data = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines).encode() + b"\n\n"
-    plan = plan_batch([RawFile("/in/feed.jsonl", len(data), data)], ctx())
+    plan = plan_batch([RawFile("/in/feed.jsonl", len(data), data)])
     assert accounts(plan) == [
         ("/in/feed.jsonl", 1, "ingested", None),
         ("/in/feed.jsonl", 2, "rejected", "line 2: no text in any of the fields text, body, content, article, maintext"),
         ("/in/feed.jsonl", 3, "rejected", "line 3: invalid JSON (Expecting value at column 1)"),
-        ("/in/feed.jsonl", 4, "near_duplicate", f"near-duplicate of {plan.prepared[0].article_id} (estimated similarity 0.84)"),
+        ("/in/feed.jsonl", 4, "near_duplicate", f"near-duplicate of {plan.keep[0].article_id} (estimated similarity 0.84)"),
     ]
-    first, second = plan.prepared
-    assert (first.article.title, first.source_name, first.record.url) == ("Budget agreed", "example.org", "https://www.example.org/a")
-    assert first.record.published_at == datetime(2024, 1, 25, 10, tzinfo=timezone.utc)
-    assert first.article.text.startswith("Budget agreed\n\nMinisters agreed")
-    assert (second.source_name, second.duplicate_of) == ("Wire", first.article_id)
+    first, second = (plan.prepared[k.article_id] for k in plan.keep)
+    assert (first["title"], first["source_name"], first["source_uri"]) == ("Budget agreed", "example.org", "https://www.example.org/a")
+    assert first["published_at"] == datetime(2024, 1, 25, 10, tzinfo=timezone.utc)
+    assert first["text"].startswith("Budget agreed\n\nMinisters agreed")
+    assert (second["source_name"], second["source_uri"], plan.keep[1].duplicate_of) == ("Wire", "/in/feed.jsonl#L4", first["article_id"])
 
 
 def test_non_english_is_kept_not_analysed():
     text = "Le gouvernement a annoncé mardi une nouvelle réforme des retraites, contestée par les syndicats.".encode()
-    plan = plan_batch([RawFile("/in/fr.txt", len(text), text)], ctx())
+    plan = plan_batch([RawFile("/in/fr.txt", len(text), text)])
     assert accounts(plan) == [("/in/fr.txt", None, "non_english", "language fr: kept, not analysed")]
-    assert plan.prepared[0].language == "fr" and not plan.prepared[0].english
+    assert plan.prepared[plan.keep[0].article_id]["language"] == "fr" and not plan.keep[0].analyse
 
 
 def test_changed_file_replaces_its_article():
     old = KnownFile(sha256(b"Old text."), {"oldid"})
-    plan = plan_batch([RawFile("/in/a.txt", 9, b"New text.")], ctx(known_files={"/in/a.txt": old}))
+    plan = plan_batch([RawFile("/in/a.txt", 9, b"New text.")], known={"/in/a.txt": old})
     assert accounts(plan) == [("/in/a.txt", None, "ingested", None)]
-    assert plan.replaced == {"oldid"} and plan.changed == {"/in/a.txt"}
+    assert plan.batches[0].replaced == {"oldid"} and plan.batches[0].changed == {"/in/a.txt"}
+    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old}) == {"oldid"}
+    # another file still carries the old article: nothing is retired
+    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old, "/in/b.txt": KnownFile("s", {"oldid"})}) == set()
 
 
 def test_source_boilerplate_lines_are_dropped():
     data = b"Title\n\nA real sentence.\n\nBill is a regular commentator on the World Service."
-    c = ctx(drop_lines={"in": frozenset({"Bill is a regular commentator on the World Service."})})
-    plan = plan_batch([RawFile("/in/a.txt", len(data), data)], c)
-    art = plan.prepared[0].article
-    assert art.text == "Title\n\nA real sentence." and art.boilerplate_chars == 51
+    plan = plan_batch([RawFile("/in/a.txt", len(data), data)], drop_lines={"in": frozenset({"Bill is a regular commentator on the World Service."})})
+    art = plan.prepared[plan.keep[0].article_id]
+    assert art["text"] == "Title\n\nA real sentence." and art["boilerplate_chars"] == 51
 
 
 @pytest.mark.parametrize("name", ["a.txt.gz", "a.TXT.GZ"])
 def test_gzip_text(name):
     data = gzip.compress("Title\n\nCafé £5.".encode())
-    plan = plan_batch([RawFile(f"/in/{name}", len(data), data)], ctx())
-    assert plan.prepared[0].article.text == "Title\n\nCafé £5."
+    plan = plan_batch([RawFile(f"/in/{name}", len(data), data)])
+    assert plan.prepared[plan.keep[0].article_id]["text"] == "Title\n\nCafé £5."
 
 
 def test_current_files_follow_the_latest_processing_run():
@@ -144,6 +156,46 @@ def test_an_unexpected_parser_error_rejects_only_that_file(monkeypatch):
         return real(name, data, fields, max_bytes)
 
     monkeypatch.setattr(batch, "parse", flaky)
-    plan = plan_batch([RawFile("/in/bad.html", 5, b"<p>x</p>"), RawFile("/in/ok.txt", 11, b"Title\n\nBody text here.")], ctx())
+    plan = plan_batch([RawFile("/in/bad.html", 5, b"<p>x</p>"), RawFile("/in/ok.txt", 11, b"Title\n\nBody text here.")])
     assert accounts(plan) == [("/in/bad.html", None, "rejected", "cannot parse: KeyError: 'lxml blew up'"),
                               ("/in/ok.txt", None, "ingested", None)]
+
+
+WORDS = ("the minister said that talks with unions would resume next week after the strike closed schools "
+         "across the north while police reported calm streets and markets opened late in the capital").split()
+
+
+def _story(n: int) -> bytes:
+    words = [WORDS[(i * (n + 3) + n) % len(WORDS)] for i in range(80)]
+    return (f"Story number {n}\n\n" + " ".join(words) + ".").encode()
+
+
+FILES = [
+    RawFile("/in/1.txt", 1, _story(1)),
+    RawFile("/in/2.txt", 1, _story(2)),
+    RawFile("/in/3.txt", 1, _story(1)),  # exact copy of 1
+    RawFile("/in/4.txt", 1, _story(2) + b" The end."),  # near copy of 2
+    RawFile("/in/5.txt", 1, _story(5)),
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_decisions_do_not_depend_on_batching(size):
+    whole = Plan(FILES)
+    batched = Plan(*[FILES[i : i + size] for i in range(0, len(FILES), size)])
+    assert accounts(batched) == accounts(whole)
+    assert [(k.article_id, k.duplicate_of) for k in batched.keep] == [(k.article_id, k.duplicate_of) for k in whole.keep]
+    assert [s for _, _, s, _ in accounts(whole)] == ["ingested", "ingested", "duplicate", "near_duplicate", "ingested"]
+    assert whole.keep[2].duplicate_of == whole.keep[1].article_id
+
+
+def test_the_lake_is_earlier_than_the_run():
+    from transforms.dedup import signature
+
+    one = article_id(_story(1).decode())
+    near_two = _story(2).decode() + " Reporting by a wire service."
+    plan = Plan(FILES, in_lake={one}, lake_signatures={"lakeart": signature(near_two)})
+    assert [s for _, _, s, _ in accounts(plan)] == ["duplicate", "near_duplicate", "duplicate", "near_duplicate", "ingested"]
+    two = article_id(_story(2).decode())
+    assert [(k.article_id, k.duplicate_of) for k in plan.keep][:2] == [(two, "lakeart"), (plan.keep[1].article_id, two)]  # the closest wins
+    assert plan.keep[2].duplicate_of is None

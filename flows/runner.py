@@ -1,0 +1,60 @@
+"""Where an ingest's mapped tasks run: this process for small runs, else a Dask cluster."""
+
+from __future__ import annotations
+
+import logging
+
+from flows.discover import discover_files
+from flows.lake import Lake
+from flows.settings import Settings
+from transforms.batch import current_files
+from transforms.text import sha256
+
+
+def pending_bytes(paths: list[str], settings: Settings) -> int:
+    """Bytes of the input files the lake has not seen with the same content (new or changed)."""
+    files, _ = discover_files(paths, settings.exclude)
+    known = current_files(Lake(settings.lake, settings.retention_seconds).file_history(files))
+    total = 0
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read() if path in known else None
+                size = len(data) if data is not None else fh.seek(0, 2)
+        except OSError:
+            continue
+        if data is None or sha256(data) != known[path].sha256:
+            total += size
+    return total
+
+
+def uses_cluster(settings: Settings, pending: int) -> bool:
+    """Whether a run with ``pending`` new bytes gains from Dask workers under these settings."""
+    if settings.dask_address or settings.runner == "dask":
+        return True
+    return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes
+
+
+def task_runner(settings: Settings, cluster: bool):
+    """A Dask runner (an existing cluster by address, or a local one of worker processes started and
+    stopped by the run), or one thread of this process."""
+    if not cluster:
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=1)
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
+                                          "dashboard_address": ":0", "silence_logs": logging.WARNING})
+
+
+def run(paths: list[str], settings: Settings, progress=None) -> dict:
+    """Run the ingest flow with the task runner its input calls for; returns the run summary."""
+    from flows.ingest import ingest_flow
+    from flows.prefect_env import api_server
+
+    cluster = uses_cluster(settings, pending_bytes(paths, settings) if settings.runner == "auto" and not settings.dask_address else 0)
+    with api_server():
+        return ingest_flow.with_options(task_runner=task_runner(settings, cluster))(paths, settings, progress)

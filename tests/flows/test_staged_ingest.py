@@ -1,0 +1,115 @@
+"""The staged ingest on real Prefect: a retried analyse task, and a real Dask cluster of two workers,
+each giving exactly the rows of a clean one-process run."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from flows.settings import Settings
+from tests.conftest import SEEDS, lake_rows
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory):
+    path = tmp_path_factory.mktemp("input") / "articles"
+    shutil.copytree(SEEDS / "articles", path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean_rows(seed_run):
+    settings, _, inputs = seed_run
+    return lake_rows(settings, inputs)
+
+
+def test_a_failed_analyse_attempt_is_retried_and_leaves_no_trace(articles, clean_rows, tmp_path, monkeypatch):
+    from flows import ingest
+
+    real_stage = ingest.Lake.stage
+    attempts = []
+
+    def failing_once(self, table, rows, run_id, part):
+        staged = real_stage(self, table, rows, run_id, part)
+        if part == "a00001" and table == "sentences":
+            attempts.append(part)
+            if len(attempts) == 1:
+                raise OSError("injected: the disk went away after staging sentences")
+        return staged
+
+    monkeypatch.setattr(ingest.Lake, "stage", failing_once)
+    settings = Settings.load(lake=tmp_path, batch_size=2, runner="local")
+    summary = ingest.ingest_flow([str(articles)], settings)
+    assert attempts == ["a00001", "a00001"]
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    assert lake_rows(settings, articles) == clean_rows
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A stock `dask scheduler` and two `dask worker` processes on localhost, sharing this test's Prefect API."""
+    from flows.prefect_env import api_server
+
+    scheduler_file = tmp_path / "scheduler.json"
+    bin_dir = os.path.dirname(sys.executable)
+    with api_server():
+        procs = [subprocess.Popen([f"{bin_dir}/dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                   "--scheduler-file", str(scheduler_file)], stderr=subprocess.DEVNULL)]
+        procs += [subprocess.Popen([f"{bin_dir}/dask", "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
+                                    "--no-dashboard", "--name", f"w{n}"], stderr=subprocess.DEVNULL) for n in range(2)]
+        try:
+            from distributed import Client
+
+            deadline = time.monotonic() + 60
+            while not scheduler_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+                client.wait_for_workers(2, timeout=60)
+                yield client
+        finally:
+            for p in procs[::-1]:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+
+
+def test_a_real_two_worker_cluster_gives_the_rows_of_a_local_run(articles, clean_rows, tmp_path, dask_cluster):
+    from flows import runner
+
+    settings = Settings.load(lake=tmp_path / "lake", batch_size=1, dask_address=dask_cluster.scheduler.address)
+    summary = runner.run([str(articles)], settings)
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    assert lake_rows(settings, articles) == clean_rows
+    # the NLP ran in the workers: each loaded spaCy at most once, the flow's process never
+    loaded = dask_cluster.run(lambda: __import__("flows.ingest", fromlist=["_annotator"])._annotator.cache_info().currsize)
+    assert sorted(loaded) == sorted(dask_cluster.scheduler_info()["workers"]) and sum(loaded.values()) >= 1
+    assert max(loaded.values()) == 1
+
+
+def test_small_runs_stay_in_this_process_and_large_ones_use_a_cluster(tmp_path):
+    from flows.runner import uses_cluster
+
+    auto = Settings.load(lake=tmp_path, runner="auto", workers=2, cluster_min_bytes=1000)
+    assert not uses_cluster(auto, 999) and uses_cluster(auto, 1000)
+    assert not uses_cluster(replace(auto, workers=1), 10**9)
+    assert not uses_cluster(replace(auto, runner="local"), 10**9)
+    assert uses_cluster(replace(auto, runner="dask"), 0)
+    assert uses_cluster(replace(auto, dask_address="tcp://127.0.0.1:8786"), 0)
+
+
+def test_pending_bytes_count_only_new_or_changed_input(seed_run, tmp_path):
+    from flows.runner import pending_bytes
+
+    settings, _, articles = seed_run
+    assert pending_bytes([str(articles)], settings) == 0
+    extra = tmp_path / "new.txt"
+    extra.write_text("A new story\n\nWith a body.")
+    assert pending_bytes([str(articles), str(extra)], settings) == extra.stat().st_size
+    fresh = replace(settings, lake=tmp_path / "empty")
+    assert pending_bytes([str(articles)], fresh) == sum(p.stat().st_size for p in articles.iterdir() if p.suffix == ".txt")
