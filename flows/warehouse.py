@@ -61,6 +61,7 @@ def view_files(sql_dir: Path) -> list[Path]:
 
 def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
     """Create every view of ``sql/`` on ``con``, reading the lake tables at ``versions``; returns the view names."""
+    con.execute("set parquet_metadata_cache = true")
     pending = view_files(sql_dir)
     created: list[str] = []
     while pending:
