@@ -245,8 +245,8 @@ class Lake:
         return from_stored(table, pa.concat_tables(parts))
 
     def _lookup(self, table: str, columns: list[str], key: str, values: list) -> pa.Table:
-        """Rows of ``table`` whose ``key`` is one of ``values``: DuckDB scans only the row groups whose
-        min/max statistics can hold a wanted key."""
+        """Rows of ``table`` whose ``key`` is one of ``values``: a DuckDB scan of the pinned files with the
+        key filter pushed into the Parquet reader, so only the key column is read in full."""
         paths = self.files(table)
         if not paths or not values:
             return pa.schema([stored_schema(table).field(c) for c in columns]).empty_table()
