@@ -39,6 +39,8 @@ from transforms.schemas import FILE_STATUSES, TABLES, to_table
 # called as stages progress with (stage, done, total): the CLI's progress bar or log lines
 Progress = Callable[[str, int, int], None]
 ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
+TASKS_PER_WORKER = 4
+MIN_BATCH = 10
 
 
 def _read_seed_csv(path: Path) -> list[dict]:
@@ -228,8 +230,10 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def chunks(items: list, size: int) -> list[list]:
-    """``items`` cut into consecutive lists of at most ``size``."""
+def chunks(items: list, settings: Settings) -> list[list]:
+    """``items`` cut into consecutive batches: at most ``batch_size`` each, and at least
+    TASKS_PER_WORKER batches per worker when there are enough items, so that workers share the load."""
+    size = min(settings.batch_size, max(MIN_BATCH, -(-len(items) // (TASKS_PER_WORKER * settings.workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -271,7 +275,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
-        batches = chunks(files, settings.batch_size)
+        batches = chunks(files, settings)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
@@ -280,7 +284,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         futures = prepare.map(batches, known_in, unmapped(drop_lines), unmapped(options), parts, unmapped(scratch))
         prepared = _results(futures, "reading files", [len(b) for b in batches], progress)
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
-        work = chunks(resolution.keep, settings.batch_size)
+        work = chunks(resolution.keep, settings)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(settings), unmapped(scratch),
                               unmapped(run_id), unmapped(started))
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)

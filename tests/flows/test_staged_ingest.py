@@ -113,3 +113,16 @@ def test_pending_bytes_count_only_new_or_changed_input(seed_run, tmp_path):
     assert pending_bytes([str(articles), str(extra)], settings) == extra.stat().st_size
     fresh = replace(settings, lake=tmp_path / "empty")
     assert pending_bytes([str(articles)], fresh) == sum(p.stat().st_size for p in articles.iterdir() if p.suffix == ".txt")
+
+
+@pytest.mark.parametrize(("n", "batch_size", "workers", "sizes"), [
+    (403, 200, 2, [51] * 7 + [46]),  # four batches a worker
+    (5, 200, 2, [5]),                # never below ten items a batch
+    (3, 2, 2, [2, 1]),               # never above batch_size
+    (1000, 100, 1, [100] * 10),
+])
+def test_batches_share_the_work_between_workers(tmp_path, n, batch_size, workers, sizes):
+    from flows.ingest import chunks
+
+    batches = chunks(list(range(n)), Settings.load(lake=tmp_path, batch_size=batch_size, workers=workers))
+    assert [len(b) for b in batches] == sizes and sum(batches, []) == list(range(n))
