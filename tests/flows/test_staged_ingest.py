@@ -24,9 +24,13 @@ def articles(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean_rows(seed_run):
-    settings, _, inputs = seed_run
-    return lake_rows(settings, inputs)
+def clean_rows(articles, tmp_path_factory):
+    """The rows of one clean run in this process."""
+    from flows.ingest import ingest_flow
+
+    settings = Settings.load(lake=tmp_path_factory.mktemp("clean"), batch_size=2, runner="local")
+    ingest_flow([str(articles)], settings)
+    return lake_rows(settings, articles)
 
 
 def test_a_failed_analyse_attempt_is_retried_and_leaves_no_trace(articles, clean_rows, tmp_path, monkeypatch):
