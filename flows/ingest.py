@@ -31,7 +31,7 @@ from transforms.batch import (
     PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, current_files, prepare_files,
     profile_files, resolve, retired_articles,
 )
-from transforms.boilerplate import SourceProfile
+from transforms.boilerplate import SourceProfile, drop_lines
 from transforms.dedup import band_keys
 from transforms.nlp import Annotator, model_label
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
@@ -39,6 +39,8 @@ from transforms.schemas import FILE_STATUSES, TABLES, to_table
 # called as stages progress with (stage, done, total): the CLI's progress bar or log lines
 Progress = Callable[[str, int, int], None]
 ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
+TASKS_PER_WORKER = 4
+MIN_BATCH = 10
 
 
 def _read_seed_csv(path: Path) -> list[dict]:
@@ -141,6 +143,16 @@ def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_
     return resolve(batches, lake.existing_articles(ids), lake.signature_candidates(keys), threshold, run_id, now)
 
 
+@task(name="find-retired-articles", cache_policy=NO_CACHE)
+def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolution) -> set[str]:
+    """Articles of changed files that no file carries any more (looked up for those articles only)."""
+    replaced = set().union(*(b.replaced for b in batches))
+    if not replaced:
+        return set()
+    carriers = current_files(lake.file_history(sorted({r["path"] for r in lake.files_carrying(replaced)})))
+    return retired_articles(batches, resolution, carriers)
+
+
 @task(name="analyse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
     """NLP and linking of one batch of kept articles; stages their rows under the batch's name, so a
@@ -229,8 +241,10 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def chunks(items: list, size: int) -> list[list]:
-    """``items`` cut into consecutive lists of at most ``size``."""
+def chunks(items: list, settings: Settings) -> list[list]:
+    """``items`` cut into consecutive batches: at most ``batch_size`` each, and at least
+    TASKS_PER_WORKER batches per worker when there are enough items, so that workers share the load."""
+    size = min(settings.batch_size, max(MIN_BATCH, -(-len(items) // (TASKS_PER_WORKER * settings.workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -272,22 +286,19 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
-        batches = chunks(files, settings.batch_size)
+        batches = chunks(files, settings)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
-        drop_lines = {s: frozenset(r["line"] for r in source_lines if r["source_name"] == s) for s in {r["source_name"] for r in source_lines}}
-        futures = prepare.map(batches, known_in, unmapped(drop_lines), unmapped(options), parts, unmapped(scratch))
+        futures = prepare.map(batches, known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts, unmapped(scratch))
         prepared = _results(futures, "reading files", [len(b) for b in batches], progress)
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
-        work = chunks(resolution.keep, settings.batch_size)
+        work = chunks(resolution.keep, settings)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(settings), unmapped(scratch),
                               unmapped(run_id), unmapped(started))
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
-        replaced = set().union(*(b.replaced for b in prepared))
-        carriers = look_up_files(lake, sorted({r["path"] for r in lake.files_carrying(replaced)})) if replaced else {}
-        retired = retired_articles(prepared, resolution, carriers)
+        retired = find_retired(lake, quote(prepared), quote(resolution))
         commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files))
         refresh_views(lake, settings.sql_dir)
         scratch.remove()

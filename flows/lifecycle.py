@@ -35,6 +35,7 @@ class _Guard:
     active = False
     committing = 0
     deferred: tuple[int, str] | None = None  # (exit code, why) of a stop asked for during a commit
+    watchdog: int | None = None
     lock = threading.Lock()
 
 
@@ -69,7 +70,14 @@ def carrying(token: str, exclude: set[int]) -> list[psutil.Process]:
 
 
 def stop_run(code: int, message: str) -> None:
-    """Print ``message`` and exit at once with ``code``; the watchdog ends the run's other processes."""
+    """Kill the run's child processes (before they can complain about each other), print ``message``
+    and exit at once with ``code``; the watchdog ends whatever a child started meanwhile."""
+    try:
+        for p in psutil.Process().children(recursive=True):
+            if p.pid != _Guard.watchdog:
+                p.kill()
+    except psutil.Error:
+        pass
     print(f"newslake: {message}", file=sys.stderr, flush=True)
     os._exit(code)
 
@@ -151,7 +159,7 @@ def guarded_run():
     watchdog = subprocess.Popen([sys.executable, "-m", "flows.lifecycle", str(os.getpid()), token],
                                 stdin=subprocess.PIPE, start_new_session=True)
     previous = {sig: signal.getsignal(sig) for sig in EXIT_CODES}
-    _Guard.active = True
+    _Guard.active, _Guard.watchdog = True, watchdog.pid
     reclaim_signals()
     try:
         yield

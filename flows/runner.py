@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from prefect import flow
+
 from flows.discover import discover_files
 from flows.lake import Lake
 from flows.settings import Settings
@@ -48,6 +50,16 @@ def task_runner(settings: Settings, cluster: bool):
         return DaskTaskRunner(address=settings.dask_address)
     return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
                                           "dashboard_address": ":0", "silence_logs": logging.WARNING})
+
+
+@flow(name="newslake-scheduled-ingest", log_prints=False)
+def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
+    """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
+    ingest flow as a subflow with that task runner; returns its summary."""
+    from flows.ingest import ingest_flow
+
+    cluster = uses_cluster(settings, pending_bytes(paths, settings) if settings.runner == "auto" and not settings.dask_address else 0)
+    return ingest_flow.with_options(task_runner=task_runner(settings, cluster))(paths, settings)
 
 
 def run(paths: list[str], settings: Settings, progress=None) -> dict:

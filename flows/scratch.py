@@ -36,6 +36,10 @@ class RunScratch:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.dir.parent.rmdir()
+        except OSError:
+            pass
 
     @staticmethod
     def clear(root: Path) -> None:

@@ -1,4 +1,4 @@
-"""Scheduled ingests: a Prefect deployment of the ingest flow with a cron schedule, served by this process.
+"""Scheduled ingests: a Prefect deployment of the scheduled ingest flow with a cron schedule, served by this process.
 
 Prefect schedules need a real API server (the temporary one refuses them). ``ensure_server``
 uses PREFECT_API_URL when it is set, else starts ``prefect server start`` on localhost itself.
@@ -64,9 +64,9 @@ def build_deployment(paths: list[str], settings: Settings, cron: str, timezone: 
     """The ingest flow as a deployment with a cron schedule (nothing is sent to a server yet)."""
     from prefect.schedules import Cron
 
-    from flows.ingest import ingest_flow
+    from flows.runner import scheduled_ingest
 
-    return ingest_flow.to_deployment(
+    return scheduled_ingest.to_deployment(
         name=DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone=timezone),
         parameters=deployment_parameters(paths, settings),

@@ -55,3 +55,11 @@ class SourceProfile:
             for line in found:
                 lines[(source, line)] = max(lines.get((source, line), 0), self.lines[source][line])
         return [{"source_name": s, "line": line, "n_articles": n} for (s, line), n in sorted(lines.items())]
+
+
+def drop_lines(rows: list[dict]) -> dict[str, frozenset[str]]:
+    """``source_lines`` rows as the lines to drop from each source's articles."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        out[r["source_name"]].add(r["line"])
+    return {source: frozenset(lines) for source, lines in out.items()}

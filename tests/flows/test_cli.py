@@ -75,13 +75,14 @@ def test_help_has_an_example_for_every_command():
 
 
 def test_serve_builds_an_hourly_schedule(settings):
-    from flows.ingest import ingest_flow
+    from flows.runner import scheduled_ingest
     from flows.serve import build_deployment
 
     deployment = build_deployment(["seeds/articles"], settings, "0 * * * *")
     (schedule,) = deployment.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("0 * * * *", "UTC", True)
-    params = ingest_flow.validate_parameters(deployment.parameters)
+    assert deployment.entrypoint.endswith("flows/runner.py:scheduled_ingest")
+    params = scheduled_ingest.validate_parameters(deployment.parameters)
     assert params["settings"].lake == settings.lake and params["paths"][0].endswith("seeds/articles")
 
 

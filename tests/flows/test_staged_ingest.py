@@ -24,9 +24,13 @@ def articles(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean_rows(seed_run):
-    settings, _, inputs = seed_run
-    return lake_rows(settings, inputs)
+def clean_rows(articles, tmp_path_factory):
+    """The rows of one clean run in this process."""
+    from flows.ingest import ingest_flow
+
+    settings = Settings.load(lake=tmp_path_factory.mktemp("clean"), batch_size=2, runner="local")
+    ingest_flow([str(articles)], settings)
+    return lake_rows(settings, articles)
 
 
 def test_a_failed_analyse_attempt_is_retried_and_leaves_no_trace(articles, clean_rows, tmp_path, monkeypatch):
@@ -113,3 +117,16 @@ def test_pending_bytes_count_only_new_or_changed_input(seed_run, tmp_path):
     assert pending_bytes([str(articles), str(extra)], settings) == extra.stat().st_size
     fresh = replace(settings, lake=tmp_path / "empty")
     assert pending_bytes([str(articles)], fresh) == sum(p.stat().st_size for p in articles.iterdir() if p.suffix == ".txt")
+
+
+@pytest.mark.parametrize(("n", "batch_size", "workers", "sizes"), [
+    (403, 200, 2, [51] * 7 + [46]),  # four batches a worker
+    (5, 200, 2, [5]),                # never below ten items a batch
+    (3, 2, 2, [2, 1]),               # never above batch_size
+    (1000, 100, 1, [100] * 10),
+])
+def test_batches_share_the_work_between_workers(tmp_path, n, batch_size, workers, sizes):
+    from flows.ingest import chunks
+
+    batches = chunks(list(range(n)), Settings.load(lake=tmp_path, batch_size=batch_size, workers=workers))
+    assert [len(b) for b in batches] == sizes and sum(batches, []) == list(range(n))

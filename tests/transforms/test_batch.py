@@ -199,3 +199,12 @@ def test_the_lake_is_earlier_than_the_run():
     two = article_id(_story(2).decode())
     assert [(k.article_id, k.duplicate_of) for k in plan.keep][:2] == [(two, "lakeart"), (plan.keep[1].article_id, two)]  # the closest wins
     assert plan.keep[2].duplicate_of is None
+
+
+def test_source_lines_become_lines_to_drop():
+    from transforms.boilerplate import drop_lines
+
+    rows = [{"source_name": "bbc", "line": "Share this", "n_articles": 9}, {"source_name": "bbc", "line": "Follow us", "n_articles": 5},
+            {"source_name": "wire", "line": "Follow us", "n_articles": 7}]
+    assert drop_lines(rows) == {"bbc": frozenset({"Share this", "Follow us"}), "wire": frozenset({"Follow us"})}
+    assert drop_lines([]) == {}
