@@ -1,6 +1,6 @@
 """Scaling benchmark: does a small run cost more on a big lake?
 
-Usage: python benchmarks/synthetic_lake.py [N ...] [--repeat K] [--no-marts] [--flow] [--keep DIR]   (default N: 0 100000 1000000, K 3)
+Usage: python benchmarks/synthetic_lake.py [N ...] [--repeat K] [--no-marts] [--flow [--offset I]] [--keep DIR]   (default N: 0 100000 1000000, K 3)
 
 For each N, writes a synthetic lake of N articles through the real Lake API (no NLP: articles with
 text, ~20 sentences and ~28 mentions each, actors with a Zipf-like spread, one files row per
@@ -184,10 +184,11 @@ def small_run(root: str, seed: int = 11, marts: bool = True) -> dict:
             "peak_rss_mb": round(peak / 1024)}
 
 
-def five_files() -> list[str]:
+def five_files(offset: int = 0) -> list[str]:
+    """Five BBC politics files (the ``offset``-th five, so a kept lake gets new ones), else seeds/articles."""
     corpora = Path(os.environ.get("NEWSLAKE_CORPORA", ROOT.parent / "shared" / "corpora")) / "bbc" / "politics"
     if corpora.exists():
-        return [str(p) for p in sorted(corpora.glob("*.txt"))[:5]]
+        return [str(p) for p in sorted(corpora.glob("*.txt"))[5 * offset : 5 * offset + 5]]
     return [str(ROOT / "seeds" / "articles")]
 
 
@@ -213,6 +214,7 @@ def main() -> None:
     marts = "--no-marts" not in args
     keep = Path(args[args.index("--keep") + 1]) if "--keep" in args else None
     repeat = int(args.pop(args.index("--repeat") + 1)) if "--repeat" in args else 3
+    offset = int(args.pop(args.index("--offset") + 1)) if "--offset" in args else 0
     sizes = [int(a) for a in args if a.isdigit()] or [0, 100_000, 1_000_000]
     rows = []
     for n in sizes:
@@ -234,7 +236,7 @@ def main() -> None:
                    "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "all": [r["steps"] for r in runs]}
             if flow:
                 inputs = Path(tempfile.mkdtemp(prefix="five-"))
-                for p in five_files():
+                for p in five_files(offset):
                     (shutil.copytree if Path(p).is_dir() else shutil.copy)(p, inputs / Path(p).name)
                 row["flow"] = flow_run(root, inputs)
                 shutil.rmtree(inputs)
