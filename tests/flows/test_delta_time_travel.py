@@ -65,3 +65,17 @@ def test_runs_lists_every_run_with_its_counts(three_runs):
 def test_an_unknown_run_is_one_line_and_exit_1(three_runs):
     out = cli("query", "select 1", "--lake", three_runs, "--as-of", "nope", code=1)
     assert "no run 'nope'" in out and len(out.strip().splitlines()) == 1
+
+
+def test_a_run_whose_files_were_vacuumed_says_so_in_one_line(tmp_path):
+    lake = Lake(tmp_path, retention_seconds=0)
+    commit_run(lake, "r1", {**article_tables(["a1"], "r1"), "actors": [IRQ]})
+    commit_run(lake, "r2", article_tables(["a2"], "r2"))
+    with lake.writing():
+        lake.compact(force=True)
+        lake.repin()
+        lake.vacuum(lake.current_versions())
+    warehouse.refresh(lake, Settings().sql_dir)
+    assert articles(tmp_path, "--as-of", "r2") == ["a1", "a2"]
+    out = cli("query", "select 1", "--lake", tmp_path, "--as-of", "r1", code=1)
+    assert "run r1 can no longer be read" in out
