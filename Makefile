@@ -28,7 +28,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/throughput.py
-	$(BIN)/python benchmarks/synthetic_lake.py 0 100000 1000000
+	$(BIN)/python benchmarks/synthetic_lake.py 0 100000 1000000 --flow
 
 conll: setup
 	$(BIN)/python benchmarks/conll_eval.py

@@ -247,13 +247,13 @@ def main() -> None:
                 shutil.rmtree(root, ignore_errors=True)
     base = rows[0]
     print(f"{'articles':>10} {'run s':>7} {'lookups s':>9} {'commit s':>8} {'views s':>8} {'peak MB':>7} {'vs first':>8} {'marts s':>8}"
-          + (f" {'flow s':>7} {'flow MB':>7}" if flow else ""))
+          + (f" {'flow s':>7} {'wall s':>7} {'flow MB':>7}" if flow else ""))
     for r in rows:
         s = r["steps"]
         line = (f"{r['articles']:>10,} {s['total']:>7.2f} {s['lookups']:>9.3f} {s['commit']:>8.3f} {s['views']:>8.3f} "
                 f"{r['peak_rss_mb']:>7} {s['total'] / base['steps']['total']:>7.2f}x {s.get('marts', float('nan')):>8.2f}")
         if flow:
-            line += f" {r['flow']['flow_seconds']:>7.2f} {r['flow']['peak_rss_mb']:>7}"
+            line += f" {r['flow']['flow_seconds']:>7.2f} {r['flow']['wall_seconds']:>7.1f} {r['flow']['peak_rss_mb']:>7}"
         print(line)
 
 

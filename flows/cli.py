@@ -193,6 +193,9 @@ def ingest(
                   + (" ..." if len(summary["set_aside"]) > 5 else ""))
     if s.get("rejected"):
         err.print(f"{s['rejected']:,} rejected; see them with: newslake account --lake {summary['lake']}")
+    if not summary["marts_exported"]:
+        err.print(f"marts not exported: the lake holds more than {settings.mart_max_mentions:,} mentions "
+                  f"(NEWSLAKE_MART_MAX_MENTIONS); export them with: newslake refresh --lake {summary['lake']}")
 
 
 def _run_with_progress(paths: list[str], settings: Settings) -> dict:

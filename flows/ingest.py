@@ -216,23 +216,34 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
 
 
 @task(name="refresh-duckdb-views", cache_policy=NO_CACHE)
-def refresh_views(lake: Lake, sql_dir: Path) -> list[str]:
-    """Rebuild the DuckDB file's views over the committed lake and export the marts as Parquet."""
-    return warehouse.refresh(lake, sql_dir)
+def refresh_views(lake: Lake, settings: Settings) -> bool:
+    """Rebuild the DuckDB file's views, pinned to the committed run; export the marts as Parquet while
+    the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). Returns
+    whether the marts were exported."""
+    mentions = sum(lake.read("runs", ["mentions_written"]).column("mentions_written").to_pylist())
+    export = mentions <= settings.mart_max_mentions
+    warehouse.refresh(lake, settings.sql_dir, export_marts=export)
+    return export
 
 
 @task(name="publish-run-report", cache_policy=NO_CACHE)
 def publish_report(lake: Lake, summary: dict) -> None:
-    """Prefect artifacts: the run's file account and a markdown summary with the top actors."""
+    """Prefect artifacts: the run's file account and a markdown summary with the top actors of the
+    mentions-per-actor mart (read from its Parquet file, never recomputed here)."""
     counts = [{"status": s, "files": summary["statuses"].get(s, 0)} for s in FILE_STATUSES]
     create_table_artifact(key="newslake-run-counts", table=counts, description=f"File account of run {summary['run_id']}")
-    with warehouse.connect(lake) as con:
-        top = con.execute("select actor_id, actor_name, mentions, articles from mentions_per_actor limit 10").fetchall()
     lines = [f"# newslake run {summary['run_id']}", "",
              f"{summary['files_seen']:,} files seen; {summary['articles']:,} articles, {summary['sentences']:,} sentences, "
-             f"{summary['mentions']:,} mentions written in {summary['seconds']:.1f} s.", "",
-             "| actor | name | mentions | articles |", "|---|---|---:|---:|"]
-    lines += [f"| {a} | {n} | {m:,} | {c:,} |" for a, n, m, c in top]
+             f"{summary['mentions']:,} mentions written in {summary['seconds']:.1f} s.", ""]
+    mart = lake.root / "marts" / "mentions_per_actor.parquet"
+    if mart.exists():
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(mart, columns=["actor_id", "actor_name", "mentions", "articles"]).to_pylist()
+        top = sorted(rows, key=lambda r: (-r["mentions"], r["actor_id"]))[:10]
+        lines += ["Top actors" + ("" if summary["marts_exported"] else " (marts as of their last export)") + ":", "",
+                  "| actor | name | mentions | articles |", "|---|---|---:|---:|"]
+        lines += [f"| {r['actor_id']} | {r['actor_name']} | {r['mentions']:,} | {r['articles']:,} |" for r in top]
     create_markdown_artifact(key="newslake-run-summary", markdown="\n".join(lines), description="Top actors after the run")
 
 
@@ -300,7 +311,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
         retired = find_retired(lake, quote(prepared), quote(resolution))
         commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files))
-        refresh_views(lake, settings.sql_dir)
+        marts_exported = refresh_views(lake, settings)
         scratch.remove()
     statuses = Counter(r["status"] for r in resolution.file_rows)
     seconds = time.perf_counter() - t0
@@ -316,6 +327,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         "sentences": sum(r.sentences for r in analysed),
         "mentions": sum(r.mentions for r in analysed),
         "retired": len(retired),
+        "marts_exported": marts_exported,
         "words": words,
         "seconds": round(seconds, 2),
         "words_per_second": round(words / seconds) if seconds else 0,

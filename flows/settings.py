@@ -26,6 +26,7 @@ class Settings:
     max_file_bytes: int = 20_000_000
     retention_seconds: int = 3600
     compact_files: int = 32
+    mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8
     boilerplate_min_articles: int = 5

@@ -130,3 +130,20 @@ def test_batches_share_the_work_between_workers(tmp_path, n, batch_size, workers
 
     batches = chunks(list(range(n)), Settings.load(lake=tmp_path, batch_size=batch_size, workers=workers))
     assert [len(b) for b in batches] == sizes and sum(batches, []) == list(range(n))
+
+
+def test_a_large_lake_leaves_its_marts_to_refresh(articles, tmp_path):
+    import duckdb
+
+    from flows import warehouse
+    from flows.ingest import ingest_flow
+    from flows.lake import Lake
+
+    settings = Settings.load(lake=tmp_path, runner="local", mart_max_mentions=10)
+    summary = ingest_flow([str(articles)], settings)
+    assert summary["mentions"] > 10 and summary["marts_exported"] is False
+    assert not list((tmp_path / "marts").glob("*.parquet"))
+    with duckdb.connect(str(Lake(tmp_path).duckdb_path), read_only=True) as con:  # the views are current all the same
+        assert con.execute("select sum(mentions) from mentions_per_actor").fetchone()[0] > 10
+    warehouse.refresh(Lake(tmp_path), settings.sql_dir)
+    assert (tmp_path / "marts" / "mentions_per_actor.parquet").exists()
