@@ -229,6 +229,10 @@ class Lake:
             return []
         return sorted(self._at(table, versions[table]).file_uris())
 
+    def row_count(self, table: str) -> int:
+        """How many rows a table holds as the latest run left it, from its files' Parquet footers."""
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.files(table))
+
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         """A table's rows as the latest run left them, only ``columns`` read from disk (declared types;
         empty with the declared schema when it has none)."""

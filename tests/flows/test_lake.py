@@ -146,3 +146,12 @@ def test_files_written_before_a_column_was_added_still_read(tmp_path):
     assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
                      "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
     assert ACTORS.names == list(rows[0])
+
+
+def test_row_count_reads_the_pinned_files(tmp_path):
+    lake = Lake(tmp_path)
+    assert lake.row_count("sentences") == 0
+    rows = [{"article_id": "a", "sentence_id": i, "start_char": 0, "end_char": 1, "text": "x"} for i in (1, 2, 3)]
+    with lake.writing():
+        commit_run(lake, "r1", {"sentences": rows})
+    assert lake.row_count("sentences") == 3 and lake.row_count("mentions") == 0
