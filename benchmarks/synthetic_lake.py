@@ -227,7 +227,7 @@ def main() -> None:
             files = {t: len(Lake(root).files(t)) for t in TABLES}
             runs = []
             for k in range(repeat):
-                code = f"import json, benchmarks.synthetic_lake as b; print(json.dumps(b.small_run({str(root)!r}, {21 + k}, {marts and k == 0})))"
+                code = f"import json, benchmarks.synthetic_lake as b; print(json.dumps(b.small_run({str(root)!r}, {21 + 10 * offset + k}, {marts and k == 0})))"
                 done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT,
                                       env={**os.environ, "PYTHONPATH": str(ROOT)})
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
