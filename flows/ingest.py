@@ -122,7 +122,7 @@ def _profiled(path: str) -> bool:
 def boilerplate_lines(lake: Lake, profiles: list[SourceProfile], settings: Settings) -> list[dict]:
     """``source_lines`` rows after this run: what the lake knew of these sources plus the lines repeated now."""
     merged = SourceProfile.merge(profiles)
-    stored = lake.source_lines(merged.lines)
+    stored = lake.source_lines(merged.articles)
     return merged.merged_with(stored, settings.boilerplate_min_articles, settings.boilerplate_min_share)
 
 

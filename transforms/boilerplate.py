@@ -11,38 +11,45 @@ MAX_LINE_CHARS = 300
 
 
 class SourceProfile:
-    """Counts, per source, the distinct articles each short line appears in (exact copies count once)."""
+    """The short lines of each distinct article text, by source: how many distinct articles each line
+    appears in (exact copies count once, also across batches merged with ``merge``)."""
 
     def __init__(self) -> None:
-        self.lines: dict[str, Counter] = defaultdict(Counter)
-        self.articles: Counter = Counter()
-        self._seen: set[bytes] = set()
+        self.texts: dict[bytes, tuple[str, tuple[str, ...]]] = {}  # text key -> (source, its short lines)
 
     def add(self, source: str, text: str) -> None:
         text = normalise(text)
         key = hashlib.sha1(text.encode("utf-8")).digest()
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self.articles[source] += 1
-        self.lines[source].update({line for line in text.split("\n") if 0 < len(line) <= MAX_LINE_CHARS})
+        if key not in self.texts:
+            self.texts[key] = (source, tuple(sorted({line for line in text.split("\n") if 0 < len(line) <= MAX_LINE_CHARS})))
 
     @classmethod
     def merge(cls, profiles: list["SourceProfile"]) -> "SourceProfile":
-        """One profile of several batches' (a text met in two batches counts in each)."""
+        """One profile of several batches' profiles, given in input order (the first copy of a text wins)."""
         out = cls()
         for p in profiles:
-            for source, counts in p.lines.items():
-                out.lines[source].update(counts)
-            out.articles.update(p.articles)
-            out._seen |= p._seen
+            for key, entry in p.texts.items():
+                out.texts.setdefault(key, entry)
+        return out
+
+    @property
+    def articles(self) -> Counter:
+        """Distinct articles per source."""
+        return Counter(source for source, _ in self.texts.values())
+
+    @property
+    def lines(self) -> dict[str, Counter]:
+        """Per source, the number of distinct articles each short line appears in."""
+        out: dict[str, Counter] = defaultdict(Counter)
+        for source, lines in self.texts.values():
+            out[source].update(lines)
         return out
 
     def frequent(self, min_articles: int, min_share: float) -> dict[str, frozenset[str]]:
         """Per source, the lines in at least ``min_articles`` articles and ``min_share`` of them."""
-        out = {}
+        out, articles = {}, self.articles
         for source, counts in self.lines.items():
-            floor = max(min_articles, min_share * self.articles[source])
+            floor = max(min_articles, min_share * articles[source])
             lines = frozenset(line for line, n in counts.items() if n >= floor)
             if lines:
                 out[source] = lines
@@ -51,9 +58,10 @@ class SourceProfile:
     def merged_with(self, stored: list[dict], min_articles: int, min_share: float) -> list[dict]:
         """``source_lines`` rows: the lines already stored plus this profile's frequent ones."""
         lines = {(r["source_name"], r["line"]): r["n_articles"] for r in stored}
+        counts = self.lines
         for source, found in self.frequent(min_articles, min_share).items():
             for line in found:
-                lines[(source, line)] = max(lines.get((source, line), 0), self.lines[source][line])
+                lines[(source, line)] = max(lines.get((source, line), 0), counts[source][line])
         return [{"source_name": s, "line": line, "n_articles": n} for (s, line), n in sorted(lines.items())]
 
 

@@ -208,3 +208,20 @@ def test_source_lines_become_lines_to_drop():
             {"source_name": "wire", "line": "Follow us", "n_articles": 7}]
     assert drop_lines(rows) == {"bbc": frozenset({"Share this", "Follow us"}), "wire": frozenset({"Follow us"})}
     assert drop_lines([]) == {}
+
+
+def test_profiles_of_batches_merge_to_the_profile_of_the_whole():
+    from transforms.boilerplate import SourceProfile
+
+    footer = "Bill is a regular commentator."
+    texts = [("tech", f"Story {i}\n\nBody {i}.\n\n{footer}") for i in range(5)] + [("tech", "Story 0\n\nBody 0.\n\n" + footer)]
+    whole = SourceProfile()
+    for source, text in texts:
+        whole.add(source, text)
+    parts = [SourceProfile() for _ in range(3)]
+    for n, (source, text) in enumerate(texts):
+        parts[n % 3].add(source, text)  # the copy of story 0 lands in another batch than story 0
+    merged = SourceProfile.merge(parts)
+    assert merged.lines == whole.lines and merged.articles == whole.articles == {"tech": 5}
+    assert merged.frequent(5, 0.01) == {"tech": frozenset({footer})}
+    assert SourceProfile.merge(parts[::-1]).lines == whole.lines
