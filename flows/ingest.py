@@ -26,7 +26,7 @@ from flows.discover import discover_files, read_file
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
-from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary
+from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
     PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, current_files, prepare_files,
     profile_files, resolve, retired_articles,
@@ -175,7 +175,7 @@ def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch
         tables["signatures"].append({"article_id": k.article_id, "minhash": prepared[k.article_id]["minhash"]})
         result.words += article["n_words"]
         if analysis:
-            result.actors.update(analysis.actors)
+            keep_first(result.actors, analysis.actors.values())
     lake = Lake(settings.lake, settings.retention_seconds)
     for name, rows in tables.items():
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -187,6 +188,16 @@ def person_actor_id(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return f"person:{slug}"
 
+
+
+def keep_first(found: dict[str, Actor], actors: Iterable[Actor]) -> None:
+    """Add ``actors`` (in text order) to ``found``: the first stated version of each id wins, and a
+    person keeps the first affiliation any article stated (the rule ``actor_rows`` applies across
+    batches, so the outcome does not depend on where batches begin)."""
+    for actor in actors:
+        old = found.get(actor.actor_id)
+        if old is None or (actor.affiliation and not old.affiliation):
+            found[actor.actor_id] = actor
 
 
 def actor_rows(stored: list[dict], found: list[Actor], curated: list[dict]) -> list[dict]:

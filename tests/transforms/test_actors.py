@@ -77,3 +77,20 @@ def test_actor_rows_keep_model_actors_and_refresh_curated_ones():
     rows = actor_rows(stored, found, curated)
     assert [(r["actor_id"], r["name"], r["affiliation"]) for r in rows] == [
         ("UN", "United Nations", None), ("person:ann-lee", "Ann Lee", "USA"), ("person:bo-li", "Bo Li", "CHN")]
+
+
+def test_the_first_stated_affiliation_wins_however_articles_are_batched():
+    from transforms.actors import Actor, actor_rows, keep_first
+
+    seen = [Actor("person:ann-lee", "Ann Lee", "person", source="model"),
+            Actor("person:ann-lee", "Ann Lee", "person", affiliation="USA", source="model"),
+            Actor("person:ann-lee", "Ann Lee", "person", affiliation="GBR", source="model")]
+    for cut in range(len(seen) + 1):
+        batches = [seen[:cut], seen[cut:]]
+        found = []
+        for batch in batches:
+            kept: dict = {}
+            keep_first(kept, batch)
+            found += kept.values()
+        (row,) = actor_rows([], found, [])
+        assert row["affiliation"] == "USA", cut
