@@ -37,4 +37,4 @@ check: setup
 	$(BIN)/newslake check --lake $(LAKE)
 
 clean:
-	rm -rf $(VENV) .prefect data/lake data/newslake.duckdb data/.lock
+	rm -rf $(VENV) .prefect data/lake data/_work data/marts data/newslake.duckdb* data/.lock data/report.html
