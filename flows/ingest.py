@@ -33,6 +33,7 @@ from transforms.batch import (
 )
 from transforms.boilerplate import SourceProfile, drop_lines
 from transforms.dedup import band_keys
+from transforms.formats import input_kind
 from transforms.nlp import Annotator, model_label
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
 
@@ -113,8 +114,6 @@ def profile_sources(paths: list[str], known: dict[str, KnownFile], options: Read
 
 
 def _profiled(path: str) -> bool:
-    from transforms.formats import input_kind
-
     return input_kind(PurePath(path).name) != "html"  # the HTML extractor removes page furniture itself
 
 
@@ -154,7 +153,7 @@ def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolutio
 
 
 @task(name="analyse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
+def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
     """NLP and linking of one batch of kept articles; stages their rows under the batch's name, so a
     retried task replaces its own files instead of adding to them."""
     ids_by_part: dict[str, list[str]] = defaultdict(list)
@@ -176,7 +175,6 @@ def analyse(keep: list[Keep], part: str, settings: Settings, scratch: RunScratch
         result.words += article["n_words"]
         if analysis:
             keep_first(result.actors, analysis.actors.values())
-    lake = Lake(settings.lake, settings.retention_seconds)
     for name, rows in tables.items():
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
@@ -305,7 +303,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         prepared = _results(futures, "reading files", [len(b) for b in batches], progress)
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
         work = chunks(resolution.keep, settings)
-        futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(settings), unmapped(scratch),
+        futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),
                               unmapped(run_id), unmapped(started))
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
         retired = find_retired(lake, quote(prepared), quote(resolution))

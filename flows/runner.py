@@ -37,6 +37,12 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes
 
 
+def task_runner_for(paths: list[str], settings: Settings):
+    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one."""
+    measure = settings.runner == "auto" and not settings.dask_address
+    return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
+
+
 def task_runner(settings: Settings, cluster: bool):
     """A Dask runner (an existing cluster by address, or a local one of worker processes started and
     stopped by the run), or one thread of this process."""
@@ -58,8 +64,7 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     ingest flow as a subflow with that task runner; returns its summary."""
     from flows.ingest import ingest_flow
 
-    cluster = uses_cluster(settings, pending_bytes(paths, settings) if settings.runner == "auto" and not settings.dask_address else 0)
-    return ingest_flow.with_options(task_runner=task_runner(settings, cluster))(paths, settings)
+    return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
 
 
 def run(paths: list[str], settings: Settings, progress=None) -> dict:
@@ -67,6 +72,5 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     from flows.ingest import ingest_flow
     from flows.prefect_env import api_server
 
-    cluster = uses_cluster(settings, pending_bytes(paths, settings) if settings.runner == "auto" and not settings.dask_address else 0)
     with api_server():
-        return ingest_flow.with_options(task_runner=task_runner(settings, cluster))(paths, settings, progress)
+        return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings, progress)

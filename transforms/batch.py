@@ -16,27 +16,18 @@ from transforms.dedup import NearDuplicateIndex, signature
 from transforms.formats import BadRecord, JsonFields, Record, parse
 from transforms.language import detect_language
 from transforms.nlp import Analysis
-from transforms.schemas import TS
+from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
 
 ANALYSED_LANGUAGES = ("en", "und")  # texts too short to identify are read as English
 PENDING = "pending"  # a file row whose article awaits the run-wide duplicate decision
 
-# one row per distinct article a prepare batch found: article_id (the clean article before analysis)
+# one row per distinct article a prepare batch found: article_id (the ``articles`` columns known
+# before analysis, and the MinHash signature)
 PREPARED = pa.schema(
-    [
-        pa.field("article_id", pa.string(), nullable=False),
-        pa.field("source_uri", pa.string(), nullable=False),
-        pa.field("source_name", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("published_at", TS),
-        pa.field("language", pa.string(), nullable=False),
-        pa.field("n_words", pa.int32(), nullable=False),
-        pa.field("boilerplate_chars", pa.int32(), nullable=False),
-        pa.field("encoding", pa.string()),
-        pa.field("minhash", pa.list_(pa.uint64()), nullable=False),
-    ]
+    [ARTICLES.field(name) for name in ("article_id", "source_uri", "source_name", "title", "text", "published_at",
+                                       "language", "n_words", "boilerplate_chars", "encoding")]
+    + [SIGNATURES.field("minhash")]
 )
 
 
@@ -170,7 +161,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
 
     Depends on no other batch. File rows carry no run id or time: ``resolve`` adds them."""
     batch = PreparedBatch(part)
-    seen: set[str] = set()
+    seen: dict[str, Candidate] = {}
     for f in files:
         base = {"path": f.path, "record": None, "size": f.size, "sha256": _digest(f), "status": "rejected",
                 "reason": None, "article_id": None, "encoding": None}
@@ -201,7 +192,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
 
 
 def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
-                    batch: PreparedBatch, seen: set[str]) -> dict:
+                    batch: PreparedBatch, seen: dict[str, Candidate]) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
@@ -213,9 +204,8 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines:
     aid = article_id(article.text)
     row.update(article_id=aid, status=PENDING)
     if aid in seen:
-        language, sig = next((c.language, c.signature) for c in batch.candidates if c.article_id == aid)
+        language, sig = seen[aid].language, seen[aid].signature
     else:
-        seen.add(aid)
         language, sig = detect_language(article.text), signature(article.text)
         batch.articles.append({
             "article_id": aid,
@@ -230,7 +220,9 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines:
             "encoding": rec.encoding,
             "minhash": sig,
         })
-    batch.candidates.append(Candidate(len(batch.file_rows), aid, language, sig))
+    candidate = Candidate(len(batch.file_rows), aid, language, sig)
+    seen.setdefault(aid, candidate)
+    batch.candidates.append(candidate)
     return row
 
 
