@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -34,8 +36,11 @@ from transforms.batch import (
 from transforms.boilerplate import SourceProfile, drop_lines
 from transforms.dedup import band_keys
 from transforms.formats import input_kind
-from transforms.nlp import Annotator, model_label
+from transforms.language import detect_language
 from transforms.schemas import FILE_STATUSES, TABLES, to_table
+
+if TYPE_CHECKING:
+    from transforms.nlp import Annotator
 
 # called as stages progress with (stage, done, total): the CLI's progress bar or log lines
 Progress = Callable[[str, int, int], None]
@@ -68,17 +73,33 @@ def dictionary(settings: Settings) -> ActorDictionary:
 
 
 @lru_cache(maxsize=2)
-def _annotator(model: str, seeds_dir: str, fingerprint: str) -> Annotator:
+def _annotator(mode: str, model: str, seeds_dir: str, fingerprint: str) -> Annotator:
+    from transforms.nlp import Annotator  # spaCy loads where texts are analysed, not in every command
+
     seeds = Path(seeds_dir)
     dictionary = _dictionary(seeds_dir, fingerprint)
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
-    return Annotator(model, dictionary, agents, titles)
+    return Annotator(model, dictionary, agents, titles, mode)
+
+
+_LOADING = threading.Lock()
 
 
 def annotator(settings: Settings) -> Annotator:
     """The pipeline for these settings, loaded once per process (each Dask worker keeps its own)."""
-    return _annotator(settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+    with _LOADING:  # a warm-up thread may be loading it right now: wait for that one
+        return _annotator(settings.nlp, settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the NLP pipeline and the language detector ahead of the first task that needs them.
+    A failure here is left for that task to raise and report."""
+    try:
+        annotator(settings)
+        detect_language("warming up the language detector with a sentence of some words")
+    except Exception:  # noqa: BLE001 (the task that needs the pipeline reports the error)
+        pass
 
 
 @dataclass
@@ -205,12 +226,25 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         "articles_written": sum(r.articles for r in analysed),
         "sentences_written": sum(r.sentences for r in analysed),
         "mentions_written": sum(r.mentions for r in analysed),
-        "model": next((r.model for r in analysed if r.model), None) or model_label(settings.model),
+        "model": next((r.model for r in analysed if r.model), None) or _pipeline_label(settings),
         "table_versions": None,
     }
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():
         lake.commit(run_id, staged, started.date(), retired)
+
+
+def _pipeline_label(settings: Settings) -> str:
+    """What ``runs.model`` records when no article needed analysing: 'dictionary', or the model package
+    and its version, read without loading spaCy."""
+    if settings.nlp == "dictionary":
+        return "dictionary"
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{settings.model}-{version(settings.model)}"
+    except PackageNotFoundError:
+        return f"{settings.model}-?"
 
 
 @task(name="refresh-duckdb-views", cache_policy=NO_CACHE)

