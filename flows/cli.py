@@ -156,6 +156,7 @@ def ingest(
     lake: LakeOpt = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per Prefect task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
+    nlp: Annotated[Optional[str], typer.Option("--nlp", help="model (the spaCy entity recogniser) or dictionary (phrase matching of the curated actors only, no model; NEWSLAKE_NLP).")] = None,
     runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large enough), dask or local (NEWSLAKE_RUNNER).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
     dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
@@ -166,7 +167,7 @@ def ingest(
     """
     from flows.discover import missing_paths
 
-    settings = _settings(lake=lake, batch_size=batch_size, model=model, runner=runner, workers=workers, dask_address=dask_address)
+    settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
@@ -405,6 +406,57 @@ def serve(
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+
+
+server_app = typer.Typer(help="A Prefect server in the background, reused by every later command (fast small runs, one UI).",
+                          no_args_is_help=True)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("start")
+def server_start(
+    host: Annotated[str, typer.Option("--host", help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port of the API and UI.")] = 4200,
+) -> None:
+    """Start a Prefect server in the background (or find the one already running) and print its address.
+
+    Later `newslake` commands report to it instead of starting a temporary server each (seconds saved per
+    command); their runs show in its UI. Stop it with `newslake server stop`.
+    """
+    from flows import prefect_env
+
+    settings = _settings()
+    try:
+        state = prefect_env.start_server(prefect_env.home(settings.prefect_home), host, port)
+    except RuntimeError as e:
+        _fail(str(e))
+    out_console.print(f"Prefect server running (pid {state['pid']}): API {state['api_url']}, "
+                      f"UI {state['api_url'].removesuffix('/api')}; log {state['log']}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the background Prefect server started by `newslake server start`."""
+    from flows import prefect_env
+
+    state = prefect_env.stop_server(prefect_env.home(_settings().prefect_home))
+    out_console.print(f"stopped the Prefect server at {state['api_url']}" if state else "no background Prefect server was running")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say which Prefect API the next run reports to; exit 1 when no background server is running."""
+    from flows import prefect_env
+
+    settings = _settings()
+    url = prefect_env.running_server(prefect_env.home(settings.prefect_home))
+    if os.environ.get("PREFECT_API_URL"):
+        out_console.print(f"runs report to PREFECT_API_URL={os.environ['PREFECT_API_URL']}")
+    elif url:
+        out_console.print(f"runs report to the background server at {url}")
+    else:
+        out_console.print("no background server: each run starts a temporary one (newslake server start)")
+        raise typer.Exit(1)
 
 
 @app.command()

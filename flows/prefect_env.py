@@ -1,10 +1,25 @@
-"""Prefect defaults for an offline, quiet, server-less run; set before Prefect is imported."""
+"""Prefect for newslake's commands: offline, quiet defaults (set before Prefect is imported), and which
+API server a run reports to: PREFECT_API_URL when set, else the background server that
+`newslake server start` left running, else a temporary server for the one command.
+
+The temporary server costs seconds per command (importing and starting it); the background server is
+started once and reused by every later command, so small runs take seconds and every run stays in
+one database that the Prefect UI shows.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+STATE_FILE = "newslake-server.json"  # in PREFECT_HOME: the background server's pid and API URL
 
 OFFLINE_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -22,6 +37,11 @@ EPHEMERAL_ONLY = {
 }
 
 
+def home(default: Path) -> Path:
+    """Prefect's state folder: PREFECT_HOME when set, else ``default`` (the settings' prefect_home)."""
+    return Path(os.environ.get("PREFECT_HOME") or default)
+
+
 def configure(prefect_home: Path) -> None:
     """Keep Prefect's state in ``prefect_home``, silence telemetry, show only warnings on the console.
 
@@ -30,6 +50,8 @@ def configure(prefect_home: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str(prefect_home))
     for key, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    if not os.environ.get("PREFECT_API_URL") and (url := running_server(Path(os.environ["PREFECT_HOME"]))):
+        os.environ["PREFECT_API_URL"] = url
     if not os.environ.get("PREFECT_API_URL"):
         for key, value in EPHEMERAL_ONLY.items():
             os.environ.setdefault(key, value)
@@ -55,3 +77,95 @@ def api_server():
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether a Prefect API answers its health check at ``api_url``."""
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def server_state(prefect_home: Path) -> dict | None:
+    """The background server's record ({"pid", "api_url", "log"}), if one was started and not stopped."""
+    try:
+        return json.loads((prefect_home / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def running_server(prefect_home: Path) -> str | None:
+    """The API URL of the background server started for ``prefect_home``, if it is up and answering."""
+    state = server_state(prefect_home)
+    if state is None or not _alive(state.get("pid")):
+        return None
+    return state["api_url"] if healthy(state["api_url"], timeout=1.0) else None
+
+
+def start_server(prefect_home: Path, host: str = "127.0.0.1", port: int = 4200, timeout: float = 180) -> dict:
+    """Start ``prefect server start`` in the background (its own session, so it outlives this command and
+    a Ctrl-C here), wait until it answers, record it in PREFECT_HOME; returns the record. A server
+    already running for this PREFECT_HOME is reused."""
+    if running_server(prefect_home):
+        return server_state(prefect_home)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    api_url = f"http://{shown_host}:{port}/api"
+    if healthy(api_url, timeout=1.0):
+        raise RuntimeError(f"another Prefect server already answers at {api_url}; "
+                           "use it with PREFECT_API_URL, or start newslake's with --port")
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    log = prefect_home / "server.log"
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    for key in ("PREFECT_API_URL", "NEWSLAKE_RUN_TOKEN", *EPHEMERAL_ONLY):
+        env.pop(key, None)  # a real server keeps its task-run history; it is not part of any run
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not healthy(api_url, timeout=1.0):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop_group(proc.pid)
+            raise RuntimeError(f"the Prefect server did not start on {host}:{port}; see {log}")
+        time.sleep(0.5)
+    state = {"pid": proc.pid, "api_url": api_url, "log": str(log)}
+    (prefect_home / STATE_FILE).write_text(json.dumps(state))
+    return state
+
+
+def stop_server(prefect_home: Path) -> dict | None:
+    """Stop the background server of ``prefect_home``; returns its record, or None when none was running."""
+    state = server_state(prefect_home)
+    (prefect_home / STATE_FILE).unlink(missing_ok=True)
+    if state is None or not _alive(state.get("pid")):
+        return None
+    _stop_group(state["pid"])
+    return state
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _stop_group(pid: int, grace: float = 15) -> None:
+    """SIGTERM the server's process group, then SIGKILL what is left after ``grace`` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+            except ChildProcessError:  # not our child: poll for it to go
+                if not _alive(pid):
+                    return
+            time.sleep(0.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from prefect import flow
 
@@ -37,10 +38,13 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes
 
 
-def task_runner_for(paths: list[str], settings: Settings):
-    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one."""
+def task_runner_for(paths: list[str], settings: Settings, pending: int | None = None):
+    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one
+    (``pending``: the new bytes, when the caller has measured them)."""
     measure = settings.runner == "auto" and not settings.dask_address
-    return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
+    if pending is None:
+        pending = pending_bytes(paths, settings) if measure else 0
+    return task_runner(settings, uses_cluster(settings, pending))
 
 
 def task_runner(settings: Settings, cluster: bool):
@@ -68,9 +72,17 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
 
 
 def run(paths: list[str], settings: Settings, progress=None) -> dict:
-    """Run the ingest flow with the task runner its input calls for; returns the run summary."""
-    from flows.ingest import ingest_flow
+    """Run the ingest flow with the task runner its input calls for; returns the run summary.
+
+    When the run's tasks stay in this process and there is new input, the NLP pipeline and the
+    language detector load in a background thread meanwhile, while Prefect starts the flow run and
+    the first tasks read the files (mostly waits on the API and the disk)."""
+    from flows.ingest import ingest_flow, warm_up
     from flows.prefect_env import api_server
 
+    pending = pending_bytes(paths, settings)
+    runner = task_runner_for(paths, settings, pending)
+    if pending and not uses_cluster(settings, pending):
+        threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
     with api_server():
-        return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings, progress)
+        return ingest_flow.with_options(task_runner=runner)(paths, settings, progress)

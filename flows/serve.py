@@ -1,7 +1,8 @@
 """Scheduled ingests: a Prefect deployment of the scheduled ingest flow with a cron schedule, served by this process.
 
 Prefect schedules need a real API server (the temporary one refuses them). ``ensure_server``
-uses PREFECT_API_URL when it is set, else starts ``prefect server start`` on localhost itself.
+uses PREFECT_API_URL when it is set, else the background server of `newslake server start`, else
+starts ``prefect server start`` on localhost itself for as long as it serves.
 """
 
 from __future__ import annotations
@@ -10,21 +11,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
+from flows.prefect_env import healthy, home, running_server
 from flows.settings import Settings
 
 DEPLOYMENT_NAME = "newslake-scheduled-ingest"
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subprocess.Popen | None:
@@ -34,8 +27,11 @@ def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subpro
     """
     if os.environ.get("PREFECT_API_URL"):
         return None
+    if background := running_server(home(settings.prefect_home)):
+        os.environ["PREFECT_API_URL"] = background
+        return None
     api_url = f"http://127.0.0.1:{port}/api"
-    if _healthy(api_url):
+    if healthy(api_url):
         os.environ["PREFECT_API_URL"] = api_url
         return None
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
@@ -45,7 +41,7 @@ def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subpro
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + timeout
-    while not _healthy(api_url):
+    while not healthy(api_url):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.terminate()
             raise RuntimeError(f"the local Prefect server did not start; see {settings.prefect_home / 'server.log'}")

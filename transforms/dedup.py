@@ -7,11 +7,10 @@ import re
 from collections import defaultdict
 
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE = 5
-SCHEME = "affine32"  # pinned: persisted signatures must stay comparable across datasketch versions
+SEED = 1
 # LSH banding, fixed so that band keys stored in the lake stay valid whatever the threshold setting:
 # 20 bands of 6 values find pairs at Jaccard 0.8 with probability 0.998, at 0.7 with 0.92, at 0.1 with 2e-5
 BANDS = 20
@@ -19,13 +18,39 @@ ROWS = 6
 _WORD = re.compile(r"\w+")
 
 
+def _permutations(seed: int = SEED, num_perm: int = NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a[:, None], b[:, None]
+
+
+_A, _B = _permutations()
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (a bijection that spreads the input hash)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 def signature(text: str) -> np.ndarray:
-    """MinHash of the text's lower-cased 5-word shingles (a stable uint64 array of NUM_PERM values)."""
+    """MinHash of the text's lower-cased 5-word shingles (a stable uint64 array of NUM_PERM values).
+
+    The scheme is datasketch's "affine32" (seed 1), bit for bit (a test compares them): SHA-1 of each
+    shingle cut to 32 bits, mixed by MurmurHash3's finalizer, then NUM_PERM affine permutations
+    a*h+b mod 2^32 and their minima. Written out with numpy so that every command need not import
+    datasketch (and scipy behind it), and so that stored signatures never depend on its version.
+    """
     words = _WORD.findall(text.lower())
     grams = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-    m.update_batch([g.encode("utf-8") for g in grams])
-    return m.hashvalues.astype(np.uint64)
+    digests = b"".join(hashlib.sha1(g.encode("utf-8")).digest()[:4] for g in grams)
+    hashes = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    with np.errstate(over="ignore"):
+        return (_A * hashes[None, :] + _B).min(axis=1).astype(np.uint64)
 
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:

@@ -1,0 +1,86 @@
+"""`newslake server`: a Prefect server in the background, found and reused by later commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from flows import prefect_env
+from flows.settings import PROJECT_ROOT
+
+NEWSLAKE = [sys.executable, "-m", "flows.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_home(tmp_path_factory):
+    """A PREFECT_HOME whose background server runs for this module's tests (stopped after them)."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"], check=True,
+                   env={**os.environ, "PREFECT_HOME": str(home)}, capture_output=True)
+    port = _free_port()
+    state = prefect_env.start_server(home, port=port)
+    yield home, state, port
+    prefect_env.stop_server(home)
+
+
+def _env(home) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    return {**env, "PREFECT_HOME": str(home)}
+
+
+def test_start_records_a_reachable_local_server_and_reuses_it(server_home):
+    home, state, port = server_home
+    assert state["api_url"] == f"http://127.0.0.1:{port}/api"
+    assert json.loads((home / prefect_env.STATE_FILE).read_text())["pid"] == state["pid"]
+    assert prefect_env.running_server(home) == state["api_url"]
+    assert prefect_env.start_server(home, port=port)["pid"] == state["pid"]  # a second start finds the first
+    # bound to the loopback interface only, unless told otherwise
+    listening = {c.laddr for c in __import__("psutil").Process(state["pid"]).net_connections("tcp")
+                 if c.status == "LISTEN"} | {c.laddr for p in __import__("psutil").Process(state["pid"]).children(recursive=True)
+                                             for c in p.net_connections("tcp") if c.status == "LISTEN"}
+    assert {(a.ip, a.port) for a in listening} == {("127.0.0.1", port)}
+
+
+def test_ingest_reports_its_flow_run_to_the_background_server(server_home, tmp_path):
+    home, state, _ = server_home
+    status = subprocess.run([*NEWSLAKE, "server", "status"], env=_env(home), capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert status.returncode == 0 and state["api_url"] in status.stdout
+    done = subprocess.run([*NEWSLAKE, "ingest", str(PROJECT_ROOT / "seeds" / "articles"), "--lake", str(tmp_path / "lake")],
+                          env=_env(home), capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr
+    request = urllib.request.Request(f"{state['api_url']}/flow_runs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        runs = json.load(r)
+    assert [(run["name"], run["state_type"]) for run in runs] == [("ingest articles", "COMPLETED")]
+    # nothing but newslake's own lines on the console: no Prefect start-up, worker or shutdown noise
+    assert not re.search(r"prefect|eventsworker|traceback|warning|error", done.stderr, re.IGNORECASE), done.stderr
+    assert "done run" in done.stderr
+
+
+def test_stop_ends_the_server_and_later_commands_fall_back(tmp_path):
+    home = tmp_path / "home"
+    assert prefect_env.running_server(home) is None
+    assert prefect_env.stop_server(home) is None
+    stopped = subprocess.run([*NEWSLAKE, "server", "status"], env=_env(home), capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert stopped.returncode == 1 and "no background server" in stopped.stdout
+
+
+def test_a_stale_record_is_not_trusted(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / prefect_env.STATE_FILE).write_text(json.dumps({"pid": 2**22 + 1, "api_url": "http://127.0.0.1:9/api", "log": ""}))
+    assert prefect_env.running_server(home) is None
