@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import ctypes
+import gc
 import hashlib
 import secrets
 import threading
@@ -200,6 +202,8 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
     result.articles, result.sentences, result.mentions = (len(tables[t]) for t in ("articles", "sentences", "mentions"))
+    del tables, prepared, analyses
+    release_memory()
     return result
 
 
@@ -276,6 +280,25 @@ def publish_report(lake: Lake, summary: dict) -> None:
                   "| actor | name | mentions | articles |", "|---|---|---:|---:|"]
         lines += [f"| {r['actor_id']} | {r['actor_name']} | {r['mentions']:,} | {r['articles']:,} |" for r in top]
     create_markdown_artifact(key="newslake-run-summary", markdown="\n".join(lines), description="Top actors after the run")
+
+
+def release_memory() -> None:
+    """Hand a finished task's freed memory back to the system (glibc keeps it otherwise, and a
+    long-lived worker's footprint would be that of its largest batch)."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+_LIBC = _glibc()
 
 
 def new_run_id(started: datetime) -> str:

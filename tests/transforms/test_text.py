@@ -119,3 +119,21 @@ def test_dateline(text, expected):
 
     got = dateline(text)
     assert (got.date().isoformat() if got else None) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # English by its function words alone, and the same verdict from the model
+    ("The government said on Tuesday that the plan to cut taxes for the middle class would be put to a vote in "
+     "parliament, and that it was confident it had the support of most of its members as well as the opposition.", "en"),
+    ("Le président de la République a annoncé mardi un plan pour l'emploi des jeunes dans les régions touchées par "
+     "la crise, a indiqué son porte-parole à la presse, qui a ajouté que le texte serait examiné en juin.", "fr"),
+    ("Der Bundestag hat am Donnerstag ein Gesetz beschlossen, das die Förderung erneuerbarer Energien in Deutschland "
+     "neu regelt und an die Vorgaben der EU anpasst, wie ein Sprecher in Berlin mitteilte.", "de"),
+    ("Short text.", "und"),
+])
+def test_detect_language(text, expected):
+    from transforms.language import _detector, detect_language
+
+    assert detect_language(text) == expected
+    if expected != "und":
+        assert _detector().detect_language_of(text).iso_code_639_1.name.lower() == expected
