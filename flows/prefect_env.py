@@ -79,6 +79,18 @@ def api_server():
         server.stop()
 
 
+@contextmanager
+def without_heartbeats():
+    """No flow-run heartbeats for a run started from the command line. Prefect's heartbeat thread sleeps
+    in one-second steps and the flow waits for it at exit (half a second a run on average); the
+    heartbeats only serve automations that detect crashed runs, and a CLI run's end is watched by
+    its own process and watchdog. Scheduled runs (`newslake serve`) keep them."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether a Prefect API answers its health check at ``api_url``."""
     try:

@@ -94,7 +94,7 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     language detector load in a background thread meanwhile, while Prefect starts the flow run and
     the first tasks read the files (mostly waits on the API and the disk)."""
     from flows.ingest import ingest_flow, warm_up
-    from flows.prefect_env import api_server
+    from flows.prefect_env import api_server, without_heartbeats
 
     pending = pending_bytes(paths, settings)
     runner = task_runner_for(paths, settings, pending)
@@ -109,7 +109,7 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server():
+        with api_server(), without_heartbeats():
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked
