@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 from prefect import flow
@@ -55,27 +57,57 @@ def task_runner_for(paths: list[str], settings: Settings, pending: int | None = 
     return task_runner(settings, uses_cluster(settings, pending))
 
 
-def task_runner(settings: Settings, cluster: bool):
-    """A Dask runner (an existing cluster by address, or a local one of worker processes started and
-    stopped by the run), or one thread of this process."""
+def task_runner(settings: Settings, cluster: bool, address: str | None = None):
+    """A Dask runner (on ``address`` or the settings' cluster, else a local cluster of worker processes
+    started and stopped by the run), or one thread of this process."""
     if not cluster:
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
     from prefect_dask import DaskTaskRunner
 
-    if settings.dask_address:
-        return DaskTaskRunner(address=settings.dask_address)
+    if address or settings.dask_address:
+        return DaskTaskRunner(address=address or settings.dask_address)
+    _fork_workers()
+    return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+
+
+def _cluster_kwargs(settings: Settings) -> dict:
+    return {"n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": ":0", "silence_logs": logging.WARNING}
+
+
+def _fork_workers() -> None:
+    """Fork workers where the platform can: a worker starts with this process's imports already done
+    (and their memory shared until written) instead of importing Prefect, pandas and spaCy afresh."""
     import multiprocessing
 
     import dask
 
-    # fork where the platform has it: a worker starts with this process's imports already done (and
-    # their memory shared until written) instead of importing Prefect, pandas and spaCy afresh
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     dask.config.set({"distributed.worker.multiprocessing-method": method})
-    return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": ":0", "silence_logs": logging.WARNING})
+
+
+@contextmanager
+def local_cluster(settings: Settings):
+    """A local Dask cluster for one run, yielding its scheduler's address. When the run is over its
+    workers get one second to stop before they are ended: the run has committed by then, and Dask's
+    own graceful close sometimes waited four seconds for a worker that had nothing left to do."""
+    from distributed import LocalCluster
+
+    _fork_workers()
+    cluster = LocalCluster(**_cluster_kwargs(settings))
+    try:
+        yield cluster.scheduler_address
+    finally:
+        async def stop_workers() -> None:
+            await asyncio.gather(*(nanny.close(timeout=1) for nanny in list(cluster.workers.values())),
+                                 return_exceptions=True)
+
+        try:
+            cluster.sync(stop_workers)
+        finally:
+            cluster.close()
 
 
 @flow(name="newslake-scheduled-ingest", log_prints=False)
@@ -97,11 +129,11 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     from flows.prefect_env import api_server, without_heartbeats
 
     pending = pending_bytes(paths, settings)
-    runner = task_runner_for(paths, settings, pending)
-    if not uses_cluster(settings, pending):
+    cluster = uses_cluster(settings, pending)
+    if not cluster:
         settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
-    if pending and not uses_cluster(settings, pending):
-        threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
+        if pending:
+            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
 
     import pyarrow
 
@@ -109,7 +141,9 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats():
+        with api_server(), without_heartbeats(), ExitStack() as stack:
+            address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
+            runner = task_runner(settings, cluster, address)
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked
