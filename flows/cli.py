@@ -171,6 +171,8 @@ def ingest(
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
+    if _lake(settings).busy():  # say so at once, before Prefect starts a flow run that would fail
+        _fail(f"another newslake run is writing to {settings.lake}")
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)

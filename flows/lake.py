@@ -286,6 +286,20 @@ class Lake:
         """The ``source_lines`` rows (boilerplate lines) of these sources."""
         return self._lookup("source_lines", ["source_name", "line", "n_articles"], "source_name", sorted(set(sources))).to_pylist()
 
+    def busy(self) -> bool:
+        """Whether another run holds the write lock now (a probe: it takes and drops the lock at once)."""
+        try:
+            fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
     @contextmanager
     def writing(self):
         """Hold the lake's single-writer lock for a run; first roll back what a dead run left half-committed

@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -155,3 +156,18 @@ def test_row_count_reads_the_pinned_files(tmp_path):
     with lake.writing():
         commit_run(lake, "r1", {"sentences": rows})
     assert lake.row_count("sentences") == 3 and lake.row_count("mentions") == 0
+
+
+def test_a_busy_lake_is_refused_in_one_line_before_prefect_starts(tmp_path):
+    import subprocess
+    import sys
+
+    lake = Lake(tmp_path)
+    assert not lake.busy()  # no lock file yet
+    with lake.writing():
+        assert lake.busy()
+        done = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "seeds/articles", "--lake", str(tmp_path)],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert not lake.busy()
+    assert done.returncode == 1
+    assert " ".join(done.stderr.split()) == f"error: another newslake run is writing to {tmp_path}"  # one message, no traceback
