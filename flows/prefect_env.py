@@ -127,6 +127,16 @@ def start_server(prefect_home: Path, host: str = "127.0.0.1", port: int = 4200, 
     if healthy(api_url, timeout=1.0):
         raise RuntimeError(f"another Prefect server already answers at {api_url}; "
                            "use it with PREFECT_API_URL, or start newslake's with --port")
+    proc = launch_server(prefect_home, host, port, api_url, timeout, own_session=True)
+    state = {"pid": proc.pid, "api_url": api_url, "log": str(prefect_home / "server.log")}
+    (prefect_home / STATE_FILE).write_text(json.dumps(state))
+    return state
+
+
+def launch_server(prefect_home: Path, host: str, port: int, api_url: str, timeout: float,
+                  own_session: bool) -> subprocess.Popen:
+    """Run ``prefect server start`` with its log in PREFECT_HOME/server.log and wait until ``api_url``
+    answers; in its own session it outlives the command and a Ctrl-C there."""
     prefect_home.mkdir(parents=True, exist_ok=True)
     log = prefect_home / "server.log"
     env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
@@ -135,16 +145,17 @@ def start_server(prefect_home: Path, host: str = "127.0.0.1", port: int = 4200, 
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=own_session)
     deadline = time.monotonic() + timeout
     while not healthy(api_url, timeout=1.0):
         if proc.poll() is not None or time.monotonic() > deadline:
-            _stop_group(proc.pid)
+            if own_session:
+                _stop_group(proc.pid)
+            else:
+                proc.terminate()
             raise RuntimeError(f"the Prefect server did not start on {host}:{port}; see {log}")
         time.sleep(0.5)
-    state = {"pid": proc.pid, "api_url": api_url, "log": str(log)}
-    (prefect_home / STATE_FILE).write_text(json.dumps(state))
-    return state
+    return proc
 
 
 def stop_server(prefect_home: Path) -> dict | None:

@@ -48,13 +48,10 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes * scale
 
 
-def task_runner_for(paths: list[str], settings: Settings, pending: int | None = None):
-    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one
-    (``pending``: the new bytes, when the caller has measured them)."""
+def task_runner_for(paths: list[str], settings: Settings):
+    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one."""
     measure = settings.runner == "auto" and not settings.dask_address
-    if pending is None:
-        pending = pending_bytes(paths, settings) if measure else 0
-    return task_runner(settings, uses_cluster(settings, pending))
+    return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
 
 
 def task_runner(settings: Settings, cluster: bool, address: str | None = None):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
-from flows.prefect_env import healthy, home, running_server
+from flows.prefect_env import healthy, home, launch_server, running_server
 from flows.settings import Settings
 
 DEPLOYMENT_NAME = "newslake-scheduled-ingest"
@@ -34,18 +32,7 @@ def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subpro
     if healthy(api_url):
         os.environ["PREFECT_API_URL"] = api_url
         return None
-    settings.prefect_home.mkdir(parents=True, exist_ok=True)
-    log = open(settings.prefect_home / "server.log", "ab")
-    env = {**os.environ, "PREFECT_HOME": str(settings.prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "DO_NOT_TRACK": "1", "PREFECT_SERVER_UI_ENABLED": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + timeout
-    while not healthy(api_url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.terminate()
-            raise RuntimeError(f"the local Prefect server did not start; see {settings.prefect_home / 'server.log'}")
-        time.sleep(1)
+    proc = launch_server(home(settings.prefect_home), "127.0.0.1", port, api_url, timeout, own_session=False)
     os.environ["PREFECT_API_URL"] = api_url
     return proc
 
