@@ -32,7 +32,7 @@ from flows.scratch import RunScratch
 from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
-    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, current_files, prepare_files,
+    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, prepare_files,
     profile_files, resolve, retired_articles,
 )
 from transforms.boilerplate import SourceProfile, drop_lines
@@ -127,7 +127,7 @@ def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
 @task(name="look-up-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     """What the lake last made of these paths (only these: the cost follows the run, not the lake)."""
-    return current_files(lake.file_history(paths))
+    return lake.known_files(paths)
 
 
 @task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -171,7 +171,7 @@ def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolutio
     replaced = set().union(*(b.replaced for b in batches))
     if not replaced:
         return set()
-    carriers = current_files(lake.file_history(sorted({r["path"] for r in lake.files_carrying(replaced)})))
+    carriers = lake.known_files(r["path"] for r in lake.files_carrying(replaced))
     return retired_articles(batches, resolution, carriers)
 
 

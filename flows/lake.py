@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -25,6 +26,9 @@ from deltalake._internal import RemoveAction
 
 from transforms.dedup import band_keys
 from transforms.schemas import TABLES
+
+if TYPE_CHECKING:
+    from transforms.batch import KnownFile
 
 # tables rewritten whole at each commit (small dimensions); the others only grow
 REPLACED_TABLES = frozenset({"actors", "source_lines"})
@@ -263,6 +267,12 @@ class Lake:
     def file_history(self, paths: Iterable[str]) -> list[dict]:
         """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
         return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
+
+    def known_files(self, paths: Iterable[str]) -> dict[str, KnownFile]:
+        """What the lake last made of these paths (hash and articles of the latest run that read each)."""
+        from transforms.batch import current_files  # not for the read-only commands, which never need it
+
+        return current_files(self.file_history(paths))
 
     def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
         """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""

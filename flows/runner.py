@@ -14,7 +14,6 @@ from prefect import flow
 from flows.discover import discover_files
 from flows.lake import Lake
 from flows.settings import Settings
-from transforms.batch import current_files
 from transforms.text import sha256
 
 
@@ -24,7 +23,7 @@ DICTIONARY_CLUSTER_FACTOR = 20
 def pending_bytes(paths: list[str], settings: Settings) -> int:
     """Bytes of the input files the lake has not seen with the same content (new or changed)."""
     files, _ = discover_files(paths, settings.exclude)
-    known = current_files(Lake(settings.lake, settings.retention_seconds).file_history(files))
+    known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
     for path in files:
         try:
@@ -125,7 +124,8 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
     from flows.ingest import ingest_flow, warm_up
     from flows.prefect_env import api_server, without_heartbeats
 
-    pending = pending_bytes(paths, settings)
+    forced = settings.runner == "dask" or settings.dask_address
+    pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
     cluster = uses_cluster(settings, pending)
     if not cluster:
         settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one

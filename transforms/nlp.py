@@ -116,9 +116,7 @@ def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
     """Sentences (1-based, the splitter's exact spans) and linked mentions of an analysed Doc, offsets
     into ``doc.text``; a mention that is not inside one sentence is dropped."""
     text = doc.text
-    spans = doc.user_data.get(SENTENCES)
-    if spans is None:
-        spans = sentence_spans(text)
+    spans = doc.user_data[SENTENCES]
     sentences = [{"sentence_id": i, "start_char": start, "end_char": end, "text": text[start:end]}
                  for i, (start, end) in enumerate(spans, 1)]
     starts = [start for start, _ in spans]
