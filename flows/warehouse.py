@@ -4,17 +4,15 @@ and in-memory connections pinned to an earlier run (time travel)."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from flows import sqlproject
 from flows.lake import PARTITIONED_TABLES, Lake
 from transforms.schemas import TABLES
 
-SOURCE = re.compile(r"\{\{\s*source\('(\w+)'\)\s*\}\}")
-LAYERS = ("staging", "marts")
 # row-level views stay in the lake's own Parquet tables; the other marts are exported for dashboards
 NOT_EXPORTED = frozenset({"articles", "sentences", "mentions", "files", "mention_contexts", "file_status"})
 # DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
@@ -51,33 +49,22 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
-def view_sql(path: Path, lake: Lake, versions: dict[str, int]) -> str:
-    """A view's SELECT with its ``{{ source('table') }}`` placeholders resolved to the pinned versions."""
-    return SOURCE.sub(lambda m: source_relation(lake, m.group(1), versions), path.read_text())
-
-
-def view_files(sql_dir: Path) -> list[Path]:
-    """Every view definition, staging first; the file name is the view name."""
-    return [p for layer in LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
-
-
 def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
-    """Create every view of ``sql/`` on ``con``, reading the lake tables at ``versions``; returns the view names."""
+    """Create every view of ``sql/`` on ``con`` in dependency order, reading the lake tables at ``versions``;
+    returns the view names in the order created.
+
+    Raises:
+        sqlproject.SqlProjectError: an unknown ref, a cycle, a bad header, or SQL DuckDB refuses (one line naming the file).
+    """
     con.execute("set parquet_metadata_cache = true")
-    pending = view_files(sql_dir)
     created: list[str] = []
-    while pending:
-        failed, last_error = [], None
-        for path in pending:
-            try:
-                con.execute(f"create or replace view {path.stem} as {view_sql(path, lake, versions)}")
-                created.append(path.stem)
-            except duckdb.CatalogException as e:
-                failed.append(path)
-                last_error = e
-        if len(failed) == len(pending):
-            raise RuntimeError(f"views {[p.stem for p in failed]} cannot be built: {last_error}")
-        pending = failed
+    for view in sqlproject.build_order(sqlproject.load_views(sql_dir)):
+        try:
+            con.execute(f"create or replace view {view.name} as {view.sql(lambda t: source_relation(lake, t, versions))}")
+        except duckdb.Error as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise sqlproject.SqlProjectError(f"{sqlproject.shown(view.path)}: {first}") from e
+        created.append(view.name)
     return created
 
 
@@ -126,26 +113,26 @@ def connect(lake: Lake, as_of: str | None = None, sql_dir: Path | None = None) -
 
 
 def data_tests(lake: Lake, sql_dir: Path, as_of: str | None = None) -> dict[str, int]:
-    """Run every ``sql/tests/assert_*.sql`` (on the lake as run ``as_of`` left it, if given): rule name ->
-    number of offending rows (0 = pass)."""
-    results = {}
+    """Run the data tests generated from every view's grain declaration and every ``sql/tests/assert_*.sql``
+    (on the lake as run ``as_of`` left it, if given): rule name -> number of offending rows (0 = pass)."""
+    tests = sqlproject.generated_tests(sqlproject.load_views(sql_dir)) | sqlproject.assertion_tests(sql_dir)
     with connect(lake, as_of, sql_dir) as con:
-        for path in sorted((sql_dir / "tests").glob("assert_*.sql")):
-            results[path.stem] = con.execute(f"select count(*) from ({path.read_text()})").fetchone()[0]
-    return results
+        return {name: con.execute(f"select count(*) from ({sql})").fetchone()[0] for name, sql in tests.items()}
 
 
 def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path) -> list[tuple[Path, Path]]:
-    """Write each aggregate mart beside ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in."""
+    """Write each aggregate mart, ordered by its key, beside ``DIR/marts/<view>.parquet``; returns (written,
+    target) pairs to swap in."""
     out_dir = lake.root / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
     pairs = []
-    for path in sorted((sql_dir / "marts").glob("*.sql")):
-        if path.stem in NOT_EXPORTED:
+    for view in sqlproject.load_views(sql_dir).values():
+        if view.layer != "marts" or view.name in NOT_EXPORTED:
             continue
-        target = out_dir / f"{path.stem}.parquet"
+        target = out_dir / f"{view.name}.parquet"
         tmp = target.with_name(f".{target.name}.tmp")
-        con.execute(f"copy (select * from {path.stem}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
+        ordered = f"select * from {view.name} order by {', '.join(view.key)}"
+        con.execute(f"copy ({ordered}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
         pairs.append((tmp, target))
     return pairs

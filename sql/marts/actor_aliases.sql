@@ -1,27 +1,23 @@
 -- actor_aliases: every surface form seen for each actor, with how it was linked
--- grain: one row per actor per surface form: actor_id, surface
+-- grain: one row per actor per surface form
+-- key: actor_id, surface
+-- references: actor_id -> actors.actor_id
+-- surface: the mention text as written
 
-with mention_rows as (
-    select * from mentions where not in_near_duplicate
-),
-
-actor_rows as (
-    select actor_id, name from actors
+with actor_mentions as (
+    select * from {{ ref('int_actor_mentions') }}
 ),
 
 final as (
     select
-        mention_rows.actor_id,
-        actor_rows.name as actor_name,
-        mention_rows.text as surface,
+        actor_id,
+        actor_name,
+        text as surface,
         count(*) as mentions,
-        count(distinct mention_rows.article_id) as articles,
-        string_agg(distinct mention_rows.link_method, ', ' order by mention_rows.link_method) as link_methods
-    from mention_rows
-    left join actor_rows using (actor_id)
-    where mention_rows.actor_id is not null
-    group by all
+        count(distinct article_id) as articles,
+        string_agg(distinct link_method, ', ' order by link_method) as link_methods
+    from actor_mentions
+    group by actor_id, actor_name, text
 )
 
 select * from final
-order by actor_id, mentions desc, surface

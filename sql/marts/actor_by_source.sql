@@ -1,30 +1,22 @@
 -- actor_by_source: mentions of each actor per source (site, feed or folder)
--- grain: one row per actor per source: actor_id, source_name
+-- grain: one row per actor per source
+-- key: actor_id, source_name
+-- nullable: source_name
+-- references: actor_id -> actors.actor_id
 
-with mention_rows as (
-    select * from mentions where not in_near_duplicate and actor_id is not null
-),
-
-article_sources as (
-    select article_id, source_name from articles
-),
-
-actor_rows as (
-    select actor_id, name from actors
+with actor_mentions as (
+    select * from {{ ref('int_actor_mentions') }}
 ),
 
 final as (
     select
-        mention_rows.actor_id,
-        actor_rows.name as actor_name,
-        article_sources.source_name,
+        actor_id,
+        actor_name,
+        source_name,
         count(*) as mentions,
-        count(distinct mention_rows.article_id) as articles
-    from mention_rows
-    join article_sources using (article_id)
-    left join actor_rows using (actor_id)
+        count(distinct article_id) as articles
+    from actor_mentions
     group by all
 )
 
 select * from final
-order by source_name, mentions desc, actor_id

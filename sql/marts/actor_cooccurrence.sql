@@ -1,23 +1,28 @@
--- actor_cooccurrence: which actors appear together, and how much more than chance
+-- actor_cooccurrence: which actors appear together, and how much more than chance; ranking by npmi or
+--   jaccard keeps pairs frequent only because both actors are frequent from dominating
 -- grain: one row per unordered actor pair (actor_a < actor_b) that share an article
--- npmi: normalised pointwise mutual information over articles, from -1 (never together) through
--- 0 (independent) to 1 (always together); jaccard: articles_together / articles with either.
--- Ranking by npmi or jaccard keeps pairs frequent only because both actors are frequent from dominating.
+-- key: actor_a, actor_b
+-- references: actor_a -> actors.actor_id, actor_b -> actors.actor_id
+-- articles_a: articles that mention actor_a
+-- articles_b: articles that mention actor_b
+-- jaccard: articles_together / articles with either
+-- npmi: normalised pointwise mutual information over articles, from -1 (never together) through 0
+--   (independent) to 1 (always together)
 
-with mention_rows as (
-    select * from mentions where not in_near_duplicate and actor_id is not null
+with actor_mentions as (
+    select * from {{ ref('int_actor_mentions') }}
 ),
 
-actor_rows as (
-    select actor_id, name from actors
+actor_names as (
+    select distinct actor_id, actor_name from actor_mentions
 ),
 
 article_actors as (
-    select distinct article_id, actor_id from mention_rows
+    select distinct article_id, actor_id from actor_mentions
 ),
 
 sentence_actors as (
-    select distinct article_id, sentence_id, actor_id from mention_rows
+    select distinct article_id, sentence_id, actor_id from actor_mentions
 ),
 
 totals as (
@@ -30,24 +35,25 @@ actor_articles as (
 
 pairs as (
     select a.actor_id as actor_a, b.actor_id as actor_b, count(*) as articles_together
-    from article_actors a
-    join article_actors b on a.article_id = b.article_id and a.actor_id < b.actor_id
+    from article_actors as a
+    inner join article_actors as b on a.article_id = b.article_id and a.actor_id < b.actor_id
     group by all
 ),
 
 sentence_pairs as (
     select a.actor_id as actor_a, b.actor_id as actor_b, count(*) as sentences_together
-    from sentence_actors a
-    join sentence_actors b on a.article_id = b.article_id and a.sentence_id = b.sentence_id and a.actor_id < b.actor_id
+    from sentence_actors as a
+    inner join sentence_actors as b
+        on a.article_id = b.article_id and a.sentence_id = b.sentence_id and a.actor_id < b.actor_id
     group by all
 ),
 
 final as (
     select
         pairs.actor_a,
-        name_a.name as actor_a_name,
+        name_a.actor_name as actor_a_name,
         pairs.actor_b,
-        name_b.name as actor_b_name,
+        name_b.actor_name as actor_b_name,
         pairs.articles_together,
         coalesce(sentence_pairs.sentences_together, 0) as sentences_together,
         count_a.articles as articles_a,
@@ -57,16 +63,16 @@ final as (
             case
                 when pairs.articles_together = totals.n_articles then 1.0
                 else ln((pairs.articles_together * totals.n_articles) / (count_a.articles * count_b.articles))
-                     / -ln(pairs.articles_together / totals.n_articles)
-            end, 4) as npmi
+                    / -ln(pairs.articles_together / totals.n_articles)
+            end, 4
+        ) as npmi
     from pairs
     cross join totals
-    join actor_articles count_a on count_a.actor_id = pairs.actor_a
-    join actor_articles count_b on count_b.actor_id = pairs.actor_b
+    inner join actor_articles as count_a on count_a.actor_id = pairs.actor_a
+    inner join actor_articles as count_b on count_b.actor_id = pairs.actor_b
     left join sentence_pairs using (actor_a, actor_b)
-    left join actor_rows name_a on name_a.actor_id = pairs.actor_a
-    left join actor_rows name_b on name_b.actor_id = pairs.actor_b
+    left join actor_names as name_a on name_a.actor_id = pairs.actor_a
+    left join actor_names as name_b on name_b.actor_id = pairs.actor_b
 )
 
 select * from final
-order by articles_together desc, actor_a, actor_b

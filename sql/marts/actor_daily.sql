@@ -1,37 +1,24 @@
--- actor_daily: mentions of each actor per day, for time series
--- grain: one row per actor per day per date source: actor_id, day, date_source
--- day is the article's published_at date where the input states one (date_source = 'published'),
--- else the day it was ingested (date_source = 'ingested'). Near-duplicate articles are left out.
+-- actor_daily: mentions of each actor per article date, for time series
+-- grain: one row per actor per article date per date source
+-- key: actor_id, article_date, date_source
+-- references: actor_id -> actors.actor_id
+-- article_date: the article's published date where the input states one, else the day it was ingested
+-- date_source: `published` or `ingested`
 
-with mention_rows as (
-    select * from mentions where not in_near_duplicate and actor_id is not null
-),
-
-article_dates as (
-    select
-        article_id,
-        cast(coalesce(published_at, ingested_at) as date) as day,
-        case when published_at is not null then 'published' else 'ingested' end as date_source
-    from articles
-),
-
-actor_rows as (
-    select actor_id, name from actors
+with actor_mentions as (
+    select * from {{ ref('int_actor_mentions') }}
 ),
 
 final as (
     select
-        mention_rows.actor_id,
-        actor_rows.name as actor_name,
-        article_dates.day,
-        article_dates.date_source,
+        actor_id,
+        actor_name,
+        article_date,
+        date_source,
         count(*) as mentions,
-        count(distinct mention_rows.article_id) as articles
-    from mention_rows
-    join article_dates using (article_id)
-    left join actor_rows using (actor_id)
+        count(distinct article_id) as articles
+    from actor_mentions
     group by all
 )
 
 select * from final
-order by day, mentions desc, actor_id

@@ -1,26 +1,23 @@
 -- actor_roles: mentions of each actor in each role ("US forces" -> USA, military)
--- grain: one row per actor per role (role null = no role named): actor_id, role
+-- grain: one row per actor per role
+-- key: actor_id, role
+-- nullable: role
+-- references: actor_id -> actors.actor_id
+-- role: null when no role is named
 
-with mention_rows as (
-    select * from mentions where not in_near_duplicate
-),
-
-actor_rows as (
-    select actor_id, name from actors
+with actor_mentions as (
+    select * from {{ ref('int_actor_mentions') }}
 ),
 
 final as (
     select
-        mention_rows.actor_id,
-        actor_rows.name as actor_name,
-        mention_rows.role,
+        actor_id,
+        actor_name,
+        role,
         count(*) as mentions,
-        count(distinct mention_rows.article_id) as articles
-    from mention_rows
-    left join actor_rows using (actor_id)
-    where mention_rows.actor_id is not null
+        count(distinct article_id) as articles
+    from actor_mentions
     group by all
 )
 
 select * from final
-order by actor_id, mentions desc

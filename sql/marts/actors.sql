@@ -1,72 +1,33 @@
 -- actors: canonical actors (countries, regions, organisations, groups, parties, companies, people)
--- grain: one row per actor: actor_id
--- valid_from / valid_to: when a curated actor existed (null = unknown or still exists)
--- canonical_id: for a person known only by a surname ("Blair" alone in an article), the full-name
--- person with that surname who has at least 75% of that surname's articles ("Tony Blair" over
--- "Ian Blair"); or, for a name the model typed two ways in different articles (person:yukos and
--- org:yukos), the id with more articles; null otherwise. The mentions view resolves actor_id through it.
+-- grain: one row per actor
+-- key: actor_id
+-- references: canonical_id -> actors.actor_id
+-- type: country, region, organization, armed_group, party, company, person
+-- country_code: ISO 3166-1 alpha-3
+-- affiliation: a person's country or organisation
+-- canonical_id: the actor this one is merged into: a surname into a full name, or a name's minority
+--   type into its majority (the mentions view resolves actor_id through it; see int_actors)
+-- source: pycountry, pycountry+seed, seed, model
+-- valid_from: when a curated actor began to exist (null = unknown)
+-- valid_to: when it ceased to (null = unknown or still exists)
 
 with actors as (
-    select * from stg_actors
-),
-
-actor_articles as (
-    select actor_id, count(distinct article_id) as n_articles
-    from stg_mentions
-    where actor_id is not null
-    group by actor_id
-),
-
-full_names as (
-    select
-        actors.actor_id,
-        regexp_extract(actors.name, '(\S+)$', 1) as surname,
-        actor_articles.n_articles
-    from actors
-    join actor_articles using (actor_id)
-    where actors.type = 'person' and actors.name like '% %'
-),
-
-dominant as (
-    select
-        surname,
-        arg_max(actor_id, n_articles) as canonical_id,
-        max(n_articles) / sum(n_articles) as share
-    from full_names
-    group by surname
-),
-
-name_twins as (
-    select
-        lower(actors.name) as name_key,
-        first(actors.actor_id order by coalesce(actor_articles.n_articles, 0) desc, actors.actor_id) as canonical_id
-    from actors
-    left join actor_articles using (actor_id)
-    where actors.source = 'model'
-    group by lower(actors.name)
-    having count(*) > 1
+    select * from {{ ref('int_actors') }}
 ),
 
 final as (
     select
-        actors.actor_id,
-        actors.name,
-        actors.type,
-        actors.country_code,
-        actors.affiliation,
-        case
-            when actors.type = 'person' and actors.name not like '% %' and dominant.share >= 0.75
-                then dominant.canonical_id
-            when actors.source = 'model' and name_twins.canonical_id <> actors.actor_id
-                then name_twins.canonical_id
-        end as canonical_id,
-        actors.source,
-        actors.wikidata_qid,
-        actors.valid_from,
-        actors.valid_to
+        actor_id,
+        name,
+        type,
+        country_code,
+        affiliation,
+        canonical_id,
+        source,
+        wikidata_qid,
+        valid_from,
+        valid_to
     from actors
-    left join dominant on dominant.surname = actors.name
-    left join name_twins on name_twins.name_key = lower(actors.name) and actors.source = 'model'
 )
 
 select * from final

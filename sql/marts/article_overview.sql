@@ -1,28 +1,29 @@
 -- article_overview: each article with its most mentioned actors, for browsing
--- grain: one row per article: article_id
--- top_actors: up to five actor names with their mention counts, most mentioned first
+-- grain: one row per article
+-- key: article_id
+-- references: article_id -> articles.article_id
+-- article_date: the article's published date where the input states one, else the day it was ingested
+-- top_actors: up to five actor names with their mention counts, most mentioned first, "Iraq (15), United States (13), ..."
 
-with article_rows as (
-    select * from articles
+with articles as (
+    select * from {{ ref('int_articles') }}
 ),
 
-mention_rows as (
-    select * from mentions where actor_id is not null
-),
-
-actor_rows as (
-    select actor_id, name from actors
+mentions as (
+    select * from {{ ref('int_mentions') }}
+    where actor_id is not null
 ),
 
 actor_counts as (
-    select mention_rows.article_id, coalesce(actor_rows.name, mention_rows.actor_id) as actor_name, count(*) as n
-    from mention_rows
-    left join actor_rows using (actor_id)
+    select article_id, actor_name, count(*) as n
+    from mentions
     group by all
 ),
 
 ranked as (
-    select *, row_number() over (partition by article_id order by n desc, actor_name) as rank
+    select
+        *,
+        row_number() over (partition by article_id order by n desc, actor_name) as rank
     from actor_counts
 ),
 
@@ -37,21 +38,20 @@ tops as (
 
 final as (
     select
-        article_rows.article_id,
-        article_rows.title,
-        article_rows.source_name,
-        cast(coalesce(article_rows.published_at, article_rows.ingested_at) as date) as day,
-        article_rows.language,
-        article_rows.duplicate_of,
-        article_rows.n_words,
-        article_rows.n_sentences,
-        article_rows.n_mentions,
+        articles.article_id,
+        articles.title,
+        articles.source_name,
+        articles.article_date,
+        articles.language,
+        articles.duplicate_of,
+        articles.n_words,
+        articles.n_sentences,
+        articles.n_mentions,
         coalesce(tops.n_actors, 0) as n_actors,
         tops.top_actors,
-        article_rows.source_uri
-    from article_rows
+        articles.source_uri
+    from articles
     left join tops using (article_id)
 )
 
 select * from final
-order by day desc, article_id

@@ -1,15 +1,19 @@
 -- file_status: where every input file stands now: its most recent account that was not "unchanged"
--- grain: one row per input file (or JSON line): path, record
+-- grain: one row per input file, or per line of a JSON-lines file
+-- key: path, record
+-- nullable: record
+-- references: last_processed_run -> runs.run_id
 
-with file_rows as (
-    select * from files where status <> 'unchanged'
+with files as (
+    select * from {{ ref('stg_files') }}
+    where status <> 'unchanged'
 ),
 
 latest as (
     select
         *,
         row_number() over (partition by path, record order by run_id desc) as recency
-    from file_rows
+    from files
 ),
 
 final as (
@@ -19,4 +23,3 @@ final as (
 )
 
 select * from final
-order by path, record

@@ -1,9 +1,13 @@
 -- files: the account of every input file of every run
--- status: ingested | unchanged | duplicate | near_duplicate | non_english | rejected
--- grain: one row per input file per run, or per line of a JSON-lines file: run_id, path, record
+-- grain: one row per input file per run, or per line of a JSON-lines file
+-- key: run_id, path, record
+-- nullable: record
+-- references: run_id -> runs.run_id
+-- record: the line of a JSON-lines file (null for other files)
+-- status: ingested, unchanged, duplicate, near_duplicate, non_english, rejected
 
 with files as (
-    select * from stg_files
+    select * from {{ ref('stg_files') }}
 ),
 
 final as (

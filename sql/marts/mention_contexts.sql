@@ -1,38 +1,38 @@
--- mention_contexts: every linked mention with the sentence around it, to read what was said
--- grain: one row per mention: article_id, mention_id
+-- mention_contexts: every mention with the sentence around it, to read what was said
+-- grain: one row per mention
+-- key: article_id, mention_id
+-- references: article_id -> articles.article_id
+-- mention: the mention text as written
+-- sentence: the text of the sentence that holds it
+-- article_date: the article's published date where the input states one, else the day it was ingested
 
-with mention_rows as (
-    select * from mentions
+with mentions as (
+    select * from {{ ref('int_mentions') }}
 ),
 
-sentence_rows as (
-    select article_id, sentence_id, text as sentence from sentences
+sentences as (
+    select article_id, sentence_id, text as sentence from {{ ref('stg_sentences') }}
 ),
 
-article_rows as (
-    select article_id, title, source_name, cast(coalesce(published_at, ingested_at) as date) as day from articles
-),
-
-actor_rows as (
-    select actor_id, name from actors
+articles as (
+    select article_id, title, source_name, article_date from {{ ref('int_articles') }}
 ),
 
 final as (
     select
-        mention_rows.article_id,
-        mention_rows.mention_id,
-        mention_rows.actor_id,
-        actor_rows.name as actor_name,
-        mention_rows.role,
-        mention_rows.text as mention,
-        sentence_rows.sentence,
-        article_rows.title,
-        article_rows.source_name,
-        article_rows.day
-    from mention_rows
-    join sentence_rows using (article_id, sentence_id)
-    join article_rows using (article_id)
-    left join actor_rows using (actor_id)
+        mentions.article_id,
+        mentions.mention_id,
+        mentions.actor_id,
+        mentions.actor_name,
+        mentions.role,
+        mentions.text as mention,
+        sentences.sentence,
+        articles.title,
+        articles.source_name,
+        articles.article_date
+    from mentions
+    inner join sentences using (article_id, sentence_id)
+    inner join articles using (article_id)
 )
 
 select * from final

@@ -1,26 +1,29 @@
--- run_accounts: how each run accounted for its inputs; files_seen = the sum of files over statuses
--- grain: one row per run per status: run_id, status
+-- run_accounts: how each run accounted for its inputs
+-- grain: one row per run per status
+-- key: run_id, status
+-- references: run_id -> runs.run_id
+-- files: distinct paths; a run's files_seen is the sum of files over its statuses
+-- records: files and JSON lines
 
-with file_rows as (
-    select * from files
+with files as (
+    select * from {{ ref('stg_files') }}
 ),
 
-run_rows as (
-    select run_id, started_at from runs
+runs as (
+    select run_id, started_at from {{ ref('stg_runs') }}
 ),
 
 final as (
     select
-        file_rows.run_id,
-        run_rows.started_at,
-        file_rows.status,
-        count(distinct file_rows.path) as files,
+        files.run_id,
+        runs.started_at,
+        files.status,
+        count(distinct files.path) as files,
         count(*) as records,
-        count(distinct file_rows.article_id) as articles
-    from file_rows
-    left join run_rows using (run_id)
+        count(distinct files.article_id) as articles
+    from files
+    left join runs using (run_id)
     group by all
 )
 
 select * from final
-order by started_at desc, status

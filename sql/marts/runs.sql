@@ -1,8 +1,11 @@
--- runs: one summary line per ingest run, newest first
--- grain: one row per run: run_id
+-- runs: one summary line per ingest run
+-- grain: one row per ingest run
+-- key: run_id
+-- model: the spaCy package and version, or `dictionary`
+-- table_versions: table -> the Delta version the run left
 
 with runs as (
-    select * from stg_runs
+    select * from {{ ref('stg_runs') }}
 ),
 
 final as (
@@ -23,4 +26,3 @@ final as (
 )
 
 select * from final
-order by started_at desc

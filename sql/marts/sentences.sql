@@ -1,8 +1,14 @@
--- sentences: the sentences of every article; text = articles.text[start_char:end_char] (0-based, end exclusive)
--- grain: one row per sentence: article_id, sentence_id (1-based within the article)
+-- sentences: the sentences of every article; a line break always ends a sentence
+-- grain: one row per sentence
+-- key: article_id, sentence_id
+-- references: article_id -> articles.article_id
+-- sentence_id: 1-based within the article
+-- start_char: 0-based offset into articles.text
+-- end_char: exclusive
+-- text: articles.text[start_char:end_char]
 
 with sentences as (
-    select * from stg_sentences
+    select * from {{ ref('stg_sentences') }}
 ),
 
 final as (

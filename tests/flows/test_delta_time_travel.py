@@ -52,7 +52,7 @@ def test_other_read_commands_take_as_of(three_runs, tmp_path):
     assert timeline.splitlines()[1].split(",")[1:3] == ["2", "2"]
     account = cli("account", "--lake", three_runs, "--as-of", "r2", "-f", "csv")
     assert account.splitlines() == ["status,files,records,articles", "ingested,1,1,1"]
-    assert "assert_article_ids_unique" in cli("check", "--lake", three_runs, "--as-of", "r1")
+    assert "unique_stg_articles" in cli("check", "--lake", three_runs, "--as-of", "r1")
     cli("report", "--lake", three_runs, "--as-of", "r1", "--out", tmp_path / "r1.html")
     assert "<b>2</b>articles" in (tmp_path / "r1.html").read_text()
 

@@ -58,11 +58,16 @@ ROWS = {
 
 
 @pytest.fixture(scope="session")
-def fixture_db(tmp_path_factory):
+def fixture_lake(tmp_path_factory) -> Lake:
     lake = Lake(tmp_path_factory.mktemp("fixture_lake"))
     staged = {name: [lake.stage(name, to_table(rows, TABLES[name]), "r1", "p0")] for name, rows in ROWS.items()}
     lake.commit("r1", staged, date(2026, 1, 7))
     warehouse.refresh(lake, Settings().sql_dir)
-    con = duckdb.connect(str(lake.duckdb_path), read_only=True)
+    return lake
+
+
+@pytest.fixture(scope="session")
+def fixture_db(fixture_lake):
+    con = duckdb.connect(str(fixture_lake.duckdb_path), read_only=True)
     yield con
     con.close()
