@@ -204,7 +204,7 @@ def flow_run(root: Path, inputs: Path) -> dict:
     import duckdb
 
     with duckdb.connect(str(root / "newslake.duckdb"), read_only=True) as con:
-        seconds = con.execute("select seconds from runs order by started_at desc limit 1").fetchone()[0]
+        seconds = con.execute("select seconds from latest_run").fetchone()[0]
     return {"flow_seconds": seconds, "wall_seconds": round(wall, 1), "peak_rss_mb": round(int(done.stdout.split()[-1]) / 1024)}
 
 

@@ -116,7 +116,7 @@ def newslake(paths: list[str], lake: str, server: psutil.Process | None, *flags:
 
     with duckdb.connect(f"{lake}/newslake.duckdb", read_only=True) as con:
         run_id, seconds, model = con.execute(
-            "select run_id, seconds, model from runs order by started_at desc limit 1").fetchone()
+            "select run_id, seconds, model from latest_run").fetchone()
         words = con.execute("select coalesce(sum(n_words), 0) from articles where run_id = $r", {"r": run_id}).fetchone()[0]
     m.update(flow_s=seconds, model=model, words=int(words), words_per_s_inside=round(words / seconds) if seconds and words else 0)
     return m

@@ -73,6 +73,7 @@ def _read(lake: Path | None, sql: str, params: dict | list | None = None, as_of:
 
     from flows import warehouse
     from flows.lake import OldLakeFormat
+    from flows.sqlproject import SqlProjectError
 
     settings = _settings(lake=lake)
     try:
@@ -83,12 +84,24 @@ def _read(lake: Path | None, sql: str, params: dict | list | None = None, as_of:
 
                 return pa.table({"result": ["ok"]})
             return relation.to_arrow_table()
-    except (FileNotFoundError, OldLakeFormat) as e:
+    except (FileNotFoundError, OldLakeFormat, SqlProjectError) as e:
         _fail(str(e))
     except KeyError as e:
         _fail(e.args[0])
     except duckdb.Error as e:
         _fail(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+
+
+def _named(lake: Path | None, name: str, params: dict | None = None, as_of: str | None = None):
+    """Run the named query ``sql/queries/<name>.sql`` like ``_read``; parameters it declares and ``params``
+    lacks bind as null."""
+    from flows import sqlproject
+
+    try:
+        sql, bound = sqlproject.bind(_settings(lake=lake).sql_dir, name, params)
+    except sqlproject.SqlProjectError as e:
+        _fail(str(e))
+    return _read(lake, sql, bound, as_of)
 
 
 def _emit(result, fmt: Format, out: Path | None = None, title: str | None = None) -> None:
@@ -234,19 +247,23 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views; $name placeholders take --param values.")],
+    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views, or the name of a query in sql/queries/; $name placeholders take --param values.")],
     param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable; whole and decimal numbers bind as numbers).")] = None,
     lake: LakeOpt = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """Run read-only SQL against the lake's DuckDB file. Values go in as bound parameters, never pasted into SQL.
+    """Run read-only SQL, or a named query of sql/queries/, against the lake's DuckDB file. Values go in as
+    bound parameters, never pasted into SQL; a named query's parameters left out bind as null.
 
-    Example: newslake query "select * from mentions_per_actor where actor_type = $t limit 5" --param t=person --format csv
+    Example: newslake query "select * from mentions_per_actor where actor_type = $t order by mentions desc limit 5" --param t=person --format csv
+
+    Example: newslake query top_actors -p top=5 -p type=person
     """
     params = dict(_param(p) for p in param or [])
-    _emit(_read(lake, sql, params, as_of), format, out)
+    named = sql.isidentifier() and (_settings(lake=lake).sql_dir / "queries" / f"{sql}.sql").exists()
+    _emit(_named(lake, sql, params, as_of) if named else _read(lake, sql, params, as_of), format, out)
 
 
 @app.command()
@@ -262,9 +279,7 @@ def actors(
 
     Example: newslake actors --top 10 --type person
     """
-    sql = ("select actor_id, actor_name, actor_type, mentions, articles, top_role, first_seen, last_seen "
-           "from mentions_per_actor where $type is null or actor_type = $type limit $top")
-    _emit(_read(lake, sql, {"type": type, "top": top}, as_of), format, out, title="mentions per actor")
+    _emit(_named(lake, "top_actors", {"type": type, "top": top}, as_of), format, out, title="mentions per actor")
 
 
 class PairOrder(str, Enum):
@@ -288,11 +303,8 @@ def cooccurrence(
 
     Example: newslake cooccurrence --by npmi --min-articles 5 --top 15
     """
-    order = {"articles": "articles_together desc", "npmi": "npmi desc", "jaccard": "jaccard desc"}[by.value]
-    sql = (f"select actor_a, actor_a_name, actor_b, actor_b_name, articles_together, sentences_together, jaccard, npmi "
-           f"from actor_cooccurrence where articles_together >= $min and ($actor is null or lower($actor) in "
-           f"(lower(actor_a), lower(actor_b), lower(actor_a_name), lower(actor_b_name))) order by {order}, actor_a, actor_b limit $top")
-    _emit(_read(lake, sql, {"min": min_articles, "actor": actor, "top": top}, as_of), format, out, title="actor co-occurrence")
+    params = {"min_articles": min_articles, "actor": actor, "by": by.value, "top": top}
+    _emit(_named(lake, "top_pairs", params, as_of), format, out, title="actor co-occurrence")
 
 
 class Grain(str, Enum):
@@ -314,10 +326,7 @@ def timeline(
 
     Example: newslake timeline "Tony Blair" --by month
     """
-    sql = ("select date_trunc($grain, day)::date as period, sum(mentions)::bigint as mentions, sum(articles)::bigint as articles, "
-           "string_agg(distinct date_source, ', ') as dated_by from actor_daily "
-           "where lower(actor_id) = lower($actor) or lower(actor_name) = lower($actor) group by 1 order by 1")
-    result = _read(lake, sql, {"grain": by.value, "actor": actor}, as_of)
+    result = _named(lake, "actor_timeline", {"period": by.value, "actor": actor}, as_of)
     if result.num_rows == 0:
         _fail(f"no mentions of {actor!r}; try `newslake actors` for ids and names")
     if format is Format.table and out is None:
@@ -340,10 +349,8 @@ def account(
 
     Example: newslake account --lake data
     """
-    latest = "coalesce($run, (select run_id from runs order by started_at desc limit 1))"
-    _emit(_read(lake, f"select status, files, records, articles from run_accounts where run_id = {latest} order by status", {"run": run}, as_of),
-          format, title="files by status")
-    rejected = _read(lake, f"select path, record, reason from files where run_id = {latest} and status = 'rejected' order by path, record", {"run": run}, as_of)
+    _emit(_named(lake, "run_account", {"run": run}, as_of), format, title="files by status")
+    rejected = _named(lake, "rejected_files", {"run": run}, as_of)
     if rejected.num_rows:
         _emit(rejected, format, title="rejected")
 
@@ -363,9 +370,11 @@ def report(
 
     settings = _settings(lake=lake)
     target = out or settings.lake / "report.html"
+    from flows.sqlproject import SqlProjectError
+
     try:
         report_module.write_report(_lake(settings), settings.sql_dir, target, as_of)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, SqlProjectError) as e:
         _fail(str(e))
     except KeyError as e:
         _fail(e.args[0])
@@ -463,16 +472,18 @@ def server_status() -> None:
 
 @app.command()
 def check(lake: LakeOpt = None, as_of: AsOfOpt = None) -> None:
-    """Run the SQL data tests (sql/tests/assert_*.sql) against the lake; exit 1 if any rule breaks.
+    """Run the SQL data tests (generated from every view's grain declaration, and sql/tests/assert_*.sql)
+    against the lake; exit 1 if any rule breaks.
 
     Example: newslake check --lake data
     """
     from flows import warehouse
+    from flows.sqlproject import SqlProjectError
 
     settings = _settings(lake=lake)
     try:
         results = warehouse.data_tests(_lake(settings), settings.sql_dir, as_of)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, SqlProjectError) as e:
         _fail(str(e))
     except KeyError as e:
         _fail(e.args[0])
@@ -490,9 +501,13 @@ def refresh(lake: LakeOpt = None) -> None:
     Example: newslake refresh --lake /mnt/news/data
     """
     from flows import warehouse
+    from flows.sqlproject import SqlProjectError
 
     settings = _settings(lake=lake)
-    views = warehouse.refresh(_lake(settings), settings.sql_dir)
+    try:
+        views = warehouse.refresh(_lake(settings), settings.sql_dir)
+    except SqlProjectError as e:
+        _fail(str(e))
     err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}; marts written to {Lake(settings.lake).root / 'marts'}")
 
 
@@ -502,9 +517,7 @@ def runs(lake: LakeOpt = None, format: FormatOpt = Format.table, out: OutOpt = N
 
     Example: newslake runs --lake data
     """
-    sql = ("select run_id, started_at, seconds, files_seen, records_seen, articles_written, articles_retired, "
-           "sentences_written, mentions_written from runs order by started_at desc, run_id desc")
-    _emit(_read(lake, sql), format, out, title="runs")
+    _emit(_named(lake, "run_list"), format, out, title="runs")
 
 
 @app.command()

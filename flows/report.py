@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows import warehouse
+from flows import sqlproject, warehouse
 from flows.lake import Lake
 
 TYPE_COLOURS = {"country": "#4e79a7", "region": "#76b7b2", "person": "#f28e2b", "organization": "#59a14f",
@@ -103,35 +103,34 @@ def status_chart(rows: list[tuple]) -> str:
     return _svg(fig)
 
 
-def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) -> str:
-    """The report's HTML from a read-only connection to the lake's DuckDB file."""
+def build(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, checks: dict[str, int]) -> str:
+    """The report's HTML from a read-only connection to the lake's DuckDB file; every number comes from a
+    named query of ``sql/queries/``."""
     import matplotlib
 
     matplotlib.use("Agg")
-    q = lambda sql, *p: con.execute(sql, list(p)).fetchall()  # noqa: E731
-    (n_articles, n_words), = q("select count(*), coalesce(sum(n_words), 0) from articles")
-    (n_sentences,), = q("select count(*) from sentences")
-    (n_mentions, n_linked), = q("select count(*), count(actor_id) from mentions")
-    (n_actors,), = q("select count(*) from mentions_per_actor")
-    runs = q("select run_id, started_at, seconds, files_seen, articles_written from runs")
+
+    def q(name: str, **params) -> list[tuple]:
+        sql, bound = sqlproject.bind(sql_dir, name, params)
+        return con.execute(sql, bound).fetchall()
+
+    (n_articles, n_words, n_sentences, n_mentions, n_linked, n_actors, n_runs, n_dates, near, non_en, removed), = q("lake_totals")
     cards = [("articles", n_articles), ("words", n_words), ("sentences", n_sentences), ("mentions", n_mentions),
-             ("actors mentioned", n_actors), ("runs", len(runs))]
+             ("actors mentioned", n_actors), ("runs", n_runs)]
     parts = [f"<h1>newslake report</h1><p class='sub'>{html.escape(str(lake.root))} · generated "
              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>",
              "<div class='cards'>" + "".join(f"<div class='card'><b>{v:,}</b>{k}</div>" for k, v in cards) + "</div>"]
 
-    top = q("select actor_id, actor_name, actor_type, mentions, articles, top_role from mentions_per_actor limit 20")
+    top = [r[:6] for r in q("top_actors", top=20)]
     parts.append("<h2>Top actors</h2>")
     if top:
         parts.append(f"<figure>{top_actors_chart(top)}</figure>")
         parts.append(_table(["actor_id", "name", "type", "mentions", "articles", "top role"], top, {"mentions", "articles"}))
 
     leaders = [r[1] for r in top[:6]]
-    span = q("select count(distinct day) from actor_daily")[0][0]
-    grain = "month" if span > 60 else "day"
-    series = q(f"select actor_name, date_trunc('{grain}', day)::date as period, sum(mentions)::bigint from actor_daily "
-               "where actor_name in (select unnest(?)) group by all order by period", leaders)
-    parts.append(f"<h2>Mentions over time (by {grain})</h2><p class='sub'>Dated by publication where the input states it, "
+    period = "month" if n_dates > 60 else "day"
+    series = q("actors_timeline", actor_names=leaders, period=period)
+    parts.append(f"<h2>Mentions over time (by {period})</h2><p class='sub'>Dated by publication where the input states it, "
                  "else by ingest day.</p>")
     if len({r[1] for r in series}) > 1:
         parts.append(f"<figure>{timeline_chart(series, leaders)}</figure>")
@@ -141,40 +140,40 @@ def build(con: duckdb.DuckDBPyConnection, lake: Lake, checks: dict[str, int]) ->
 
     names = [r[0] for r in top[:15]]
     labels = {r[0]: r[1] for r in top}
-    pairs = {(a, b): v for a, b, v in q("select actor_a, actor_b, npmi from actor_cooccurrence "
-                                        "where actor_a in (select unnest(?)) and actor_b in (select unnest(?))", names, names)}
+    pairs = {(a, b): v for a, b, v in q("pair_scores", actor_ids=names)}
     parts.append("<h2>Who appears with whom</h2>")
     if len(names) > 1:
         matrix = [[1.0 if a == b else pairs.get((min(a, b), max(a, b)), -1.0) for b in names] for a in names]
         parts.append(f"<figure>{heatmap_chart([labels[n] for n in names], matrix)}</figure>")
-    strongest = q("select actor_a_name, actor_b_name, articles_together, npmi, jaccard from actor_cooccurrence "
-                  "where articles_together >= 3 and actor_a in (select actor_id from mentions_per_actor limit 50) "
-                  "and actor_b in (select actor_id from mentions_per_actor limit 50) order by npmi desc, articles_together desc limit 12")
+    strongest = q("strongest_pairs", among=50, min_articles=3, top=12)
     parts.append("<p class='sub'>Most strongly associated pairs among the 50 most mentioned actors:</p>")
     parts.append(_table(["actor", "with", "articles together", "npmi", "jaccard"], strongest, {"articles together", "npmi", "jaccard"}))
 
     parts.append("<h2>The latest run's file account</h2>")
-    if runs:
-        latest = runs[0]
-        account = q("select status, files, records from run_accounts where run_id = ? order by files desc", latest[0])
-        parts.append(f"<p>Run <code>{html.escape(latest[0])}</code>: {latest[3]:,} files seen, {latest[4]:,} articles written "
-                     f"in {latest[2]:.1f} s.</p>")
-        parts.append(f"<figure>{status_chart([(s, f) for s, f, _ in account])}</figure>")
-        parts.append(_table(["status", "files", "records"], account, {"files", "records"}))
-        reasons = q("select reason, count(*) from files where run_id = ? and status = 'rejected' group by 1 order by 2 desc limit 10", latest[0])
+    latest = q("run_summary")
+    if latest:
+        run_id, _, seconds, files_seen, articles_written = latest[0]
+        account = q("run_account", run=run_id)
+        parts.append(f"<p>Run <code>{html.escape(run_id)}</code>: {files_seen:,} files seen, {articles_written:,} articles written "
+                     f"in {seconds:.1f} s.</p>")
+        parts.append(f"<figure>{status_chart([(s, f) for s, f, _, _ in account])}</figure>")
+        parts.append(_table(["status", "files", "records"], [r[:3] for r in account], {"files", "records"}))
+        reasons = q("rejection_reasons", run=run_id, top=10)
         if reasons:
             parts.append(_table(["rejected because", "files"], reasons, {"files"}))
 
     parts.append("<h2>Data quality</h2>")
-    (near, non_en, removed), = q("select count(duplicate_of), count(*) filter (where nlp_status <> 'analysed'), "
-                                 "coalesce(sum(boilerplate_chars), 0) from articles")
     share = n_linked / n_mentions if n_mentions else 0.0
     parts.append(_table(["measure", "value"], [("mentions linked to an actor", f"{share:.1%}"), ("near-duplicate articles (left out of counts)", near),
                                                ("articles not analysed (not English)", non_en), ("boilerplate characters removed", removed)], {"value"}))
-    rules = [(name, f"<span class='{'ok' if n == 0 else 'bad'}'>{'pass' if n == 0 else f'{n:,} rows break it'}</span>") for name, n in sorted(checks.items())]
-    parts.append("<table><thead><tr><th>SQL data test</th><th>result</th></tr></thead><tbody>"
-                 + "".join(f"<tr><td>{html.escape(r)}</td><td>{v}</td></tr>" for r, v in rules) + "</tbody></table>")
-    unlinked = q("select surface, label, status, mentions from unlinked_mentions limit 15")
+    broken = sorted((name, n) for name, n in checks.items() if n)
+    parts.append(f"<p>SQL data tests: <span class='{'bad' if broken else 'ok'}'>{len(checks) - len(broken):,} of {len(checks):,} pass</span> "
+                 "(<code>newslake check</code>).</p>")
+    if broken:
+        parts.append("<table><thead><tr><th>SQL data test</th><th>result</th></tr></thead><tbody>"
+                     + "".join(f"<tr><td>{html.escape(r)}</td><td><span class='bad'>{n:,} rows break it</span></td></tr>" for r, n in broken)
+                     + "</tbody></table>")
+    unlinked = q("top_unlinked", top=15)
     parts.append("<h3>Most frequent forms with no curated actor</h3>")
     parts.append(_table(["surface", "label", "status", "mentions"], unlinked, {"mentions"}))
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>newslake report</title>"
@@ -186,7 +185,7 @@ def write_report(lake: Lake, sql_dir: Path, out: Path, as_of: str | None = None)
     ``out`` (atomically)."""
     checks = warehouse.data_tests(lake, sql_dir, as_of)
     with warehouse.connect(lake, as_of, sql_dir) as con:
-        page = build(con, lake, checks)
+        page = build(con, lake, sql_dir, checks)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)

@@ -28,7 +28,7 @@ def test_query_binds_parameters_and_writes_files(seed_run, tmp_path):
     assert hostile.splitlines() == ["n", "0"]
     for suffix in ("csv", "json", "parquet"):
         target = tmp_path / f"top.{suffix}"
-        run("query", "select * from mentions_per_actor limit 3", "--lake", lake, "--out", target)
+        run("query", "select * from mentions_per_actor order by mentions desc, actor_id limit 3", "--lake", lake, "--out", target)
         assert target.stat().st_size > 0
     import pandas as pd
 

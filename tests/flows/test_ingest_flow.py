@@ -46,7 +46,7 @@ def test_mentions_per_actor_on_the_seed_article(seed_run):
             "select m.actor_id, count(*) from mentions m join articles a using (article_id) "
             "where a.source_uri like '%000_d29fa587e65ba4b0.txt' group by all order by 2 desc, 1"
         ).fetchall()
-        top = con.execute("select actor_id, actor_name, actor_type, mentions from mentions_per_actor limit 2").fetchall()
+        top = con.execute("select actor_id, actor_name, actor_type, mentions from mentions_per_actor order by mentions desc, actor_id limit 2").fetchall()
     counts = dict(rows)
     assert {a: counts[a] for a in SEED_COUNTS} == SEED_COUNTS
     assert top == [("IRQ", "Iraq", "country", counts["IRQ"]), ("USA", "United States", "country", counts["USA"])]

@@ -155,7 +155,7 @@ def test_rerun_unchanged_then_a_changed_file_replaces_its_article(run):
     for table in ("articles", "sentences", "mentions"):
         assert query(settings, f"select count(*) from {table} where article_id = '{old_id}'") == [(0,)]
     assert query(settings, "select status from file_status where path like '%cp1252.txt'") == [("ingested",)]
-    assert query(settings, "select files_seen, records_seen, articles_written, articles_retired from runs limit 1") == [(15, 15, 1, 1)]
+    assert query(settings, "select files_seen, records_seen, articles_written, articles_retired from latest_run") == [(15, 15, 1, 1)]
     go.touch()
     assert reader.communicate(timeout=60)[0].split() == [str(n_before), str(n_before)]  # its snapshot, no lock error
 
