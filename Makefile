@@ -1,4 +1,4 @@
-# newslake: `make run` ingests seeds/ and prints the mentions-per-actor table; `make test` runs the suite.
+# newslake: `make run` ingests seeds/ and prints the mentions-per-actor table; `make test` runs the linters and the suite.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run test bench conll check clean
+.PHONY: setup run lint test bench conll check clean
 
 setup: $(VENV)/.installed
 
@@ -23,7 +23,11 @@ run: setup
 	$(BIN)/newslake ingest seeds/articles --lake $(LAKE)
 	$(BIN)/newslake actors --lake $(LAKE)
 
-test: setup
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m flows.sqllint sql
+
+test: setup lint
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -98,7 +98,7 @@ def main() -> None:
     t0 = time.perf_counter()
     gold, stock, ours = Counter(), Counter(), Counter()
     per_type = {k: (Counter(), Counter()) for k in ("PER", "ORG", "LOC", "MISC")}
-    for n, ((text, spans), doc) in enumerate(zip(docs, ann.nlp.pipe(t for t, _ in docs))):
+    for n, ((_text, spans), doc) in enumerate(zip(docs, ann.nlp.pipe(t for t, _ in docs))):
         gold.update((n, *s) for s in spans)
         stock.update((n, e.start_char, e.end_char, TO_CONLL[e.label_]) for e in doc.ents if e.label_ in NAME_LABELS)
         mentions = analyse_doc(doc, ann.linker).mentions

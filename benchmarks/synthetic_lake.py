@@ -8,7 +8,8 @@ article, MinHash signatures and their LSH band keys), one commit per chunk of 50
 in a fresh process, measures the lake side of a 5-file run: the four restricted lookups
 (file_history, existing_articles, signature_candidates, source_lines), reading and rewriting
 ``actors`` as the commit task does, staging and committing 5 articles, and refreshing the DuckDB
-views (the best of K runs, each adding 5 new articles; peak memory the largest). With ``--flow`` it also runs the real ``newslake ingest`` on 5 BBC files (or seeds/articles)
+views (the best of K runs, each adding 5 new articles; peak memory the largest). With ``--flow`` it also runs the real
+``newslake ingest`` on 5 BBC files (or seeds/articles)
 and reports the flow's own seconds. Prints one table row per N: seconds and peak RSS of each.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys

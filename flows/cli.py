@@ -169,10 +169,12 @@ def ingest(
     lake: LakeOpt = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per Prefect task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
-    nlp: Annotated[Optional[str], typer.Option("--nlp", help="model (the spaCy entity recogniser) or dictionary (phrase matching of the curated actors only, no model; NEWSLAKE_NLP).")] = None,
+    nlp: Annotated[Optional[str], typer.Option("--nlp", help="model (the spaCy entity recogniser) or dictionary "
+                                                        "(phrase matching of the curated actors only, no model; NEWSLAKE_NLP).")] = None,
     runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large enough), dask or local (NEWSLAKE_RUNNER).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
-    dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
+    dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, "
+                                                             "tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
 
@@ -247,8 +249,10 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to th
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views, or the name of a query in sql/queries/; $name placeholders take --param values.")],
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable; whole and decimal numbers bind as numbers).")] = None,
+    sql: Annotated[str, typer.Argument(help="SQL to run against the lake's DuckDB views, or the name of a query in "
+                                            "sql/queries/; $name placeholders take --param values.")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="NAME=VALUE bound to $NAME (repeatable; "
+                                                                            "whole and decimal numbers bind as numbers).")] = None,
     lake: LakeOpt = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,

@@ -45,7 +45,7 @@ class Settings:
     prefect_home: Path = PROJECT_ROOT / ".prefect"
 
     @classmethod
-    def load(cls, **overrides) -> "Settings":
+    def load(cls, **overrides) -> Settings:
         """Defaults, then NEWSLAKE_* variables, then the non-None keyword overrides."""
         values = {}
         for f in fields(cls):

@@ -89,7 +89,7 @@ class PreparedBatch:
     replaced: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
 
-    def without_articles(self) -> "PreparedBatch":
+    def without_articles(self) -> PreparedBatch:
         """The same batch minus the article rows (what crosses the orchestration boundary)."""
         return PreparedBatch(self.part, self.file_rows, [], self.candidates, self.replaced, self.changed)
 

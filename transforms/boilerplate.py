@@ -24,7 +24,7 @@ class SourceProfile:
             self.texts[key] = (source, tuple(sorted({line for line in text.split("\n") if 0 < len(line) <= MAX_LINE_CHARS})))
 
     @classmethod
-    def merge(cls, profiles: list["SourceProfile"]) -> "SourceProfile":
+    def merge(cls, profiles: list[SourceProfile]) -> SourceProfile:
         """One profile of several batches' profiles, given in input order (the first copy of a text wins)."""
         out = cls()
         for p in profiles:

@@ -70,7 +70,8 @@ def test_seed_article_title_once_and_no_boilerplate(seed_run):
 def test_sample_files_decoded_and_accounted(seed_run):
     settings, _, _ = seed_run
     with db(settings) as con:
-        files = dict(con.execute("select regexp_extract(path, '[^/]+$'), status || ':' || coalesce(encoding, '-') || ':' || coalesce(reason, '-') from files").fetchall())
+        files = dict(con.execute("select regexp_extract(path, '[^/]+$'), "
+                                 "status || ':' || coalesce(encoding, '-') || ':' || coalesce(reason, '-') from files").fetchall())
         text = con.execute("select text from articles where source_uri like '%sample_01%'").fetchone()[0]
     assert files["sample_01_cp1252_crlf.txt"] == "ingested:cp1252:-"
     assert files["sample_03_same_as_01.txt"].startswith("duplicate:utf-8:")
@@ -132,7 +133,7 @@ def test_seed_article_links_every_actor_mention(seed_run):
         austin = con.execute("select name, type, affiliation from actors where actor_id = 'person:lloyd-austin'").fetchone()
     named = {"US": "USA", "United States": "USA", "Washington": "USA", "Iraq": "IRQ", "Iraqi": "IRQ", "Baghdad": "IRQ",
              "Iran": "IRN", "Israel": "ISR", "Israeli": "ISR", "ISIL": "ISIL", "ISIS": "ISIL", "Gaza": "PSE"}
-    for text, label, actor, role, method in rows:
+    for text, label, actor, _role, _method in rows:
         if text in named:
             assert actor == named[text], (text, actor)
         if label in ("PERSON", "ORG", "GPE", "NORP"):

@@ -54,9 +54,12 @@ def write_inputs(d):
         "news/truncated.txt.gz": gzip.compress(STORY.encode())[:40],
         "news/huge.txt": b"word " * 30_000,
         "news/empty.jsonl": b"",
-        "feeds/feed.jsonl": (json.dumps({"headline": "Flood warning in York", "body": "Officials in York warned of floods on Friday as the River Ouse rose.", "url": "https://www.example.org/york", "date": "2024-02-01"}) + "\n\n{broken\n"
+        "feeds/feed.jsonl": (json.dumps({"headline": "Flood warning in York", "body": "Officials in York warned of floods on Friday as the River Ouse rose.",
+                                         "url": "https://www.example.org/york", "date": "2024-02-01"}) + "\n\n{broken\n"
                              + json.dumps({"text": "Police in Leeds said the match would go ahead despite the weather."}) + "\n").encode(),
-        "feeds/more.ndjson.gz": gzip.compress((json.dumps({"title": "Port strike ends", "content": "Dockers in Liverpool ended their strike on Thursday after a pay deal.", "source": "Wire"}) + "\n").encode()),
+        "feeds/more.ndjson.gz": gzip.compress((json.dumps({
+            "title": "Port strike ends", "content": "Dockers in Liverpool ended their strike on Thursday after a pay deal.", "source": "Wire",
+        }) + "\n").encode()),
     }
     for name, data in files.items():
         (d / name).parent.mkdir(exist_ok=True)

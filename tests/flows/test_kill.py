@@ -39,7 +39,7 @@ def write_corpus(folder: Path, first: int, count: int) -> None:
     for n in range(first, first + count):
         rng = random.Random(n)
         body = []
-        for paragraph in range(6):
+        for _paragraph in range(6):
             body.append(" ".join(rng.choice(SENTENCES).format(p=rng.choice(PEOPLE), c=rng.choice(PLACES), c2=rng.choice(PLACES))
                                  for _ in range(5)))
         (folder / f"story_{n:04d}.txt").write_text(f"Report number {n} on talks in {rng.choice(PLACES)}\n\n" + "\n\n".join(body) + "\n")

@@ -80,7 +80,7 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
     assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
     assert sorted(r["path"] for r in lake.files_carrying(["a1", "a3", "b9"])) == ["/in/a1.txt", "/in/a3.txt"]
     assert lake.existing_articles([]) == set()
-    sig = signature("a2", int("a2".encode().hex(), 16) % 2**32)
+    sig = signature("a2", int(b"a2".hex(), 16) % 2**32)
     found = lake.signature_candidates(band_keys(sig)[5:6] + [12345])
     assert list(found) == ["a2"] and found["a2"].dtype == np.uint64 and np.array_equal(found["a2"], sig)
     assert lake.signature_candidates([12345]) == {}

@@ -35,7 +35,8 @@ def test_actor_aliases(fixture_db):
 
 
 def test_unlinked_mentions(fixture_db):
-    assert rows(fixture_db, "select surface, label, status, mentions, articles, model_actor_id from unlinked_mentions order by mentions desc, surface, label") == [
+    sql = "select surface, label, status, mentions, articles, model_actor_id from unlinked_mentions order by mentions desc, surface, label"
+    assert rows(fixture_db, sql) == [
         ("Tony Blair", "PERSON", "model-only", 1, 1, "person:tony-blair"),
         ("Wombles", "ORG", "unlinked", 1, 1, None),
     ]
@@ -50,7 +51,8 @@ def test_data_tests_pass_on_fixture(fixture_lake):
 
 
 def test_actor_daily(fixture_db):
-    assert rows(fixture_db, "select actor_id, article_date, date_source, mentions, articles from actor_daily order by article_date, mentions desc, actor_id") == [
+    sql = "select actor_id, article_date, date_source, mentions, articles from actor_daily order by article_date, mentions desc, actor_id"
+    assert rows(fixture_db, sql) == [
         ("IRQ", date(2026, 1, 5), "published", 1, 1),
         ("USA", date(2026, 1, 5), "published", 1, 1),
         ("person:tony-blair", date(2026, 1, 5), "published", 1, 1),

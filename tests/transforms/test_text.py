@@ -13,11 +13,12 @@ SEED_TAIL = (
 @pytest.mark.parametrize(
     "data, text, encoding",
     [
-        ("Café £5".encode("utf-8"), "Café £5", "utf-8"),
+        ("Café £5".encode(), "Café £5", "utf-8"),
         (b"\xef\xbb\xbfCaf\xc3\xa9", "Café", "utf-8-bom"),
         ("Café £5".encode("utf-16"), "Café £5", "utf-16"),
-        (b"The \x93freeze\x94 costs \xa340m, says the caf\xe9 owner in Z\xfcrich today.", "The “freeze” costs £40m, says the café owner in Zürich today.", "cp1252"),
-        ("CafÃ© costs Â£5".encode("utf-8"), "Café costs £5", "utf-8+ftfy"),
+        (b"The \x93freeze\x94 costs \xa340m, says the caf\xe9 owner in Z\xfcrich today.",
+         "The “freeze” costs £40m, says the café owner in Zürich today.", "cp1252"),
+        ("CafÃ© costs Â£5".encode(), "Café costs £5", "utf-8+ftfy"),
         ("News from Zürich".encode("utf-16-le"), "News from Zürich", "utf-16-le"),
         ("News from Zürich".encode("utf-16-be"), "News from Zürich", "utf-16-be"),
     ],
