@@ -90,16 +90,23 @@ def test_mention_contexts(fixture_db):
     ]
 
 
-def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
-    from datetime import date
-
+def lake_of(tmp_path, tables):
+    """A one-run lake of the given rows with its views built; a read-only connection to it."""
     import duckdb
 
     from flows import warehouse
     from flows.lake import Lake
     from flows.settings import Settings
-    from tests.sql.conftest import T1, actor, article, mention, run
     from transforms.schemas import TABLES, to_table
+
+    lake = Lake(tmp_path)
+    lake.commit("r1", {n: [lake.stage(n, to_table(r, TABLES[n]), "r1", "p0")] for n, r in tables.items()}, date(2026, 1, 5))
+    warehouse.refresh(lake, Settings().sql_dir)
+    return duckdb.connect(str(lake.duckdb_path), read_only=True)
+
+
+def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
+    from tests.sql.conftest import T1, actor, article, mention, run
 
     texts = {f"y{i}": f"Yukos shares fell {i}." for i in range(3)}
     tables = {
@@ -109,9 +116,31 @@ def test_a_name_typed_two_ways_resolves_to_its_majority_type(tmp_path):
         "actors": [actor("org:yukos", "Yukos", "organization", source="model"), actor("person:yukos", "Yukos", "person", source="model")],
         "runs": [run("r1")],
     }
-    lake = Lake(tmp_path)
-    lake.commit("r1", {n: [lake.stage(n, to_table(r, TABLES[n]), "r1", "p0")] for n, r in tables.items()}, date(2026, 1, 5))
-    warehouse.refresh(lake, Settings().sql_dir)
-    with duckdb.connect(str(lake.duckdb_path), read_only=True) as con:
+    with lake_of(tmp_path, tables) as con:
         assert rows(con, "select actor_id, canonical_id from actors order by 1") == [("org:yukos", None), ("person:yukos", "org:yukos")]
         assert rows(con, "select actor_id, mentions, articles from mentions_per_actor order by actor_id") == [("org:yukos", 3, 3)]
+
+
+def test_two_merges_are_followed_to_the_full_name(tmp_path):
+    from tests.sql.conftest import T1, actor, article, mention, run
+
+    texts = {"b1": "Tony Blair spoke.", "b2": "Blair agreed.", "b3": "Blair said no.", "b4": "Blair rose."}
+    links = {"b1": ("Tony Blair", "PERSON", "person:tony-blair"), "b2": ("Blair", "PERSON", "person:blair"),
+             "b3": ("Blair", "PERSON", "person:blair"), "b4": ("Blair", "ORG", "org:blair")}
+    tables = {
+        "articles": [article(a, t, T1, T1, "wire") for a, t in texts.items()],
+        "mentions": [mention(a, 1, *links[a], None, "model-only", t) for a, t in texts.items()],
+        "actors": [actor("person:tony-blair", "Tony Blair", "person", source="model"), actor("person:blair", "Blair", "person", source="model"),
+                   actor("org:blair", "Blair", "organization", source="model")],
+        "runs": [run("r1")],
+    }
+    with lake_of(tmp_path, tables) as con:
+        assert rows(con, "select actor_id, canonical_id from actors order by 1") == [
+            ("org:blair", "person:blair"), ("person:blair", "person:tony-blair"), ("person:tony-blair", None)]
+        assert rows(con, "select article_id, text, actor_id, link_method, linked_actor_id from mentions order by 1") == [
+            ("b1", "Tony Blair", "person:tony-blair", "model-only", "person:tony-blair"),
+            ("b2", "Blair", "person:tony-blair", "person-merge", "person:blair"),
+            ("b3", "Blair", "person:tony-blair", "person-merge", "person:blair"),
+            ("b4", "Blair", "person:tony-blair", "person-merge", "org:blair"),
+        ]
+        assert rows(con, "select actor_id, actor_name, mentions, articles from mentions_per_actor") == [("person:tony-blair", "Tony Blair", 4, 4)]

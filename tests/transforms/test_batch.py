@@ -225,3 +225,29 @@ def test_profiles_of_batches_merge_to_the_profile_of_the_whole():
     assert merged.lines == whole.lines and merged.articles == whole.articles == {"tech": 5}
     assert merged.frequent(5, 0.01) == {"tech": frozenset({footer})}
     assert SourceProfile.merge(parts[::-1]).lines == whole.lines
+
+
+def changed_batch(part, path, replaced):
+    from transforms.batch import PreparedBatch
+
+    return PreparedBatch(part, replaced=set(replaced), changed={path})
+
+
+@pytest.mark.parametrize(("batches", "rows", "carriers", "retired"), [
+    # nothing replaced: nothing to retire, whatever the carriers say
+    ([], [], {"/in/a.txt": KnownFile("s", {"x"})}, set()),
+    # a changed file's old article, carried by no other file: retired
+    ([("p0", "/in/a.txt", {"old"})], [{"article_id": "new"}], {"/in/a.txt": KnownFile("s", {"old"})}, {"old"}),
+    # the run itself carries the old article again (a file of this run has its text): kept
+    ([("p0", "/in/a.txt", {"old"})], [{"article_id": "old"}, {"article_id": None}], {"/in/a.txt": KnownFile("s", {"old"})}, set()),
+    # an unchanged file still carries it: kept
+    ([("p0", "/in/a.txt", {"old"})], [], {"/in/a.txt": KnownFile("s", {"old"}), "/in/b.txt": KnownFile("t", {"old"})}, set()),
+    # its other carrier changed in the same run (another batch): retired
+    ([("p0", "/in/a.txt", {"old"}), ("p1", "/in/b.txt", {"old", "b-old"})], [{"article_id": "b-old"}],
+     {"/in/a.txt": KnownFile("s", {"old"}), "/in/b.txt": KnownFile("t", {"old", "b-old"})}, {"old"}),
+])
+def test_retired_articles(batches, rows, carriers, retired):
+    from transforms.batch import Resolution
+
+    prepared = [changed_batch(*b) for b in batches]
+    assert retired_articles(prepared, Resolution(rows, []), carriers) == retired
