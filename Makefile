@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run lint test bench conll check clean
+.PHONY: setup run lint docs test bench conll check clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,9 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m flows.sqllint sql
+
+docs: setup
+	$(BIN)/python -m flows.docs
 
 test: setup lint
 	$(BIN)/python -m pytest

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transforms.schemas import TABLES
+
 LAYERS = ("staging", "intermediate", "marts")
 REF = re.compile(r"\{\{\s*ref\('(\w+)'\)\s*\}\}")
 SOURCE = re.compile(r"\{\{\s*source\('(\w+)'\)\s*\}\}")
@@ -122,6 +124,9 @@ def read_view(path: Path, layer: str) -> View:
         raise SqlProjectError(f"{shown(path)}: a staging view reads sources only, not ref({refs[0]!r})")
     if layer != "staging" and sources:
         raise SqlProjectError(f"{shown(path)}: only staging views read source({sources[0]!r})")
+    for source in sources:
+        if source not in TABLES:
+            raise SqlProjectError(f"{shown(path)}: source({source!r}) names no lake table")
     return View(path.stem, layer, path, text, header, refs, sources)
 
 

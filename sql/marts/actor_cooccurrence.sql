@@ -1,13 +1,12 @@
--- actor_cooccurrence: which actors appear together, and how much more than chance; ranking by npmi or
---   jaccard keeps pairs frequent only because both actors are frequent from dominating
+-- actor_cooccurrence: which actors appear together, and how much more than chance
 -- grain: one row per unordered actor pair (actor_a < actor_b) that share an article
 -- key: actor_a, actor_b
 -- references: actor_a -> actors.actor_id, actor_b -> actors.actor_id
 -- articles_a: articles that mention actor_a
 -- articles_b: articles that mention actor_b
 -- jaccard: articles_together / articles with either
--- npmi: normalised pointwise mutual information over articles, from -1 (never together) through 0
---   (independent) to 1 (always together)
+-- npmi: normalised pointwise mutual information over articles: -1 never together, 0 independent, 1 always
+--   together; ranking by npmi or jaccard keeps pairs frequent only because both actors are frequent from dominating
 
 with actor_mentions as (
     select * from {{ ref('int_actor_mentions') }}

@@ -6,10 +6,10 @@
 -- country_code: ISO 3166-1 alpha-3
 -- affiliation: a person's country or organisation
 -- canonical_id: the actor this one is merged into: a surname into a full name, or a name's minority
---   type into its majority (the mentions view resolves actor_id through it; see int_actors)
+--   type into its majority; the mentions view resolves actor_id through it (see int_actors)
 -- source: pycountry, pycountry+seed, seed, model
--- valid_from: when a curated actor began to exist (null = unknown)
--- valid_to: when it ceased to (null = unknown or still exists)
+-- valid_from: when a curated actor began to exist; null when unknown
+-- valid_to: when it ceased to; null when unknown or still existing
 
 with actors as (
     select * from {{ ref('int_actors') }}

@@ -1,4 +1,4 @@
--- latest_run: the most recent run: the last started (ties: the greatest run_id)
+-- latest_run: the most recent run: the last started; of runs started together, the greatest run_id
 -- grain: one row (none before the first run)
 -- key: run_id
 -- references: run_id -> runs.run_id

@@ -2,7 +2,7 @@
 -- grain: one row per mentioned actor
 -- key: actor_id
 -- references: actor_id -> actors.actor_id
--- top_role: the role named most often (ties: the first alphabetically)
+-- top_role: the role named most often; of equals, the first alphabetically
 -- roles: every role with its mentions, "government 12, military 5"
 -- first_seen: the earliest article_date of its mentions
 -- last_seen: the latest article_date of its mentions
@@ -26,7 +26,7 @@ roles as (
     select
         actor_id,
         string_agg(role || ' ' || n, ', ' order by n desc, role) as roles,
-        arg_max(role, n) as top_role
+        first(role order by n desc, role) as top_role
     from role_counts
     group by actor_id
 ),

@@ -3,7 +3,7 @@
 -- grain: one row per surface form per label per status
 -- key: surface, label, status
 -- references: model_actor_id -> actors.actor_id, example_article_id -> articles.article_id
--- status: `unlinked` (no actor) or `model-only` (an actor made from the model's name alone)
+-- status: `unlinked`, no actor; or `model-only`, an actor made from the model's name alone
 
 with counted_mentions as (
     select * from {{ ref('int_counted_mentions') }}

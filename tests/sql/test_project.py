@@ -18,7 +18,7 @@ def write(root, layer, name, body, header=HEADER):
 
 def project(tmp_path, **views):
     """A sql/ folder of staging view ``stg_things`` plus the given marts (name -> body)."""
-    write(tmp_path, "staging", "stg_things", "select * from {{ source('things') }}\n")
+    write(tmp_path, "staging", "stg_things", "select * from {{ source('runs') }}\n")
     for name, body in views.items():
         write(tmp_path, "marts", name, body)
     return tmp_path / "sql"
@@ -69,7 +69,7 @@ def test_header_declarations_are_read():
     assert (view.grain, view.key, view.nullable, view.references) == (
         "one row per input file per run, or per line of a JSON-lines file", ("run_id", "path", "record"), ("record",),
         (("run_id", "runs", "run_id"),))
-    assert view.header.notes == {"record": "the line of a JSON-lines file (null for other files)",
+    assert view.header.notes == {"record": "the line of a JSON-lines file; null for other files",
                                  "status": "ingested, unchanged, duplicate, near_duplicate, non_english, rejected"}
 
 
@@ -96,6 +96,12 @@ def test_an_unknown_ref_fails_in_one_line_naming_the_file(tmp_path):
 def test_a_cycle_fails_in_one_line_naming_a_file_on_it(tmp_path):
     sql_dir = project(tmp_path, a="select * from {{ ref('b') }}\n", b="select * from {{ ref('c') }}\n", c="select * from {{ ref('a') }}\n")
     assert error(sql_dir) == "sql/marts/a.sql: dependency cycle a -> b -> c -> a"
+
+
+def test_an_unknown_source_fails_in_one_line(tmp_path):
+    sql_dir = project(tmp_path)
+    write(tmp_path, "staging", "stg_things", "select * from {{ source('things') }}\n")
+    assert error(sql_dir) == "sql/staging/stg_things.sql: source('things') names no lake table"
 
 
 def test_layers_only_read_downwards(tmp_path):
@@ -143,3 +149,20 @@ def test_a_named_query_binds_every_declared_parameter():
     assert params == {"type": None, "top": 5} and "from mentions_per_actor" in sql
     with pytest.raises(sqlproject.SqlProjectError, match=r"^sql/queries/top_actors.sql: no parameter 'kind' \(it takes type, top\)$"):
         sqlproject.bind(SQL, "top_actors", {"kind": "person"})
+
+
+def test_the_readme_views_section_is_generated_from_the_headers():
+    from flows import docs
+    from flows.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert docs.updated(readme, docs.section(SQL)) == readme, "README.md's views section is out of date: run `make docs`"
+
+
+def test_a_column_note_must_name_a_column(tmp_path):
+    from flows import docs
+
+    sql_dir = project(tmp_path)
+    write(tmp_path, "marts", "things", "select * from {{ ref('stg_things') }}\n", header=HEADER + "-- colour: which colour\n")
+    with pytest.raises(sqlproject.SqlProjectError, match=r"^sql/marts/things.sql: '-- colour:' names no column of the view$"):
+        docs.section(sql_dir)
