@@ -46,6 +46,15 @@ def test_common_questions(seed_run):
     assert "rejected" in account and "empty file" in account
 
 
+def test_a_named_query_runs_by_its_name(seed_run):
+    lake = seed_run[0].lake
+    top = json.loads(run("query", "top_actors", "-p", "top=3", "--lake", lake, "-f", "json"))
+    assert [r["actor_id"] for r in top] == ["IRQ", "USA", "ISIL"]
+    assert top == json.loads(run("actors", "--top", "3", "--lake", lake, "-f", "json"))
+    result = runner.invoke(app, ["query", "top_actors", "-p", "kind=person", "--lake", str(lake)])
+    assert result.exit_code == 1 and "sql/queries/top_actors.sql: no parameter 'kind' (it takes type, top)" in result.output
+
+
 def test_errors_are_one_line_and_exit_1(seed_run):
     result = runner.invoke(app, ["query", "select * from no_such_view", "--lake", str(seed_run[0].lake)])
     assert result.exit_code == 1 and "no_such_view" in result.output and "Traceback" not in result.output
