@@ -52,10 +52,10 @@ def section(sql_dir: Path) -> str:
         unknown = sorted(set(view.header.notes) - set(columns[view.name]))
         if unknown:
             raise sqlproject.SqlProjectError(f"{sqlproject.shown(view.path)}: '-- {unknown[0]}:' names no column of the view")
-    lines = [BEGIN, "", "| view | grain | key | columns |", "|---|---|---|---|"]
+    lines = [BEGIN, "", "| view | grain | key | in `DIR/marts/` | columns |", "|---|---|---|---|---|"]
     for view in sorted((v for v in views.values() if v.layer == "marts"), key=lambda v: v.name):
         lines.append(f"| `{view.name}` | {_cell(view.header.description)}; {_cell(view.grain)} | {_key_cell(view)} | "
-                     f"{_columns_cell(view, columns[view.name])} |")
+                     f"{'yes' if view.exported else 'no'} | {_columns_cell(view, columns[view.name])} |")
     lines += ["", "Every view in build order, what it reads, and the references its data tests check:", "",
               "| view | layer | reads | references |", "|---|---|---|---|"]
     for view in sqlproject.build_order(views):

@@ -13,7 +13,7 @@ LAYERS = ("staging", "intermediate", "marts")
 REF = re.compile(r"\{\{\s*ref\('(\w+)'\)\s*\}\}")
 SOURCE = re.compile(r"\{\{\s*source\('(\w+)'\)\s*\}\}")
 HEADER_FIELD = re.compile(r"--\s?(\w+):\s*(.*)")
-DECLARATIONS = ("grain", "key", "nullable", "references", "params")
+DECLARATIONS = ("grain", "key", "nullable", "references", "export", "params")
 REFERENCE = re.compile(r"(\w+)\s*->\s*(\w+)\.(\w+)")
 
 
@@ -68,6 +68,11 @@ class View:
         """(column, view, column) pairs: every non-null value of the first column is a value of the second."""
         return tuple(REFERENCE.fullmatch(r.strip()).groups() for r in self.header.fields.get("references", "").split(",") if r.strip())
 
+    @property
+    def exported(self) -> bool:
+        """Whether refresh writes the view to ``DIR/marts/<name>.parquet``: marts, unless declared ``-- export: no``."""
+        return self.layer == "marts" and self.header.fields.get("export") != "no"
+
     def sql(self, source_relation=lambda table: table) -> str:
         """The SELECT with ``ref()`` resolved to view names and ``source()`` by ``source_relation``."""
         return SOURCE.sub(lambda m: source_relation(m.group(1)), REF.sub(lambda m: m.group(1), self.text))
@@ -115,6 +120,8 @@ def read_view(path: Path, layer: str) -> View:
     for ref in header.fields.get("references", "").split(","):
         if ref.strip() and not REFERENCE.fullmatch(ref.strip()):
             raise SqlProjectError(f"{shown(path)}: reference {ref.strip()!r} is not 'column -> view.column'")
+    if header.fields.get("export", "yes") not in ("yes", "no"):
+        raise SqlProjectError(f"{shown(path)}: '-- export:' is yes or no, not {header.fields['export']!r}")
     unknown_nullable = set(header.names("nullable")) - set(header.names("key"))
     if unknown_nullable:
         raise SqlProjectError(f"{shown(path)}: nullable {sorted(unknown_nullable)} not in the key")

@@ -13,8 +13,6 @@ from flows import sqlproject
 from flows.lake import PARTITIONED_TABLES, Lake
 from transforms.schemas import TABLES
 
-# row-level views stay in the lake's own Parquet tables; the other marts are exported for dashboards
-NOT_EXPORTED = frozenset({"articles", "sentences", "mentions", "files", "mention_contexts", "file_status"})
 # DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
 EXPORT_MEMORY_LIMIT = "1GB"
 
@@ -128,7 +126,7 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path) -> 
     con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
     pairs = []
     for view in sqlproject.load_views(sql_dir).values():
-        if view.layer != "marts" or view.name in NOT_EXPORTED:
+        if not view.exported:
             continue
         target = out_dir / f"{view.name}.parquet"
         tmp = target.with_name(f".{target.name}.tmp")

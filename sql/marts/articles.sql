@@ -3,6 +3,7 @@
 -- grain: one row per distinct article
 -- key: article_id
 -- references: duplicate_of -> articles.article_id
+-- export: no
 -- article_id: 16 hex of SHA-256 of the normalised text
 -- text: every offset points into it; starts with the title
 -- source_uri: URL, or the first file that carried it, `#L<n>` for a JSON line

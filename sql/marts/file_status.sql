@@ -3,6 +3,7 @@
 -- key: path, record
 -- nullable: record
 -- references: last_processed_run -> runs.run_id
+-- export: no
 
 with files as (
     select * from {{ ref('stg_files') }}

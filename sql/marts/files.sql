@@ -3,6 +3,7 @@
 -- key: run_id, path, record
 -- nullable: record
 -- references: run_id -> runs.run_id
+-- export: no
 -- record: the line of a JSON-lines file; null for other files
 -- status: ingested, unchanged, duplicate, near_duplicate, non_english, rejected
 

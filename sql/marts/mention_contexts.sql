@@ -2,6 +2,7 @@
 -- grain: one row per mention
 -- key: article_id, mention_id
 -- references: article_id -> articles.article_id
+-- export: no
 -- mention: the mention text as written
 -- sentence: the text of the sentence that holds it
 -- article_date: the article's published date where the input states one, else the day it was ingested

@@ -2,6 +2,7 @@
 -- grain: one row per mention
 -- key: article_id, mention_id
 -- references: article_id -> articles.article_id, actor_id -> actors.actor_id
+-- export: no
 -- mention_id: 1-based within the article, in text order
 -- label: OntoNotes: PERSON, NORP, FAC, ORG, GPE, LOC, PRODUCT, EVENT, WORK_OF_ART, LAW, LANGUAGE
 -- actor_id: after merges across articles, "Blair" alone -> Tony Blair (see actors.canonical_id); null when unlinked

@@ -2,6 +2,7 @@
 -- grain: one row per sentence
 -- key: article_id, sentence_id
 -- references: article_id -> articles.article_id
+-- export: no
 -- sentence_id: 1-based within the article
 -- start_char: 0-based offset into articles.text
 -- end_char: exclusive
