@@ -3,7 +3,7 @@
 -- key: article_id, mention_id
 -- references: article_id -> articles.article_id
 -- export: no
--- mention: the mention text as written
+-- surface: the mention text as written
 -- sentence: the text of the sentence that holds it
 -- article_date: the article's published date where the input states one, else the day it was ingested
 
@@ -26,7 +26,7 @@ final as (
         mentions.actor_id,
         mentions.actor_name,
         mentions.role,
-        mentions.text as mention,
+        mentions.text as surface,
         sentences.sentence,
         articles.title,
         articles.source_name,

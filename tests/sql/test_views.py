@@ -85,7 +85,7 @@ def test_article_overview(fixture_db):
 
 
 def test_mention_contexts(fixture_db):
-    assert rows(fixture_db, "select article_id, mention_id, actor_name, mention, sentence from mention_contexts where actor_id = 'USA'") == [
+    assert rows(fixture_db, "select article_id, mention_id, actor_name, surface, sentence from mention_contexts where actor_id = 'USA'") == [
         ("a1", 1, "United States", "US", "US forces and Tony Blair. Iraq said. Blair agreed."),
     ]
 
