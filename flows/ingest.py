@@ -306,10 +306,10 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def chunks(items: list, settings: Settings) -> list[list]:
-    """``items`` cut into consecutive batches: at most ``batch_size`` each, and at least
-    TASKS_PER_WORKER batches per worker when there are enough items, so that workers share the load."""
-    size = min(settings.batch_size, max(MIN_BATCH, -(-len(items) // (TASKS_PER_WORKER * settings.workers))))
+def chunks(items: list, settings: Settings, per_worker: int = TASKS_PER_WORKER) -> list[list]:
+    """``items`` cut into consecutive batches: at most ``batch_size`` each, and at least ``per_worker``
+    batches per worker when there are enough items, so that workers share the load."""
+    size = min(settings.batch_size, max(MIN_BATCH, -(-len(items) // (per_worker * settings.workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -351,7 +351,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
-        batches = chunks(files, settings)
+        batches = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]

@@ -73,6 +73,22 @@ def _cluster_kwargs(settings: Settings) -> dict:
             "dashboard_address": ":0", "silence_logs": logging.WARNING}
 
 
+def warm_up_plugin(settings: Settings):
+    """A Dask worker plugin: the worker loads the NLP pipeline and the language detector in a
+    background thread as soon as it starts, while the run's first tasks read the files."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    from flows.ingest import warm_up
+
+    class WarmUp(WorkerPlugin):
+        name = "newslake-warm-up"
+
+        def setup(self, worker) -> None:
+            threading.Thread(target=warm_up, args=(settings,), name=self.name, daemon=True).start()
+
+    return WarmUp()
+
+
 def _fork_workers() -> None:
     """Fork workers where the platform can: a worker starts with this process's imports already done
     (and their memory shared until written) instead of importing Prefect, pandas and spaCy afresh."""
@@ -92,7 +108,7 @@ def local_cluster(settings: Settings):
     from distributed import LocalCluster
 
     _fork_workers()
-    cluster = LocalCluster(**_cluster_kwargs(settings))
+    cluster = LocalCluster(**_cluster_kwargs(settings), plugins=[warm_up_plugin(settings)])
     try:
         yield cluster.scheduler_address
     finally:
