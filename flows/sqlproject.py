@@ -192,15 +192,6 @@ def _cycle(views: dict[str, View], waiting: dict[str, set[str]]) -> str:
         path.append(nxt)
 
 
-def dependents(views: dict[str, View]) -> dict[str, list[str]]:
-    """For every view, the views that read it."""
-    readers: dict[str, list[str]] = {name: [] for name in views}
-    for view in views.values():
-        for ref in view.refs:
-            readers[ref].append(view.name)
-    return readers
-
-
 def query_files(sql_dir: Path) -> dict[str, Path]:
     """The named queries the CLI and the report run: ``sql/queries/<name>.sql``."""
     return {p.stem: p for p in sorted((sql_dir / "queries").glob("*.sql"))}
@@ -243,9 +234,10 @@ def bind(sql_dir: Path, name: str, params: dict | None = None) -> tuple[str, dic
     Raises:
         SqlProjectError: no such query, or a parameter it does not declare.
     """
+    path = sql_dir / "queries" / f"{name}.sql"
     text = query(sql_dir, name)
-    declared = parse_header(sql_dir / "queries" / f"{name}.sql", text).names("params")
+    declared = parse_header(path, text).names("params")
     unknown = sorted(set(params or {}) - set(declared))
     if unknown:
-        raise SqlProjectError(f"sql/queries/{name}.sql: no parameter {unknown[0]!r} (it takes {', '.join(declared) or 'none'})")
+        raise SqlProjectError(f"{shown(path)}: no parameter {unknown[0]!r} (it takes {', '.join(declared) or 'none'})")
     return text, {p: (params or {}).get(p) for p in declared}
