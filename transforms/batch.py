@@ -286,7 +286,7 @@ def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, no
     """The articles row and the sentences and mentions rows of one kept article (``a`` None: not analysed)."""
     aid = prepared["article_id"]
     article = {k: v for k, v in prepared.items() if k != "minhash"} | {
-        "nlp_status": "analysed" if a is not None else "skipped: not English",
+        "nlp_status": ("analysed" if not a.error else f"failed: {a.error}") if a is not None else "skipped: not English",
         "duplicate_of": keep.duplicate_of,
         "n_sentences": len(a.sentences) if a else 0,
         "n_mentions": len(a.mentions) if a else 0,
