@@ -38,9 +38,12 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-def _fail(message: str) -> NoReturn:
+EX_TEMPFAIL = 75  # sysexits.h: try again later (the lake is busy)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def _settings(**overrides) -> Settings:
@@ -160,19 +163,23 @@ def ingest(
     runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large enough), dask or local (NEWSLAKE_RUNNER).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
     dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
+    wait: Annotated[float, typer.Option(help="When another run is writing to the lake, wait up to this many seconds for it (default: exit 75 at once).")] = 0,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
+
+    Exits 75 (try again later) when another run is writing to the lake.
 
     Example: newslake ingest ../shared/corpora/bbc/politics --lake data
     """
     from flows.discover import missing_paths
+    from flows.lake import LakeBusy
 
     settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
-    if _lake(settings).busy():  # say so at once, before Prefect starts a flow run that would fail
-        _fail(f"another newslake run is writing to {settings.lake}")
+    if not _lake(settings).free_within(wait):  # say so at once, before Prefect starts a flow run that would fail
+        _fail(f"another newslake run is writing to {settings.lake}" + (f" (waited {wait:g} s)" if wait else ""), EX_TEMPFAIL)
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)
@@ -181,6 +188,8 @@ def ingest(
     try:
         with guarded_run():
             summary = _run_with_progress(paths, settings)
+    except LakeBusy as e:
+        _fail(str(e), EX_TEMPFAIL)
     except (FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
     s = summary["statuses"]

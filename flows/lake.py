@@ -310,6 +310,15 @@ class Lake:
         finally:
             os.close(fd)
 
+    def free_within(self, seconds: float, poll: float = 0.2) -> bool:
+        """Whether the write lock is free now or frees up within ``seconds`` (polled, never taken)."""
+        deadline = time.monotonic() + seconds
+        while self.busy():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(poll, max(deadline - time.monotonic(), 0)))
+        return True
+
     @contextmanager
     def writing(self):
         """Hold the lake's single-writer lock for a run; first roll back what a dead run left half-committed

@@ -125,9 +125,15 @@ def local_cluster(settings: Settings):
 @flow(name="newslake-scheduled-ingest", log_prints=False)
 def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
-    ingest flow as a subflow with that task runner; returns its summary."""
+    ingest flow as a subflow with that task runner; returns its summary. When another run (say a
+    `newslake ingest` by hand) is writing to the lake, this run is skipped and says so in its log."""
+    from prefect import get_run_logger
+
     from flows.ingest import ingest_flow
 
+    if Lake(settings.lake).busy():
+        get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
+        return {"skipped": f"another newslake run is writing to {settings.lake}"}
     return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
 
 

@@ -40,3 +40,24 @@ def test_an_article_too_long_for_the_model_and_one_that_raises_leave_the_run_who
         "bad.txt": ("failed: RuntimeError: linker broke", 0),
         "good.txt": ("analysed", 4),
     }
+
+
+def test_a_scheduled_run_on_a_busy_lake_is_skipped_and_says_so(tmp_path, caplog):
+    from flows.lake import Lake
+    from flows.runner import scheduled_ingest
+
+    settings = Settings.load(lake=tmp_path / "lake")
+    with Lake(settings.lake).writing():
+        summary = scheduled_ingest([str(settings.seeds_dir / "articles")], settings)
+    assert summary == {"skipped": f"another newslake run is writing to {settings.lake}"}
+    assert f"skipped: another newslake run is writing to {settings.lake}" in caplog.text
+    assert not (tmp_path / "lake" / "newslake.duckdb").exists()
+
+
+def test_scheduled_runs_never_stack(settings):
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    from flows.serve import build_deployment
+
+    deployment = build_deployment(["seeds/articles"], settings, "* * * * *")
+    assert (deployment.concurrency_limit, deployment.concurrency_options.collision_strategy) == (1, ConcurrencyLimitStrategy.CANCEL_NEW)
