@@ -61,3 +61,47 @@ def test_scheduled_runs_never_stack(settings):
 
     deployment = build_deployment(["seeds/articles"], settings, "* * * * *")
     assert (deployment.concurrency_limit, deployment.concurrency_options.collision_strategy) == (1, ConcurrencyLimitStrategy.CANCEL_NEW)
+
+
+class _Tags(__import__("html.parser").parser.HTMLParser):
+    """Every start tag of a page with its attributes, and its text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_hostile_names_reach_the_html_report_as_text(tmp_path):
+    import shutil
+
+    from flows.lake import Lake
+    from flows.report import write_report
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(Settings().seeds_dir, seeds)
+    with open(seeds / "actors.csv", "a") as fh:
+        fh.write('XSS,"<script>alert(""actor"")</script>",organization,,Zorblax Group,,,,,\n'
+                 'IMG,<img src=x onerror=alert(1)>,organization,,Quuxian Front,,,,,\n')
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for n in range(3):
+        (inputs / f"a{n}.jsonl").write_text(__import__("json").dumps({
+            "title": f"<script>alert({n})</script> Zorblax Group talks",
+            "text": f"Leaders of the Zorblax Group and the Quuxian Front met on day {n}. {STORY}",
+            "url": "javascript:alert(document.cookie)", "source": "<b onmouseover=alert(1)>Wire</b>"}) + "\n")
+    settings = Settings.load(lake=tmp_path / "lake", seeds_dir=seeds, nlp="dictionary", runner="local")
+    ingest_flow([str(inputs)], settings)
+    page = write_report(Lake(settings.lake), settings.sql_dir, tmp_path / "report.html").read_text()
+    parsed = _Tags()
+    parsed.feed(page)
+    assert not [t for t, _ in parsed.tags if t in ("script", "img", "iframe", "object", "embed")]
+    assert not [(t, a) for t, attrs in parsed.tags for a, v in attrs.items()
+                if a.startswith("on") or "javascript:" in (v or "").lower()]
+    text = "".join(parsed.text)
+    assert '<script>alert("actor")</script>' in text and "<img src=x onerror=alert(1)>" in text  # shown, as text
