@@ -164,6 +164,7 @@ def ingest(
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
     dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
     wait: Annotated[float, typer.Option(help="When another run is writing to the lake, wait up to this many seconds for it (default: exit 75 at once).")] = 0,
+    prune: Annotated[bool, typer.Option("--prune", help="Files the lake knows under PATHS that no longer exist: account them 'deleted' and retire their articles.")] = False,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
 
@@ -187,7 +188,7 @@ def ingest(
 
     try:
         with guarded_run():
-            summary = _run_with_progress(paths, settings)
+            summary = _run_with_progress(paths, settings, prune)
     except LakeBusy as e:
         _fail(str(e), EX_TEMPFAIL)
     except (FileNotFoundError, RuntimeError) as e:
@@ -210,7 +211,7 @@ def ingest(
                   f"(NEWSLAKE_MART_MAX_MENTIONS); export them with: newslake refresh --lake {summary['lake']}")
 
 
-def _run_with_progress(paths: list[str], settings: Settings) -> dict:
+def _run_with_progress(paths: list[str], settings: Settings, prune: bool = False) -> dict:
     """Run the flow with a progress bar on a terminal, or a plain line per step otherwise."""
     from flows.runner import run
 
@@ -221,7 +222,7 @@ def _run_with_progress(paths: list[str], settings: Settings) -> dict:
             print(f"ingest: {stage} {done:,}/{total:,} ({done / total if total else 1:.0%}), {elapsed:.0f} s",
                   file=sys.stderr, flush=True)
 
-        return run(paths, settings, log_line)
+        return run(paths, settings, log_line, prune)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -234,7 +235,7 @@ def _run_with_progress(paths: list[str], settings: Settings) -> dict:
                 bar.reset(task_id)
             bar.update(task_id, description=stage, completed=done, total=total)
 
-        return run(paths, settings, update)
+        return run(paths, settings, update, prune)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json, or parquet (with --out).")]

@@ -274,6 +274,21 @@ class Lake:
 
         return current_files(self.file_history(paths))
 
+    def known_under(self, folders: Iterable[str]) -> dict[str, KnownFile]:
+        """What the lake last made of every path it knows inside these folders (or equal to these paths)."""
+        from transforms.batch import current_files
+
+        paths = self.files("files")
+        prefixes = sorted({str(Path(f).expanduser().resolve()) for f in folders})
+        if not paths or not prefixes:
+            return {}
+        under = " or ".join(f"path = {_sql_list([p])} or starts_with(path, {_sql_list([p.rstrip('/') + '/'])})" for p in prefixes)
+        with duckdb.connect() as con:
+            con.execute("set enable_progress_bar = false")
+            rows = con.sql(f"select path, run_id, sha256, status, article_id from read_parquet([{_sql_list(paths)}], "
+                           f"union_by_name = true) where {under}").to_arrow_table().to_pylist()
+        return current_files(rows)
+
     def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
         """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""
         return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()

@@ -137,7 +137,7 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
 
 
-def run(paths: list[str], settings: Settings, progress=None) -> dict:
+def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
     """Run the ingest flow with the task runner its input calls for; returns the run summary.
 
     When the run's tasks stay in this process and there is new input, the NLP pipeline and the
@@ -163,6 +163,6 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
         with api_server(), without_heartbeats(), ExitStack() as stack:
             address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
             runner = task_runner(settings, cluster, address)
-            return ingest_flow.with_options(task_runner=runner)(paths, settings, progress)
+            return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

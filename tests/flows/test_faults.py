@@ -105,3 +105,35 @@ def test_hostile_names_reach_the_html_report_as_text(tmp_path):
                 if a.startswith("on") or "javascript:" in (v or "").lower()]
     text = "".join(parsed.text)
     assert '<script>alert("actor")</script>' in text and "<img src=x onerror=alert(1)>" in text  # shown, as text
+
+
+def test_prune_retires_the_articles_of_deleted_files_and_only_with_prune(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    texts = {n: f"Story {n}\n\n{STORY.replace('Monday', day)}\n" for n, day in (("a", "Monday"), ("b", "Tuesday"))}
+    (inputs / "a.txt").write_text(texts["a"])
+    (inputs / "b.txt").write_text(texts["b"])
+    (inputs / "a_copy.txt").write_text(texts["a"])
+    settings = Settings.load(lake=tmp_path / "lake", nlp="dictionary", runner="local")
+
+    def articles():
+        with duckdb.connect(str(tmp_path / "lake" / "newslake.duckdb"), read_only=True) as con:
+            return sorted(r[0] for r in con.execute("select title from articles").fetchall())
+
+    ingest_flow([str(inputs)], settings)
+    assert articles() == ["Story a", "Story b"]
+    (inputs / "a.txt").unlink()
+    (inputs / "b.txt").unlink()
+    kept = ingest_flow([str(inputs)], settings)
+    assert (kept["statuses"], kept["retired"], articles()) == ({"unchanged": 1}, 0, ["Story a", "Story b"])
+    pruned = ingest_flow([str(inputs)], settings, prune=True)
+    assert (pruned["statuses"], pruned["retired"]) == ({"unchanged": 1, "deleted": 2}, 1)
+    assert articles() == ["Story a"]  # a_copy.txt still carries story a
+    with duckdb.connect(str(tmp_path / "lake" / "newslake.duckdb"), read_only=True) as con:
+        status = dict(con.execute("select regexp_extract(path, '[^/]+$'), status from file_status").fetchall())
+    assert status == {"a.txt": "deleted", "b.txt": "deleted", "a_copy.txt": "duplicate"}
+    again = ingest_flow([str(inputs)], settings, prune=True)
+    assert (again["statuses"], again["retired"]) == ({"unchanged": 1}, 0)
+    (inputs / "b.txt").write_text(texts["b"])
+    back = ingest_flow([str(inputs)], settings, prune=True)
+    assert (back["statuses"], articles()) == ({"unchanged": 1, "ingested": 1}, ["Story a", "Story b"])
