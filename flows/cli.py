@@ -42,7 +42,7 @@ EX_TEMPFAIL = 75  # sysexits.h: try again later (the lake is busy)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, however narrow the terminal
     raise typer.Exit(code)
 
 
@@ -179,11 +179,19 @@ def ingest(
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
-    if not _lake(settings).free_within(wait):  # say so at once, before Prefect starts a flow run that would fail
+    store = _lake(settings)
+    try:
+        free = store.free_within(wait)  # say so at once, before Prefect starts a flow run that would fail
+        before = store.latest_run()
+    except OSError as e:
+        _fail(f"cannot use the lake at {settings.lake}: {_one_line(e)}")
+    if not free:
         _fail(f"another newslake run is writing to {settings.lake}" + (f" (waited {wait:g} s)" if wait else ""), EX_TEMPFAIL)
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)
+    import duckdb
+
     from flows.lifecycle import guarded_run
 
     try:
@@ -191,7 +199,9 @@ def ingest(
             summary = _run_with_progress(paths, settings, prune)
     except LakeBusy as e:
         _fail(str(e), EX_TEMPFAIL)
-    except (FileNotFoundError, RuntimeError) as e:
+    except (OSError, duckdb.Error) as e:  # the disk is full, a folder unwritable, ...: say what readers see now
+        _fail(str(e) if isinstance(e, FileNotFoundError) and e.errno is None else _write_failure(e, store, before))
+    except RuntimeError as e:
         _fail(str(e))
     s = summary["statuses"]
     err.print(
@@ -209,6 +219,22 @@ def ingest(
     if not summary["marts_exported"]:
         err.print(f"marts not exported: the lake holds more than {settings.mart_max_mentions:,} mentions "
                   f"(NEWSLAKE_MART_MAX_MENTIONS); export them with: newslake refresh --lake {summary['lake']}")
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception as one line: an OS error's message and file, else its text."""
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _write_failure(e: BaseException, store, before: str | None) -> str:
+    """One line on a run that failed while writing: the error, and whether the run was published."""
+    after = store.latest_run()
+    if after == before:
+        return f"{_one_line(e)}; the run was not committed and the lake reads as before it"
+    return (f"{_one_line(e)}; run {after} was committed, but the DuckDB views still show the run before it: "
+            f"rebuild them with `newslake refresh --lake {store.root}`")
 
 
 def _run_with_progress(paths: list[str], settings: Settings, prune: bool = False) -> dict:

@@ -210,6 +210,11 @@ class Lake:
         rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
         return {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]}
 
+    def latest_run(self) -> str | None:
+        """The id of the run readers see (the latest published one), or None in a lake without runs."""
+        runs = self.run_versions()
+        return max(runs, key=lambda r: runs[r]["runs"]) if runs else None
+
     def versions(self, run_id: str | None = None) -> dict[str, int]:
         """The table versions a run left (default: the latest run); empty when no run has committed.
 

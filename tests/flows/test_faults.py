@@ -137,3 +137,118 @@ def test_prune_retires_the_articles_of_deleted_files_and_only_with_prune(tmp_pat
     (inputs / "b.txt").write_text(texts["b"])
     back = ingest_flow([str(inputs)], settings, prune=True)
     assert (back["statuses"], articles()) == ({"unchanged": 1, "ingested": 1}, ["Story a", "Story b"])
+
+
+ENOSPC = OSError(__import__("errno").ENOSPC, "No space left on device")
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _fail_on_call(n: int, real, error: BaseException):
+    """``real`` that raises ``error`` on its n-th call (counting from 1) and after."""
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        if len(calls) >= n:
+            raise error
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+def _enospc_staging(monkeypatch):
+    import flows.lake
+
+    real = flows.lake.write_durable
+
+    def write(rows, path):
+        if "_staging" in str(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path.with_name(f".{path.name}.partial"), "wb") as fh:
+                fh.write(b"PAR1 half a file")
+            raise OSError(ENOSPC.errno, ENOSPC.strerror, str(path))
+        return real(rows, path)
+
+    monkeypatch.setattr(flows.lake, "write_durable", write)
+
+
+def _enospc_commit(monkeypatch):
+    from flows.lake import Lake
+
+    monkeypatch.setattr(Lake, "commit_table", _fail_on_call(3, Lake.commit_table, ENOSPC))
+
+
+def _enospc_views(monkeypatch):
+    import flows.warehouse
+
+    error = duckdb.IOException('IO Error: Could not write file "newslake.duckdb.building": No space left on device')
+    monkeypatch.setattr(flows.warehouse, "create_views", _fail_on_call(1, flows.warehouse.create_views, error))
+
+
+def _denied_lock(monkeypatch):
+    import flows.lake
+
+    real = flows.lake.os.open
+
+    def open_(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(flows.lake.os, "open", open_)
+
+
+@pytest.mark.parametrize("inject, expected", [
+    (_enospc_staging, "error: No space left on device: {lake}/lake/_staging/{run}; the run was not committed and the lake reads as before it"),
+    (_enospc_commit, "error: No space left on device; the run was not committed and the lake reads as before it"),
+    (_enospc_views, 'error: IO Error: Could not write file "newslake.duckdb.building": No space left on device; run {run} was '
+                    "committed, but the DuckDB views still show the run before it: rebuild them with `newslake refresh --lake {lake}`"),
+    (_denied_lock, "error: cannot use the lake at {lake}: Permission denied: {lake}/.lock"),
+], ids=["disk-full-writing-data", "disk-full-committing", "disk-full-rebuilding-views", "lake-folder-not-writable"])
+def test_a_fault_while_writing_leaves_what_readers_see_and_the_next_run_succeeds(inject, expected, tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    from flows.lake import Lake
+    from tests.conftest import lake_rows
+
+    inputs, lake = tmp_path / "in", tmp_path / "lake"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text(f"Talks to resume\n\n{STORY}\n")
+    settings = Settings.load(lake=lake, nlp="dictionary", runner="local")
+    flags = ["--lake", lake, "--nlp", "dictionary", "--runner", "local"]
+    assert _cli("ingest", inputs, *flags).exit_code == 0
+    (inputs / "b.txt").write_text(f"Talks in Tehran\n\n{STORY.replace('Baghdad', 'Tehran')}\n")
+
+    def views():
+        with duckdb.connect(str(lake / "newslake.duckdb"), read_only=True) as con:
+            return con.execute("select count(*), max(run_id) from articles").fetchone(), con.execute("select * from mentions_per_actor").fetchall()
+
+    rows, seen = lake_rows(settings, inputs), views()
+    with monkeypatch.context() as patch:
+        inject(patch)
+        failed = _cli("ingest", inputs, *flags)
+    after = Lake(lake).latest_run()
+    (line,) = [line for line in failed.output.splitlines() if not line.startswith("ingest: ")]
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert re.fullmatch(re.escape(expected.format(lake=lake, run="RUN")).replace("RUN", r"\S+"), line), line
+    assert views() == seen
+    if inject is _enospc_views:  # the run is in the lake, its views are not: what the message says to do
+        assert _cli("refresh", "--lake", lake).exit_code == 0 and views() != seen
+    else:
+        assert lake_rows(settings, inputs) == rows
+        assert _cli("ingest", inputs, *flags).exit_code == 0
+    clean = tmp_path / "clean" / "in"  # the same folder name: it is the articles' source name
+    shutil.copytree(inputs, clean)
+    (clean / "b.txt").unlink()
+    assert _cli("ingest", clean, "--lake", tmp_path / "cleanlake", "--nlp", "dictionary", "--runner", "local").exit_code == 0
+    shutil.copy(inputs / "b.txt", clean / "b.txt")
+    assert _cli("ingest", clean, "--lake", tmp_path / "cleanlake", "--nlp", "dictionary", "--runner", "local").exit_code == 0
+    assert lake_rows(settings, inputs) == lake_rows(Settings.load(lake=tmp_path / "cleanlake"), clean), after
