@@ -506,17 +506,56 @@ def check(lake: LakeOpt = None, as_of: AsOfOpt = None) -> None:
     from flows import warehouse
 
     settings = _settings(lake=lake)
+    store = _lake(settings)
+    import pyarrow as pa
+
     try:
-        results = warehouse.data_tests(_lake(settings), settings.sql_dir, as_of)
+        bad = store.damaged(store.versions(as_of), deep=True)
+    except KeyError as e:
+        _fail(e.args[0])
+    if bad:
+        for b in bad:
+            typer.echo(f"damaged: {b['table']} {b['path']}: {b['problem']}")
+        intact = store.last_intact_run()
+        _fail(f"{len(bad):,} data file(s) of the lake are missing or damaged; "
+              + (f"go back to the last intact run with: newslake restore {intact} --lake {store.root}" if intact
+                 else "no run of this lake is intact: rebuild it by ingesting the inputs into a new lake"))
+    try:
+        results = warehouse.data_tests(store, settings.sql_dir, as_of)
     except FileNotFoundError as e:
         _fail(str(e))
     except KeyError as e:
         _fail(e.args[0])
-    import pyarrow as pa
 
     _emit(pa.table({"rule": list(sorted(results)), "offending_rows": [results[k] for k in sorted(results)]}), Format.table, title="data tests")
     if any(results.values()):
         raise typer.Exit(1)
+
+
+@app.command()
+def restore(run_id: Annotated[str, typer.Argument(help="The run to go back to (see `newslake runs`).")], lake: LakeOpt = None) -> None:
+    """Make an earlier run the latest again: every table back to the version that run left (Delta RESTORE),
+    then the views. Later runs stay in each table's history; their input files count as new again, so the
+    next ingest reads them afresh. The way back from damaged data files (`newslake check` names them).
+
+    Example: newslake restore 20240125T100000Z-1a2b3c --lake data
+    """
+    from flows import warehouse
+    from flows.lake import DamagedLake, LakeBusy
+
+    settings = _settings(lake=lake)
+    store = _lake(settings)
+    try:
+        with store.writing(intact=False):
+            restored = store.restore(run_id)
+            warehouse.refresh(store, settings.sql_dir)
+    except KeyError as e:
+        _fail(e.args[0])
+    except LakeBusy as e:
+        _fail(str(e), EX_TEMPFAIL)
+    except DamagedLake as e:
+        _fail(str(e))
+    err.print(f"restored run {run_id}: {len(restored):,} table(s) rolled back; views rebuilt in {store.duckdb_path}")
 
 
 @app.command()
@@ -551,7 +590,7 @@ def compact(lake: LakeOpt = None) -> None:
     Example: newslake compact --lake data
     """
     from flows import warehouse
-    from flows.lake import LakeBusy, OldLakeFormat
+    from flows.lake import DamagedLake, LakeBusy, OldLakeFormat
 
     settings = _settings(lake=lake)
     store = _lake(settings)
@@ -564,7 +603,7 @@ def compact(lake: LakeOpt = None) -> None:
             deleted = store.vacuum(before, full=True)
             after = {t: len(store.files(t)) for t in before}
             warehouse.refresh(store, settings.sql_dir)
-    except (LakeBusy, OldLakeFormat) as e:
+    except (LakeBusy, OldLakeFormat, DamagedLake) as e:
         _fail(str(e))
     import pyarrow as pa
 

@@ -252,3 +252,47 @@ def test_a_fault_while_writing_leaves_what_readers_see_and_the_next_run_succeeds
     shutil.copy(inputs / "b.txt", clean / "b.txt")
     assert _cli("ingest", clean, "--lake", tmp_path / "cleanlake", "--nlp", "dictionary", "--runner", "local").exit_code == 0
     assert lake_rows(settings, inputs) == lake_rows(Settings.load(lake=tmp_path / "cleanlake"), clean), after
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_damaged_lake_is_named_by_check_refused_by_ingest_and_restored(damage, tmp_path):
+    import shutil
+
+    from flows.lake import Lake
+    from tests.conftest import lake_rows
+
+    inputs, lake = tmp_path / "in", tmp_path / "lake"
+    inputs.mkdir()
+    flags = ["--lake", lake, "--nlp", "dictionary", "--runner", "local"]
+    (inputs / "a.txt").write_text(f"Talks to resume\n\n{STORY}\n")
+    assert _cli("ingest", inputs, *flags).exit_code == 0
+    first = Lake(lake).latest_run()
+    (inputs / "b.txt").write_text(f"Talks in Tehran\n\n{STORY.replace('Baghdad', 'Tehran')}\n")
+    assert _cli("ingest", inputs, *flags).exit_code == 0
+    second = Lake(lake).latest_run()
+    (victim,) = [p for p in Lake(lake).files("mentions") if second in p]
+    size = __import__("os").path.getsize(victim)
+    if damage == "missing":
+        __import__("os").unlink(victim)
+    else:
+        with open(victim, "r+b") as fh:
+            fh.truncate(100)
+    checked = _cli("check", "--lake", lake)
+    assert checked.exit_code == 1
+    problem = "missing" if damage == "missing" else f"100 bytes, the log recorded {size:,}"
+    assert checked.output.splitlines() == [f"damaged: mentions {victim}: {problem}",
+                                           f"error: 1 data file(s) of the lake are missing or damaged; go back to the "
+                                           f"last intact run with: newslake restore {first} --lake {lake}"]
+    refused = _cli("ingest", inputs, *flags)
+    (line,) = [x for x in refused.output.splitlines() if not x.startswith("ingest: ")]
+    assert refused.exit_code == 1 and line.startswith(f"error: the lake at {lake} is damaged: 1 data file(s) of its latest run")
+    assert _cli("restore", first, "--lake", lake).exit_code == 0
+    assert Lake(lake).latest_run() == first and _cli("check", "--lake", lake).exit_code == 0
+    assert _cli("ingest", inputs, *flags).exit_code == 0
+    clean = tmp_path / "clean" / "in"
+    clean.mkdir(parents=True)
+    shutil.copy(inputs / "a.txt", clean / "a.txt")
+    assert _cli("ingest", clean, "--lake", tmp_path / "cleanlake", *flags[2:]).exit_code == 0
+    shutil.copy(inputs / "b.txt", clean / "b.txt")
+    assert _cli("ingest", clean, "--lake", tmp_path / "cleanlake", *flags[2:]).exit_code == 0
+    assert lake_rows(Settings.load(lake=lake), inputs) == lake_rows(Settings.load(lake=tmp_path / "cleanlake"), clean)
