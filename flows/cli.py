@@ -189,7 +189,9 @@ def ingest(
         _fail(f"another newslake run is writing to {settings.lake}" + (f" (waited {wait:g} s)" if wait else ""), EX_TEMPFAIL)
     from flows.prefect_env import configure
 
-    configure(settings.prefect_home)
+    # the command reports how the run ended in one line; the run's own log, tracebacks included, is in
+    # the Prefect UI of a real server (PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=ERROR shows it here too)
+    configure(settings.prefect_home, console_level="CRITICAL")
     import duckdb
 
     from flows.lifecycle import guarded_run
