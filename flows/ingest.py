@@ -118,6 +118,7 @@ class Analysed:
     sentences: int = 0
     mentions: int = 0
     words: int = 0
+    failed: int = 0  # articles whose analysis raised (nlp_status 'failed: ...')
     actors: dict[str, Actor] = field(default_factory=dict)
 
 
@@ -215,6 +216,7 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
         result.words += article["n_words"]
         if analysis:
             keep_first(result.actors, analysis.actors.values())
+            result.failed += analysis.error is not None
     for name, rows in tables.items():
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
@@ -402,6 +404,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         "articles": sum(r.articles for r in analysed),
         "sentences": sum(r.sentences for r in analysed),
         "mentions": sum(r.mentions for r in analysed),
+        "failed": sum(r.failed for r in analysed),
         "retired": len(retired),
         "marts_exported": marts_exported,
         "words": words,

@@ -34,7 +34,7 @@ def test_an_article_too_long_for_the_model_and_one_that_raises_leave_the_run_who
 
     monkeypatch.setattr(Linker, "link", exploding)
     summary = ingest_flow([str(inputs)], Settings.load(lake=tmp_path / "lake", runner="local"))
-    assert summary["articles"] == 3
+    assert (summary["articles"], summary["failed"]) == (3, 1)
     assert _statuses(tmp_path / "lake") == {
         "long.txt": ("analysed", 3),
         "bad.txt": ("failed: RuntimeError: linker broke", 0),
