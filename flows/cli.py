@@ -234,7 +234,7 @@ def ingest(
                   + (" ..." if len(summary["set_aside"]) > 5 else ""))
     if summary["failed"]:
         err.print(f"{summary['failed']:,} articles could not be analysed (kept, nlp_status 'failed: <error>'); list them with: "
-                  f"newslake query \"select article_id, title, nlp_status from articles where nlp_status like 'failed%'\" --lake {summary['lake']}")
+                  f"newslake query failed_articles --lake {summary['lake']}")
     if s.get("rejected"):
         err.print(f"{s['rejected']:,} rejected; see them with: newslake account --lake {summary['lake']}")
     if not summary["marts_exported"]:

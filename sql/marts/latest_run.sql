@@ -1,4 +1,5 @@
--- latest_run: the most recent run: the last started; of runs started together, the greatest run_id
+-- latest_run: the run the views read: the one whose runs row was committed last (the highest
+--   table_versions['runs']), as Lake.latest_run picks it; of runs without table versions, the last started
 -- grain: one row (none before the first run)
 -- key: run_id
 -- references: run_id -> runs.run_id
@@ -10,7 +11,7 @@ with runs as (
 final as (
     select *
     from runs
-    qualify row_number() over (order by started_at desc, run_id desc) = 1
+    qualify row_number() over (order by table_versions['runs'] desc nulls last, started_at desc, run_id desc) = 1
 )
 
 select * from final

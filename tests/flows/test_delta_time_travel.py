@@ -79,3 +79,10 @@ def test_a_run_whose_files_were_vacuumed_says_so_in_one_line(tmp_path):
     assert articles(tmp_path, "--as-of", "r2") == ["a1", "a2"]
     out = cli("query", "select 1", "--lake", tmp_path, "--as-of", "r1", code=1)
     assert "run r1 can no longer be read" in out
+
+
+def test_latest_run_is_the_run_the_views_read(three_runs):
+    def latest(*extra):
+        return cli("query", "select run_id from latest_run", "--lake", three_runs, "-f", "csv", *extra).split()
+    assert [latest("--as-of", r) for r in ("r1", "r2", "r3")] == [["run_id", "r1"], ["run_id", "r2"], ["run_id", "r3"]]
+    assert latest() == ["run_id", Lake(three_runs).latest_run()] == ["run_id", "r3"]
