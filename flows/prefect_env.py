@@ -76,8 +76,19 @@ def api_server():
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield
     finally:
+        _flush_to_server()
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
+
+
+def _flush_to_server(timeout: float = 10) -> None:
+    """Send the events and log records this process has queued for the API while its server still answers
+    (queued for a stopped server, each event is retried for seconds at interpreter exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (EventsWorker, APILogWorker):
+        worker.drain_all(timeout=timeout, at_exit=False)
 
 
 @contextmanager
