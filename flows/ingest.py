@@ -344,7 +344,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     started = datetime.now(timezone.utc)
     run_id = new_run_id(started)
     lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
-    options = ReadOptions(settings.json_fields(), settings.max_file_bytes)
+    options = ReadOptions(settings.json_fields(), settings.max_file_bytes, settings.max_gzip_ratio, settings.max_line_bytes)
     scratch = RunScratch(settings.lake, run_id)
     with lake.writing():
         RunScratch.clear(settings.lake)
