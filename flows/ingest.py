@@ -121,7 +121,7 @@ class Analysed:
 @task(name="discover-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
     """Every input file under the given files, folders and globs, sorted; and those set aside by name."""
-    return discover_files(paths, exclude)
+    return discover_files(paths, exclude, special=True)
 
 
 @task(name="look-up-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
