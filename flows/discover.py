@@ -81,6 +81,7 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     """Stored paths (``transforms.paths``) of every input file: files as given, folders searched
     recursively (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz; symbolic links to folders are
     not followed), globs expanded. A symbolic link is an input of its own, and its target another.
+    ``paths`` are in the stored form too (a UTF-8 path without a backslash is its own stored form).
 
     Files met in folders whose names match an ``exclude`` pattern (dataset READMEs, licences,
     hidden files) are set aside; files named explicitly never are. With ``special``, FIFOs, sockets
@@ -92,7 +93,8 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     skipped: set[str] = set()
     missing = []
     for raw in paths:
-        matches = [Path(m) for m in glob.glob(os.path.expanduser(raw), recursive=True)] if glob.has_magic(raw) else [Path(raw).expanduser()]
+        given = local_path(raw)
+        matches = [Path(m) for m in glob.glob(os.path.expanduser(given), recursive=True)] if glob.has_magic(given) else [Path(given).expanduser()]
         hits = 0
         for m in matches:
             if m.is_dir():
