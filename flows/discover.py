@@ -54,10 +54,9 @@ def local_path(path: str) -> str:
 
 
 def _found(path: Path, special: bool, named: bool = False) -> list[str]:
-    """The stored paths an entry adds to the run (a link to a file adds its target too), or none when
-    it is no input: not named like one (unless ``named`` explicitly), or (unless ``special``) a FIFO,
-    socket or device, or a link to one, which callers that open every path would wait on for ever.
-    ``path``'s folder must be free of symbolic links (a link keeps its own name)."""
+    """The stored paths an entry in a link-free folder adds to the run: itself, and a link's target file.
+    None when not named like an input (unless ``named``), or for a FIFO, socket or device or a link to
+    one unless ``special``: callers that open every path would wait on a FIFO for ever."""
     try:
         info = path.lstat()
     except OSError:
