@@ -39,9 +39,12 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
+EX_TEMPFAIL = 75  # sysexits.h: try again later (the lake is busy)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, however narrow the terminal
+    raise typer.Exit(code)
 
 
 def _settings(**overrides) -> Settings:
@@ -161,29 +164,48 @@ def ingest(
     runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large enough), dask or local (NEWSLAKE_RUNNER).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
     dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,
+    wait: Annotated[float, typer.Option(help="When another run is writing to the lake, wait up to this many seconds for it (default: exit 75 at once).")] = 0,
+    prune: Annotated[bool, typer.Option("--prune", help="Files the lake knows under PATHS that no longer exist: account them 'deleted' and retire their articles.")] = False,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
+
+    Exits 75 (try again later) when another run is writing to the lake.
 
     Example: newslake ingest ../shared/corpora/bbc/politics --lake data
     """
     from flows.discover import missing_paths
+    from flows.lake import LakeBusy
 
     settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
     paths = [escape_path(p) for p in paths]  # the flow's parameters go to Prefect as JSON: no undecodable bytes
-    if _lake(settings).busy():  # say so at once, before Prefect starts a flow run that would fail
-        _fail(f"another newslake run is writing to {settings.lake}")
+    store = _lake(settings)
+    try:
+        free = store.free_within(wait)  # say so at once, before Prefect starts a flow run that would fail
+        before = store.latest_run()
+    except OSError as e:
+        _fail(f"cannot use the lake at {settings.lake}: {_one_line(e)}")
+    if not free:
+        _fail(f"another newslake run is writing to {settings.lake}" + (f" (waited {wait:g} s)" if wait else ""), EX_TEMPFAIL)
     from flows.prefect_env import configure
 
-    configure(settings.prefect_home)
+    # the command reports how the run ended in one line; the run's own log, tracebacks included, is in
+    # the Prefect UI of a real server (PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=ERROR shows it here too)
+    configure(settings.prefect_home, console_level="CRITICAL")
+    import duckdb
+
     from flows.lifecycle import guarded_run
 
     try:
         with guarded_run():
-            summary = _run_with_progress(paths, settings)
-    except (FileNotFoundError, RuntimeError) as e:
+            summary = _run_with_progress(paths, settings, prune)
+    except LakeBusy as e:
+        _fail(str(e), EX_TEMPFAIL)
+    except (OSError, duckdb.Error) as e:  # the disk is full, a folder unwritable, ...: say what readers see now
+        _fail(str(e) if isinstance(e, FileNotFoundError) and e.errno is None else _write_failure(e, store, before))
+    except RuntimeError as e:
         _fail(str(e))
     s = summary["statuses"]
     err.print(
@@ -196,6 +218,9 @@ def ingest(
     if summary["set_aside"]:
         err.print(f"set aside by name (NEWSLAKE_EXCLUDE): {', '.join(Path(p).name for p in summary['set_aside'][:5])}"
                   + (" ..." if len(summary["set_aside"]) > 5 else ""))
+    if summary["failed"]:
+        err.print(f"{summary['failed']:,} articles could not be analysed (kept, nlp_status 'failed: <error>'); list them with: "
+                  f"newslake query \"select article_id, title, nlp_status from articles where nlp_status like 'failed%'\" --lake {summary['lake']}")
     if s.get("rejected"):
         err.print(f"{s['rejected']:,} rejected; see them with: newslake account --lake {summary['lake']}")
     if not summary["marts_exported"]:
@@ -203,7 +228,23 @@ def ingest(
                   f"(NEWSLAKE_MART_MAX_MENTIONS); export them with: newslake refresh --lake {summary['lake']}")
 
 
-def _run_with_progress(paths: list[str], settings: Settings) -> dict:
+def _one_line(e: BaseException) -> str:
+    """An exception as one line: an OS error's message and file, else its text."""
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}: {e.filename}" if e.filename else e.strerror
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _write_failure(e: BaseException, store, before: str | None) -> str:
+    """One line on a run that failed while writing: the error, and whether the run was published."""
+    after = store.latest_run()
+    if after == before:
+        return f"{_one_line(e)}; the run was not committed and the lake reads as before it"
+    return (f"{_one_line(e)}; run {after} was committed, but the DuckDB views still show the run before it: "
+            f"rebuild them with `newslake refresh --lake {store.root}`")
+
+
+def _run_with_progress(paths: list[str], settings: Settings, prune: bool = False) -> dict:
     """Run the flow with a progress bar on a terminal, or a plain line per step otherwise."""
     from flows.runner import run
 
@@ -214,7 +255,7 @@ def _run_with_progress(paths: list[str], settings: Settings) -> dict:
             print(f"ingest: {stage} {done:,}/{total:,} ({done / total if total else 1:.0%}), {elapsed:.0f} s",
                   file=sys.stderr, flush=True)
 
-        return run(paths, settings, log_line)
+        return run(paths, settings, log_line, prune)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -227,7 +268,7 @@ def _run_with_progress(paths: list[str], settings: Settings) -> dict:
                 bar.reset(task_id)
             bar.update(task_id, description=stage, completed=done, total=total)
 
-        return run(paths, settings, update)
+        return run(paths, settings, update, prune)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json, or parquet (with --out).")]
@@ -472,17 +513,56 @@ def check(lake: LakeOpt = None, as_of: AsOfOpt = None) -> None:
     from flows import warehouse
 
     settings = _settings(lake=lake)
+    store = _lake(settings)
+    import pyarrow as pa
+
     try:
-        results = warehouse.data_tests(_lake(settings), settings.sql_dir, as_of)
+        bad = store.damaged(store.versions(as_of), deep=True)
+    except KeyError as e:
+        _fail(e.args[0])
+    if bad:
+        for b in bad:
+            typer.echo(f"damaged: {b['table']} {b['path']}: {b['problem']}")
+        intact = store.last_intact_run()
+        _fail(f"{len(bad):,} data file(s) of the lake are missing or damaged; "
+              + (f"go back to the last intact run with: newslake restore {intact} --lake {store.root}" if intact
+                 else "no run of this lake is intact: rebuild it by ingesting the inputs into a new lake"))
+    try:
+        results = warehouse.data_tests(store, settings.sql_dir, as_of)
     except FileNotFoundError as e:
         _fail(str(e))
     except KeyError as e:
         _fail(e.args[0])
-    import pyarrow as pa
 
     _emit(pa.table({"rule": list(sorted(results)), "offending_rows": [results[k] for k in sorted(results)]}), Format.table, title="data tests")
     if any(results.values()):
         raise typer.Exit(1)
+
+
+@app.command()
+def restore(run_id: Annotated[str, typer.Argument(help="The run to go back to (see `newslake runs`).")], lake: LakeOpt = None) -> None:
+    """Make an earlier run the latest again: every table back to the version that run left (Delta RESTORE),
+    then the views. Later runs stay in each table's history; their input files count as new again, so the
+    next ingest reads them afresh. The way back from damaged data files (`newslake check` names them).
+
+    Example: newslake restore 20240125T100000Z-1a2b3c --lake data
+    """
+    from flows import warehouse
+    from flows.lake import DamagedLake, LakeBusy
+
+    settings = _settings(lake=lake)
+    store = _lake(settings)
+    try:
+        with store.writing(intact=False):
+            restored = store.restore(run_id)
+            warehouse.refresh(store, settings.sql_dir)
+    except KeyError as e:
+        _fail(e.args[0])
+    except LakeBusy as e:
+        _fail(str(e), EX_TEMPFAIL)
+    except DamagedLake as e:
+        _fail(str(e))
+    err.print(f"restored run {run_id}: {len(restored):,} table(s) rolled back; views rebuilt in {store.duckdb_path}")
 
 
 @app.command()
@@ -517,7 +597,7 @@ def compact(lake: LakeOpt = None) -> None:
     Example: newslake compact --lake data
     """
     from flows import warehouse
-    from flows.lake import LakeBusy, OldLakeFormat
+    from flows.lake import DamagedLake, LakeBusy, OldLakeFormat
 
     settings = _settings(lake=lake)
     store = _lake(settings)
@@ -530,7 +610,7 @@ def compact(lake: LakeOpt = None) -> None:
             deleted = store.vacuum(before, full=True)
             after = {t: len(store.files(t)) for t in before}
             warehouse.refresh(store, settings.sql_dir)
-    except (LakeBusy, OldLakeFormat) as e:
+    except (LakeBusy, OldLakeFormat, DamagedLake) as e:
         _fail(str(e))
     import pyarrow as pa
 

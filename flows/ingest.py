@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import fnmatch
 import gc
+import glob
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -26,14 +29,14 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import lifecycle, warehouse
-from flows.discover import discover_files, read_file
+from flows.discover import discover_files, local_path, read_file
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
-    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, prepare_files,
-    profile_files, resolve, retired_articles,
+    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
+    prepare_files, profile_files, resolve, retired_articles,
 )
 from transforms.boilerplate import SourceProfile, drop_lines
 from transforms.dedup import band_keys
@@ -115,6 +118,7 @@ class Analysed:
     sentences: int = 0
     mentions: int = 0
     words: int = 0
+    failed: int = 0  # articles whose analysis raised (nlp_status 'failed: ...')
     actors: dict[str, Actor] = field(default_factory=dict)
 
 
@@ -165,14 +169,28 @@ def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_
     return resolve(batches, lake.existing_articles(ids), lake.signature_candidates(keys), threshold, run_id, now)
 
 
+@task(name="find-gone-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
+    """Files the lake knows inside these folders (or matching these globs) that no longer exist."""
+    known: dict[str, KnownFile] = {}
+    for p in paths:
+        if glob.has_magic(p):
+            pattern = str(Path(os.path.expanduser(p)).absolute())
+            base = next(parent for parent in Path(pattern).parents if not glob.has_magic(str(parent)))
+            known |= {k: v for k, v in lake.known_under([str(base)]).items() if fnmatch.fnmatch(k, pattern)}
+        else:
+            known |= lake.known_under([p])
+    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))])
+
+
 @task(name="find-retired-articles", cache_policy=NO_CACHE)
-def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolution) -> set[str]:
-    """Articles of changed files that no file carries any more (looked up for those articles only)."""
-    replaced = set().union(*(b.replaced for b in batches))
+def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolution, gone: dict[str, KnownFile]) -> set[str]:
+    """Articles of changed or gone files that no file carries any more (looked up for those articles only)."""
+    replaced = set().union(*(b.replaced for b in batches), *(k.article_ids for k in gone.values()))
     if not replaced:
         return set()
     carriers = lake.known_files(r["path"] for r in lake.files_carrying(replaced))
-    return retired_articles(batches, resolution, carriers)
+    return retired_articles(batches, resolution, carriers, gone)
 
 
 @task(name="analyse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -198,6 +216,7 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
         result.words += article["n_words"]
         if analysis:
             keep_first(result.actors, analysis.actors.values())
+            result.failed += analysis.error is not None
     for name, rows in tables.items():
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
@@ -209,7 +228,7 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
 
 @task(name="commit-run", cache_policy=NO_CACHE)
 def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resolution: Resolution, analysed: list[Analysed],
-           source_lines: list[dict], retired: set[str], files_seen: int) -> None:
+           source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
     actors = actor_rows(lake.read("actors").to_pylist(), found, dictionary(settings).table_rows())
@@ -217,7 +236,7 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
     for result in analysed:
         for name, rels in result.staged.items():
             staged[name] += rels
-    whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows}
+    whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows + deleted}
     for name, rows in whole.items():
         staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]
     run_row = {
@@ -334,8 +353,11 @@ def _run_name() -> str:
 
 
 @flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
-def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Progress | None = None) -> dict:
-    """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary."""
+def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Progress | None = None,
+                prune: bool = False) -> dict:
+    """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary.
+    With ``prune``, files the lake knows under ``paths`` that no longer exist are accounted ``deleted``
+    and their articles retired (unless another file still carries them)."""
     settings = settings or Settings.load()
     lifecycle.reclaim_signals()
     lifecycle.follow_cancellation(flow_run.id)
@@ -351,6 +373,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
+        gone = find_gone(lake, paths) if prune else {}
         batches = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
@@ -363,11 +386,12 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),
                               unmapped(run_id), unmapped(started))
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
-        retired = find_retired(lake, quote(prepared), quote(resolution))
-        commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files))
+        retired = find_retired(lake, quote(prepared), quote(resolution), gone)
+        deleted = deleted_rows(gone, run_id, started)
+        commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files), deleted)
         marts_exported = refresh_views(lake, settings)
         scratch.remove()
-    statuses = Counter(r["status"] for r in resolution.file_rows)
+    statuses = Counter(r["status"] for r in resolution.file_rows + deleted)
     seconds = time.perf_counter() - t0
     words = sum(r.words for r in analysed)
     summary = {
@@ -375,11 +399,12 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         "lake": str(settings.lake),
         "files_seen": len(files),
         "set_aside": set_aside,
-        "records_seen": sum(statuses.values()),
+        "records_seen": len(resolution.file_rows),
         "statuses": dict(statuses),
         "articles": sum(r.articles for r in analysed),
         "sentences": sum(r.sentences for r in analysed),
         "mentions": sum(r.mentions for r in analysed),
+        "failed": sum(r.failed for r in analysed),
         "retired": len(retired),
         "marts_exported": marts_exported,
         "words": words,

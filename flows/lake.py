@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import duckdb
 import numpy as np
@@ -58,6 +59,10 @@ ROW_GROUP_ROWS = 16 * 1024
 
 class LakeBusy(RuntimeError):
     """Another run holds the lake's write lock."""
+
+
+class DamagedLake(RuntimeError):
+    """Data files the latest run's table versions name are missing or damaged."""
 
 
 class OldLakeFormat(RuntimeError):
@@ -139,6 +144,24 @@ def write_durable(rows: pa.Table, path: Path) -> None:
     _fsync_path(path.parent)
 
 
+def _file_problem(path: Path, size: int, rows: int | None, deep: bool) -> str | None:
+    """What is wrong with one data file against its Delta log entry, or None."""
+    try:
+        actual = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    if actual != size:
+        return f"{actual:,} bytes, the log recorded {size:,}"
+    if deep:
+        try:
+            found = pq.ParquetFile(path).metadata.num_rows
+        except Exception as e:  # noqa: BLE001 (any failure to read the footer is the finding)
+            return f"unreadable: {' '.join(str(e).split())}"
+        if rows is not None and found != rows:
+            return f"{found:,} rows, the log recorded {rows:,}"
+    return None
+
+
 def _sql_list(values: Iterable) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(int(v)) for v in values)
 
@@ -210,6 +233,11 @@ class Lake:
         rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
         return {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]}
 
+    def latest_run(self) -> str | None:
+        """The id of the run readers see (the latest published one), or None in a lake without runs."""
+        runs = self.run_versions()
+        return max(runs, key=lambda r: runs[r]["runs"]) if runs else None
+
     def versions(self, run_id: str | None = None) -> dict[str, int]:
         """The table versions a run left (default: the latest run); empty when no run has committed.
 
@@ -274,6 +302,21 @@ class Lake:
 
         return current_files(self.file_history(paths))
 
+    def known_under(self, folders: Iterable[str]) -> dict[str, KnownFile]:
+        """What the lake last made of every path it knows inside these folders (or equal to these paths)."""
+        from transforms.batch import current_files
+
+        paths = self.files("files")
+        prefixes = sorted({str(Path(f).expanduser().resolve()) for f in folders})
+        if not paths or not prefixes:
+            return {}
+        under = " or ".join(f"path = {_sql_list([p])} or starts_with(path, {_sql_list([p.rstrip('/') + '/'])})" for p in prefixes)
+        with duckdb.connect() as con:
+            con.execute("set enable_progress_bar = false")
+            rows = con.sql(f"select path, run_id, sha256, status, article_id from read_parquet([{_sql_list(paths)}], "
+                           f"union_by_name = true) where {under}").to_arrow_table().to_pylist()
+        return current_files(rows)
+
     def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
         """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""
         return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()
@@ -310,10 +353,58 @@ class Lake:
         finally:
             os.close(fd)
 
+    def free_within(self, seconds: float, poll: float = 0.2) -> bool:
+        """Whether the write lock is free now or frees up within ``seconds`` (polled, never taken)."""
+        deadline = time.monotonic() + seconds
+        while self.busy():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(poll, max(deadline - time.monotonic(), 0)))
+        return True
+
+    def damaged(self, versions: dict[str, int] | None = None, deep: bool = False) -> list[dict]:
+        """Data files of the pinned versions (default: the latest run's) that are missing or not the size
+        the Delta log recorded, and with ``deep`` those whose Parquet footer cannot be read or counts other
+        rows than the log: one {table, path, problem} per file."""
+        versions = self.versions() if versions is None else versions
+        out = []
+        for table, version in sorted(versions.items()):
+            if table not in TABLES:
+                continue
+            adds = pa.table(self._at(table, version).get_add_actions(flatten=True)).select(["path", "size_bytes", "num_records"])
+            for add in adds.to_pylist():
+                path = self.table_path(table) / unquote(add["path"])
+                if problem := _file_problem(path, add["size_bytes"], add["num_records"], deep):
+                    out.append({"table": table, "path": str(path), "problem": problem})
+        return out
+
+    def last_intact_run(self) -> str | None:
+        """The latest run whose data files are all present with their recorded sizes."""
+        runs = self.run_versions()
+        return next((r for r in sorted(runs, key=lambda r: runs[r]["runs"], reverse=True) if not self.damaged(runs[r])), None)
+
+    def restore(self, run_id: str) -> dict[str, int]:
+        """Make ``run_id`` the latest run again: its ``runs`` version, then every table back to the version
+        it recorded (Delta RESTORE: later runs stay in each table's history). Call while holding the lock.
+
+        Raises:
+            KeyError: no run ``run_id``.
+            DamagedLake: files of that run's versions are gone (vacuumed or damaged).
+        """
+        target = self.versions(run_id)
+        if bad := self.damaged(target):
+            raise DamagedLake(f"run {run_id} cannot be restored: {len(bad):,} of its data files are missing or damaged, "
+                              f"e.g. {bad[0]['path']} ({bad[0]['problem']})")
+        if self.current_versions().get("runs") != target["runs"]:
+            self._delta("runs").restore(target["runs"])
+            self._sync_log("runs", self._delta("runs").version())
+        return self.recover()
+
     @contextmanager
-    def writing(self):
+    def writing(self, intact: bool = True):
         """Hold the lake's single-writer lock for a run; first roll back what a dead run left half-committed
-        and clear its staging area."""
+        and clear its staging area. With ``intact``, refuse (DamagedLake) a lake whose latest run names
+        data files that are missing or truncated: a run would build on rows that cannot be read."""
         self.check_format()
         self.dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -323,6 +414,11 @@ class Lake:
             except BlockingIOError:
                 raise LakeBusy(f"another newslake run is writing to {self.root}") from None
             self.recover()
+            if intact and (bad := self.damaged()):
+                raise DamagedLake(
+                    f"the lake at {self.root} is damaged: {len(bad):,} data file(s) of its latest run are missing or "
+                    f"truncated, e.g. {bad[0]['path']} ({bad[0]['problem']}); nothing was written. List them with "
+                    f"`newslake check --lake {self.root}` and go back to the last intact run with `newslake restore`")
             yield self
         finally:
             os.close(fd)

@@ -25,7 +25,6 @@ OFFLINE_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
     "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
     "PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS": "4",
 }
@@ -42,12 +41,14 @@ def home(default: Path) -> Path:
     return Path(os.environ.get("PREFECT_HOME") or default)
 
 
-def configure(prefect_home: Path) -> None:
-    """Keep Prefect's state in ``prefect_home``, silence telemetry, show only warnings on the console.
+def configure(prefect_home: Path, console_level: str = "WARNING") -> None:
+    """Keep Prefect's state in ``prefect_home``, silence telemetry, show only Prefect's log records of
+    ``console_level`` and above on the console.
 
     Variables the user has set win. Run logs still reach a real server's UI when PREFECT_API_URL is set.
     """
     os.environ.setdefault("PREFECT_HOME", str(prefect_home))
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", console_level)
     for key, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
     if not os.environ.get("PREFECT_API_URL") and (url := running_server(Path(os.environ["PREFECT_HOME"]))):

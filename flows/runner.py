@@ -125,13 +125,19 @@ def local_cluster(settings: Settings):
 @flow(name="newslake-scheduled-ingest", log_prints=False)
 def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
-    ingest flow as a subflow with that task runner; returns its summary."""
+    ingest flow as a subflow with that task runner; returns its summary. When another run (say a
+    `newslake ingest` by hand) is writing to the lake, this run is skipped and says so in its log."""
+    from prefect import get_run_logger
+
     from flows.ingest import ingest_flow
 
+    if Lake(settings.lake).busy():
+        get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
+        return {"skipped": f"another newslake run is writing to {settings.lake}"}
     return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
 
 
-def run(paths: list[str], settings: Settings, progress=None) -> dict:
+def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
     """Run the ingest flow with the task runner its input calls for; returns the run summary.
 
     When the run's tasks stay in this process and there is new input, the NLP pipeline and the
@@ -157,6 +163,6 @@ def run(paths: list[str], settings: Settings, progress=None) -> dict:
         with api_server(), without_heartbeats(), ExitStack() as stack:
             address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
             runner = task_runner(settings, cluster, address)
-            return ingest_flow.with_options(task_runner=runner)(paths, settings, progress)
+            return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

@@ -44,7 +44,9 @@ def deployment_parameters(paths: list[str], settings: Settings) -> dict:
 
 
 def build_deployment(paths: list[str], settings: Settings, cron: str, timezone: str = "UTC"):
-    """The ingest flow as a deployment with a cron schedule (nothing is sent to a server yet)."""
+    """The ingest flow as a deployment with a cron schedule (nothing is sent to a server yet); a
+    scheduled run due while the previous one still runs is cancelled by Prefect, not queued."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
     from flows.runner import scheduled_ingest
@@ -52,6 +54,7 @@ def build_deployment(paths: list[str], settings: Settings, cron: str, timezone: 
     return scheduled_ingest.to_deployment(
         name=DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone=timezone),
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
         parameters=deployment_parameters(paths, settings),
         description="newslake: ingest news files into the lake on a schedule",
         tags=["newslake"],

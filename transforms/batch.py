@@ -123,9 +123,13 @@ class Resolution:
 
 def current_files(rows: list[dict]) -> dict[str, KnownFile]:
     """What the lake last made of each path, from ``files`` rows: the latest run that processed it
-    (``unchanged`` rows only repeat an earlier run's account), its bytes' hash and its articles."""
-    latest: dict[str, tuple[str, KnownFile]] = {}
+    (``unchanged`` rows only repeat an earlier run's account), its bytes' hash and its articles; a
+    path whose latest account is ``deleted`` is not known any more."""
+    latest: dict[str, tuple[str, KnownFile | None]] = {}
     for r in sorted(rows, key=lambda r: r["run_id"]):
+        if r["status"] == "deleted":
+            latest[r["path"]] = (r["run_id"], None)
+            continue
         if r["status"] == "unchanged" or not r["sha256"]:
             continue
         run, known = latest.get(r["path"], ("", None))
@@ -134,7 +138,20 @@ def current_files(rows: list[dict]) -> dict[str, KnownFile]:
             latest[r["path"]] = (r["run_id"], known)
         if r["article_id"]:
             known.article_ids.add(r["article_id"])
-    return {path: known for path, (_, known) in latest.items()}
+    return {path: known for path, (_, known) in latest.items() if known is not None}
+
+
+def gone_files(known_under: dict[str, KnownFile], present: Iterable[str]) -> dict[str, KnownFile]:
+    """The known files (under the pruned folders) that are no longer present."""
+    present = set(present)
+    return {path: known for path, known in known_under.items() if path not in present}
+
+
+def deleted_rows(gone: dict[str, KnownFile], run_id: str, now: datetime) -> list[dict]:
+    """One ``files`` row per gone path: status ``deleted``, its articles retired unless another file carries them."""
+    return [{"run_id": run_id, "path": path, "record": None, "size": 0, "sha256": None, "status": "deleted",
+             "reason": "no longer exists (--prune)", "article_id": None, "encoding": None, "seen_at": now}
+            for path in sorted(gone)]
 
 
 def source_of(path: str, record: Record) -> str:
@@ -282,16 +299,19 @@ def _noted(reason: str, row: dict) -> str:
     return f"{reason}; {row['reason']}" if row["reason"] else reason
 
 
-def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carriers: dict[str, KnownFile]) -> set[str]:
-    """Articles that changed files carried before and that no file carries any more.
+def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carriers: dict[str, KnownFile],
+                     gone: dict[str, KnownFile] | None = None) -> set[str]:
+    """Articles that changed or gone files carried before and that no file carries any more.
 
     Args:
         carriers: what the lake last made of every path that carried one of the replaced articles.
+        gone: known files that no longer exist (pruned), with what the lake last made of them.
     """
-    replaced = set().union(*(b.replaced for b in batches))
+    gone = gone or {}
+    replaced = set().union(*(b.replaced for b in batches), *(k.article_ids for k in gone.values()))
     if not replaced:
         return set()
-    changed = set().union(*(b.changed for b in batches))
+    changed = set().union(*(b.changed for b in batches), gone)
     still = {r["article_id"] for r in resolution.file_rows if r["article_id"]}
     for path, known in carriers.items():
         if path not in changed:
@@ -303,7 +323,7 @@ def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, no
     """The articles row and the sentences and mentions rows of one kept article (``a`` None: not analysed)."""
     aid = prepared["article_id"]
     article = {k: v for k, v in prepared.items() if k != "minhash"} | {
-        "nlp_status": "analysed" if a is not None else "skipped: not English",
+        "nlp_status": ("analysed" if not a.error else f"failed: {a.error}") if a is not None else "skipped: not English",
         "duplicate_of": keep.duplicate_of,
         "n_sentences": len(a.sentences) if a else 0,
         "n_mentions": len(a.mentions) if a else 0,

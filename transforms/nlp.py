@@ -16,6 +16,7 @@ actors with the same ``transforms.linking.Linker``.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from transforms.sentences import sentence_spans
 
 NLP_MODES = ("model", "dictionary")
 SENTENCES = "newslake_sentences"  # the component, and the Doc.user_data key of its (start, end) spans
+_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
+PIECE_CHARS = 100_000  # longer texts are analysed in pieces: the recogniser needs ~1 GB per 100,000 characters
 
 
 @Language.component(SENTENCES)
@@ -89,11 +92,51 @@ def load_pipeline(mode: str, model: str) -> Language:
 
 @dataclass
 class Analysis:
-    """Rows of one article: sentences, mentions (without article_id) and the actors they introduced."""
+    """Rows of one article: sentences, mentions (without article_id) and the actors they introduced;
+    ``error`` is set (and the rows empty) when the article could not be analysed."""
 
     sentences: list[dict]
     mentions: list[dict]
     actors: dict[str, Actor]
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, e: BaseException) -> Analysis:
+        """An article whose analysis raised ``e``: no rows, the error in one line."""
+        message = " ".join(str(e).split())[:300]
+        return cls([], [], {}, f"{type(e).__name__}: {message}" if message else type(e).__name__)
+
+
+def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
+    """(start, end) spans that cover ``text`` in order, each at most ``limit`` characters: cut after
+    the last line break inside the limit, else after the last whitespace, else at the limit."""
+    spans, start = [], 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        last_space = _LAST_SPACE.search(window)
+        cut = window.rfind("\n") + 1 or (last_space.end() if last_space else limit)
+        spans.append((start, start + cut))
+        start += cut
+    spans.append((start, len(text)))
+    return spans
+
+
+def merged(parts: list[tuple[int, Analysis]]) -> Analysis:
+    """One Analysis from the analyses of a text's pieces, each given with its start offset: sentences
+    and mentions renumbered in order, offsets into the whole text, each actor as first met."""
+    out = Analysis([], [], {})
+    for offset, a in parts:
+        if a.error:
+            return a
+        first_sentence = len(out.sentences)
+        out.sentences += [s | {"sentence_id": s["sentence_id"] + first_sentence, "start_char": s["start_char"] + offset,
+                               "end_char": s["end_char"] + offset} for s in a.sentences]
+        out.mentions += [m | {"sentence_id": m["sentence_id"] + first_sentence, "mention_id": len(out.mentions) + i,
+                              "start_char": m["start_char"] + offset, "end_char": m["end_char"] + offset}
+                         for i, m in enumerate(a.mentions, 1)]
+        for key, actor in a.actors.items():
+            out.actors.setdefault(key, actor)
+    return out
 
 
 class Annotator:
@@ -105,11 +148,37 @@ class Annotator:
         self.model = "dictionary" if mode == "dictionary" else f"{model}-{self.nlp.meta.get('version', '?')}"
         self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles, model_entities=mode == "model")
 
-    def analyse(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[Analysis]:
+    def analyse(self, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS) -> Iterator[Analysis]:
         """One Analysis per text, in order (in this process: parallelism comes from the task runner).
+        A text longer than ``piece_chars`` is analysed in pieces (see ``pieces``); a text whose analysis
+        raises gets an Analysis with the error, and the others are analysed as usual.
         Small spaCy batches: as fast as 64 here, and the recogniser's working memory is a quarter."""
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            yield analyse_doc(doc, self.linker)
+        texts = iter(texts)
+        while batch := [t for _, t in zip(range(batch_size), texts)]:
+            jobs = [(n, start, text[start:end]) for n, text in enumerate(batch) for start, end in pieces(text, piece_chars)]
+            results: list[list[tuple[int, Analysis]]] = [[] for _ in batch]
+            for (n, start, _), analysis in zip(jobs, self._analyse_batch([piece for _, _, piece in jobs])):
+                results[n].append((start, analysis))
+            yield from (merged(parts) for parts in results)
+
+    def _analyse_batch(self, texts: list[str]) -> list[Analysis]:
+        """Each text's Analysis; when the batch raises, each text alone, so one bad text fails alone."""
+        try:
+            return [self._analysed(doc) for doc in self.nlp.pipe(texts, batch_size=len(texts))]
+        except Exception:  # noqa: BLE001 (retried text by text below, where the error is kept)
+            return [self._analyse_one(text) for text in texts]
+
+    def _analyse_one(self, text: str) -> Analysis:
+        try:
+            return self._analysed(self.nlp(text))
+        except Exception as e:  # noqa: BLE001 (the article records the error; the run goes on)
+            return Analysis.failed(e)
+
+    def _analysed(self, doc: Doc) -> Analysis:
+        try:
+            return analyse_doc(doc, self.linker)
+        except Exception as e:  # noqa: BLE001 (the article records the error; the run goes on)
+            return Analysis.failed(e)
 
 
 def analyse_doc(doc: Doc, linker: Linker) -> Analysis:

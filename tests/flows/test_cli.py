@@ -106,9 +106,9 @@ def test_ingest_hands_the_flow_paths_in_the_stored_form(tmp_path, monkeypatch):
         fh.write(b"Story")
     seen = []
 
-    def flow(paths, settings):
+    def flow(paths, settings, *options):
         seen.extend(paths)
-        return {"run_id": "r1", "files_seen": 1, "statuses": {"ingested": 1}, "articles": 1, "sentences": 1, "mentions": 0,
+        return {"run_id": "r1", "files_seen": 1, "statuses": {"ingested": 1}, "articles": 1, "sentences": 1, "mentions": 0, "failed": 0,
                 "seconds": 0.1, "words_per_second": 10, "lake": str(tmp_path), "retired": 0, "set_aside": [], "marts_exported": True}
 
     monkeypatch.setattr(lifecycle, "guarded_run", contextlib.nullcontext)

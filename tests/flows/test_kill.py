@@ -147,10 +147,12 @@ def test_a_prefect_cancellation_stops_the_run_like_a_signal(corpus, tmp_path):
     finish([corpus / "first"], lake, tmp_path / "first.log")
     settings = Settings.load(lake=lake)
     before = lake_rows(settings, corpus)
+    more = tmp_path / "more"  # enough NLP that the cancellation (a `prefect` command, seconds to start) lands during it
+    write_corpus(more, 200, 600)
     log = tmp_path / "cancel.log"
     with api_server():  # the run reports to this server, where the test can find and cancel it
         since = datetime.now(timezone.utc)
-        proc, mark = start([corpus], lake, log)
+        proc, mark = start([corpus, more], lake, log)
         wait_for(log, "ingest: analysing articles")
         running = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])))
         with get_client(sync_client=True) as client:

@@ -1,3 +1,4 @@
+import time
 from datetime import date
 from pathlib import Path
 
@@ -169,5 +170,33 @@ def test_a_busy_lake_is_refused_in_one_line_before_prefect_starts(tmp_path):
         done = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "seeds/articles", "--lake", str(tmp_path)],
                               capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert not lake.busy()
-    assert done.returncode == 1
+    assert done.returncode == 75  # EX_TEMPFAIL: try again later
     assert " ".join(done.stderr.split()) == f"error: another newslake run is writing to {tmp_path}"  # one message, no traceback
+
+
+def test_wait_gives_a_busy_lake_time_to_free_up(tmp_path):
+    import subprocess
+    import sys
+    import threading
+
+    lake, release, held = Lake(tmp_path / "lake"), threading.Event(), threading.Event()
+
+    def hold():
+        with lake.writing():
+            held.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    cmd = [sys.executable, "-m", "flows.cli", "ingest", "seeds/articles", "--lake", str(lake.root)]
+    cwd = Path(__file__).resolve().parents[2]
+    t0 = time.monotonic()
+    gave_up = subprocess.run([*cmd, "--wait", "1"], capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert gave_up.returncode == 75 and time.monotonic() - t0 >= 1
+    assert " ".join(gave_up.stderr.split()) == f"error: another newslake run is writing to {lake.root} (waited 1 s)"
+    threading.Timer(1.0, release.set).start()
+    waited = subprocess.run([*cmd, "--wait", "60"], capture_output=True, text=True, cwd=cwd, timeout=300)
+    holder.join()
+    assert waited.returncode == 0, waited.stderr
+    assert "done run" in waited.stderr

@@ -1,5 +1,5 @@
 """The real flow over a folder of odd inputs: every one accounted for in ``files`` with its reason, none
-failing the run, and a rerun that finds the readable ones unchanged."""
+failing the run, and a rerun (pruning) that finds the readable ones unchanged, none deleted."""
 
 import errno
 import gzip
@@ -73,7 +73,7 @@ def run(tmp_path_factory):
         mp.setattr(flows.ingest, "discover_files", discover_then_vanish)
         first = ingest_flow([str(inputs)], settings)
         named = escape_path(os.fsdecode(os.fsencode(inputs) + b"/latin1_name_\xe9.txt"))  # as the CLI hands it on
-        second = ingest_flow([str(inputs), named], settings)
+        second = ingest_flow([str(inputs), named], settings, prune=True)
     return settings, inputs, first, second
 
 
@@ -123,7 +123,7 @@ def test_a_rerun_finds_the_readable_files_unchanged(run):
         "latin1_name_\\xe9.txt": "unchanged", "link.txt": "duplicate", "locked.txt": "rejected", "loop.txt": "rejected",
         "nul.txt": "unchanged", "pipe.txt": "rejected", "small.txt.gz": "unchanged",
     }
-    assert second["articles"] == 0 and second["files_seen"] == 12
+    assert second["articles"] == 0 and second["files_seen"] == 12 and "deleted" not in second["statuses"]
 
 
 def test_data_tests_hold(run):

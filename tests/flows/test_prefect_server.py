@@ -84,3 +84,17 @@ def test_a_stale_record_is_not_trusted(tmp_path):
     home.mkdir()
     (home / prefect_env.STATE_FILE).write_text(json.dumps({"pid": 2**22 + 1, "api_url": "http://127.0.0.1:9/api", "log": ""}))
     assert prefect_env.running_server(home) is None
+
+
+def test_serve_starts_its_server_on_the_loopback_interface(tmp_path, monkeypatch):
+    from flows import serve
+    from flows.settings import Settings
+
+    launched = []
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(serve, "healthy", lambda url: False)
+    monkeypatch.setattr(serve, "running_server", lambda home: None)
+    monkeypatch.setattr(serve, "launch_server", lambda home, host, port, url, timeout, own_session: launched.append((host, port, url)))
+    assert serve.ensure_server(Settings.load(prefect_home=tmp_path / "home"), 4321) is None
+    assert launched == [("127.0.0.1", 4321, "http://127.0.0.1:4321/api")]
+    assert os.environ.pop("PREFECT_API_URL") == "http://127.0.0.1:4321/api"

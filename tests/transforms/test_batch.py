@@ -131,6 +131,34 @@ def test_current_files_follow_the_latest_processing_run():
     assert got == {"/a": ("s2", {"A2"}), "/f.jsonl": ("s3", {"J1", "A1"})}
 
 
+def test_a_deleted_account_forgets_the_path_until_it_is_read_again():
+    from transforms.batch import current_files
+
+    rows = [
+        {"path": "/a", "run_id": "r1", "sha256": "s1", "status": "ingested", "article_id": "A1"},
+        {"path": "/a", "run_id": "r2", "sha256": None, "status": "deleted", "article_id": None},
+        {"path": "/b", "run_id": "r1", "sha256": "s2", "status": "ingested", "article_id": "B1"},
+        {"path": "/b", "run_id": "r2", "sha256": None, "status": "deleted", "article_id": None},
+        {"path": "/b", "run_id": "r3", "sha256": "s2", "status": "ingested", "article_id": "B1"},
+    ]
+    assert {p: (k.sha256, k.article_ids) for p, k in current_files(rows).items()} == {"/b": ("s2", {"B1"})}
+
+
+def test_gone_files_retire_the_articles_no_other_file_carries():
+    from transforms.batch import deleted_rows, gone_files
+
+    known = {"/in/a.txt": KnownFile("sa", {"A"}), "/in/b.txt": KnownFile("sb", {"B"}), "/in/c.txt": KnownFile("sc", {"A"})}
+    gone = gone_files(known, ["/in/c.txt"])
+    assert sorted(gone) == ["/in/a.txt", "/in/b.txt"]
+    plan = plan_batch([])
+    assert retired_articles(plan.batches, plan.resolution, {"/in/c.txt": known["/in/c.txt"]}, gone) == {"B"}
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert [(r["path"], r["status"], r["reason"], r["sha256"], r["article_id"]) for r in deleted_rows(gone, "r9", now)] == [
+        ("/in/a.txt", "deleted", "no longer exists (--prune)", None, None),
+        ("/in/b.txt", "deleted", "no longer exists (--prune)", None, None),
+    ]
+
+
 def test_source_profile_finds_lines_repeated_across_articles():
     from transforms.boilerplate import SourceProfile
 
