@@ -16,6 +16,7 @@ from rich.table import Table
 
 from flows.lake import Lake
 from flows.settings import Settings
+from transforms.paths import escape_path
 
 app = typer.Typer(
     help="newslake: raw news texts -> Parquet tables -> DuckDB views.",
@@ -195,6 +196,7 @@ def ingest(
     paths = paths or [str(settings.seeds_dir / "articles")]
     if missing := missing_paths(paths):
         _fail(f"no such file or folder: {', '.join(missing)}")
+    paths = [escape_path(p) for p in paths]  # the flow's parameters go to Prefect as JSON: no undecodable bytes
     store = _lake(settings)
     try:
         free = store.free_within(wait)  # say so at once, before Prefect starts a flow run that would fail
@@ -450,7 +452,7 @@ def serve(
     from flows.prefect_env import configure
 
     configure(settings.prefect_home)
-    paths = paths or [str(settings.seeds_dir / "articles")]
+    paths = [escape_path(p) for p in paths or [str(settings.seeds_dir / "articles")]]
     deployment = serve_module.build_deployment(paths, settings, cron, timezone)
     api = os.environ["PREFECT_API_URL"]
     err.print(f"serving '{deployment.name}' on cron '{cron}' ({timezone}) -> lake {settings.lake}")

@@ -2,47 +2,107 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import glob
 import hashlib
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from transforms.batch import RawFile
 from transforms.formats import input_kind
+from transforms.paths import escape_path, unescape_path
 
-
-def _is_input(path: Path) -> bool:
-    return path.is_file() and input_kind(path.name) is not None
+SPECIAL_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
 def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(name.upper(), p.upper()) for p in patterns)
 
 
-def discover_files(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
-    """Absolute paths of every input file: files as given, folders searched recursively
-    (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz), globs expanded.
+def _kind(mode: int) -> str | None:
+    """'a named pipe', 'a socket' or 'a device' for special files, else None."""
+    return SPECIAL_KINDS.get(stat.S_IFMT(mode))
+
+
+def _entries(folder: Path) -> Iterator[Path]:
+    """Every entry under a folder but its subfolders, never entering a symbolic link to a folder (so
+    a link loop ends); a folder that cannot be listed is given itself."""
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            yield current
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            else:
+                yield Path(entry.path)
+
+
+def local_path(path: str) -> str:
+    """The operating-system path of a stored path (``transforms.paths``), for opening."""
+    return os.fsdecode(unescape_path(path))
+
+
+def _found(path: Path, special: bool, named: bool = False) -> list[str]:
+    """The stored paths an entry in a link-free folder adds to the run: itself, and a link's target file.
+    None when not named like an input (unless ``named``), or for a FIFO, socket or device or a link to
+    one unless ``special``: callers that open every path would wait on a FIFO for ever."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return []
+    if stat.S_ISDIR(info.st_mode):
+        return [escape_path(str(path))]  # a folder that cannot be listed
+    if not named and input_kind(path.name) is None:
+        return []
+    if not stat.S_ISLNK(info.st_mode):
+        return [escape_path(str(path))] if special or stat.S_ISREG(info.st_mode) else []
+    try:
+        target = path.stat()
+    except OSError:
+        return [escape_path(str(path))]  # dangling or a loop: read_file says which
+    if _kind(target.st_mode) and not special:
+        return []
+    return [escape_path(str(path))] + ([escape_path(os.path.realpath(path))] if stat.S_ISREG(target.st_mode) else [])
+
+
+def discover_files(paths: list[str], exclude: str, special: bool = False) -> tuple[list[str], list[str]]:
+    """Stored paths (``transforms.paths``) of every input file: files as given, folders searched
+    recursively (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz; symbolic links to folders are
+    not followed), globs expanded. A symbolic link is an input of its own, and its target another.
+    ``paths`` are in the stored form too (a UTF-8 path without a backslash is its own stored form).
 
     Files met in folders whose names match an ``exclude`` pattern (dataset READMEs, licences,
-    hidden files) are set aside; files named explicitly never are. Returns (inputs, set aside).
-    Raises FileNotFoundError naming every path that matches nothing.
+    hidden files) are set aside; files named explicitly never are. With ``special``, FIFOs, sockets
+    and devices named like inputs are listed too (``read_file`` never opens them). Returns (inputs,
+    set aside). Raises FileNotFoundError naming every path that matches nothing.
     """
     patterns = tuple(p.strip() for p in exclude.split(",") if p.strip())
     found: set[str] = set()
     skipped: set[str] = set()
     missing = []
     for raw in paths:
-        matches = [Path(m) for m in glob.glob(os.path.expanduser(raw), recursive=True)] if glob.has_magic(raw) else [Path(raw).expanduser()]
+        given = local_path(raw)
+        matches = [Path(m) for m in glob.glob(os.path.expanduser(given), recursive=True)] if glob.has_magic(given) else [Path(given).expanduser()]
         hits = 0
         for m in matches:
             if m.is_dir():
-                for sub in m.rglob("*"):
-                    if _is_input(sub):
-                        (skipped if _excluded(sub.name, patterns) else found).add(str(sub.resolve()))
-                        hits += 1
-            elif m.is_file():
-                found.add(str(m.resolve()))
+                for sub in _entries(Path(os.path.realpath(m))):
+                    inputs = _found(sub, special)
+                    (skipped if _excluded(sub.name, patterns) else found).update(inputs)
+                    hits += bool(inputs)
+            elif m.is_file() or (special and m.exists() and _kind(m.stat().st_mode)):
+                found.update(_found(Path(os.path.realpath(m.parent)) / m.name, special, named=True))
                 hits += 1
         if not matches or (not hits and not any(m.is_dir() for m in matches)):
             missing.append(raw)
@@ -57,13 +117,71 @@ def missing_paths(paths: list[str]) -> list[str]:
 
 
 def read_file(path: str, max_bytes: int) -> RawFile:
-    """The file's bytes, or the reason it cannot be read (too large files are only hashed, in chunks)."""
+    """The bytes of the file at a stored path, or the reason they cannot be had: too large (then only
+    hashed, in chunks), gone, changed while read, not a regular file, or a symbolic link (its target
+    is an input of its own)."""
+    local = local_path(path)
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            if size <= max_bytes:
-                return RawFile(path, size, fh.read())
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        return RawFile(path, size, None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)", digest)
+        info = os.lstat(local)
+    except FileNotFoundError:
+        return RawFile(path, 0, None, "cannot read: removed after the run found it")
     except OSError as e:
         return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")
+    if stat.S_ISLNK(info.st_mode):
+        return _read_link(path, local)
+    if stat.S_ISDIR(info.st_mode):
+        return RawFile(path, 0, None, _folder_reason(local))
+    if _kind(info.st_mode):
+        return RawFile(path, 0, None, f"not a regular file ({_kind(info.st_mode)})")
+    return _read_regular(path, local, max_bytes)
+
+
+def _folder_reason(local: str) -> str:
+    """Why a folder among the inputs was not searched."""
+    try:
+        os.scandir(local).close()
+    except OSError as e:
+        return f"cannot search folder: {e.strerror or e}"
+    return "a folder, not a file"
+
+
+def _read_link(path: str, local: str) -> RawFile:
+    """A symbolic link's account: a link to a file (read under the target's own path), or why not."""
+    target = escape_path(os.path.realpath(local))
+    try:
+        info = os.stat(local)
+    except FileNotFoundError:
+        return RawFile(path, 0, None, f"dangling symbolic link: its target {target} does not exist")
+    except OSError as e:
+        return RawFile(path, 0, None, "symbolic link loop" if e.errno == errno.ELOOP else f"cannot read: {e.strerror or e}")
+    if stat.S_ISDIR(info.st_mode):
+        return RawFile(path, 0, None, f"symbolic link to a folder, not followed: {target}")
+    if not stat.S_ISREG(info.st_mode):
+        return RawFile(path, 0, None, f"symbolic link to {_kind(info.st_mode) or 'something else'}, not a regular file")
+    return RawFile(path, info.st_size, None, link_to=target)
+
+
+def _read_regular(path: str, local: str, max_bytes: int) -> RawFile:
+    """A regular file's bytes, read at most ``max_bytes`` + 1 at once; never blocks on a FIFO swapped in."""
+    try:
+        fd = os.open(local, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return RawFile(path, 0, None, "cannot read: removed after the run found it")
+    except OSError as e:
+        return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                return RawFile(path, 0, None, f"not a regular file ({_kind(before.st_mode) or 'a folder'})")
+            data = fh.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                fh.seek(0)
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                return RawFile(path, fh.tell(), None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)", digest)
+            after = os.fstat(fd)
+    except OSError as e:
+        return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")
+    if len(data) != before.st_size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        return RawFile(path, 0, None, "cannot read: changed while being read (it is read again next run)")
+    return RawFile(path, len(data), data)

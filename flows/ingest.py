@@ -29,7 +29,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import lifecycle, warehouse
-from flows.discover import discover_files, read_file
+from flows.discover import discover_files, local_path, read_file
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
@@ -125,7 +125,7 @@ class Analysed:
 @task(name="discover-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
     """Every input file under the given files, folders and globs, sorted; and those set aside by name."""
-    return discover_files(paths, exclude)
+    return discover_files(paths, exclude, special=True)
 
 
 @task(name="look-up-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -180,7 +180,7 @@ def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
             known |= {k: v for k, v in lake.known_under([str(base)]).items() if fnmatch.fnmatch(k, pattern)}
         else:
             known |= lake.known_under([p])
-    return gone_files(known, [path for path in known if os.path.lexists(path)])
+    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))])
 
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)
@@ -366,7 +366,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     started = datetime.now(timezone.utc)
     run_id = new_run_id(started)
     lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
-    options = ReadOptions(settings.json_fields(), settings.max_file_bytes)
+    options = ReadOptions(settings.json_fields(), settings.max_file_bytes, settings.max_gzip_ratio, settings.max_line_bytes)
     scratch = RunScratch(settings.lake, run_id)
     with lake.writing():
         RunScratch.clear(settings.lake)

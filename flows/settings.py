@@ -27,6 +27,8 @@ class Settings:
     dask_address: str | None = None  # an existing cluster's scheduler, e.g. tcp://10.0.0.5:8786
     cluster_min_bytes: int = 300_000  # new or changed input below this runs in this process (auto)
     max_file_bytes: int = 20_000_000
+    max_gzip_ratio: int = 100  # gzip contents past 1 MiB and over this many times the compressed bytes: rejected
+    max_line_bytes: int = 5_000_000  # a longer JSON line is rejected (the file's other lines are read)
     retention_seconds: int = 3600
     compact_files: int = 32
     mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run

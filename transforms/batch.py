@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, signature
-from transforms.formats import BadRecord, JsonFields, Record, parse
+from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
 from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
@@ -36,13 +36,15 @@ PREPARED = pa.schema(
 
 @dataclass(frozen=True)
 class RawFile:
-    """One input file as read: its path, size and bytes (``data`` is None when unreadable)."""
+    """One input file as read: its path (stored form, see ``transforms.paths``), size and bytes
+    (``data`` is None when unreadable, with the reason in ``error``, or when a symbolic link)."""
 
     path: str
     size: int
     data: bytes | None
     error: str | None = None
     sha256: str | None = None  # given when the bytes were hashed but not kept (too large)
+    link_to: str | None = None  # a symbolic link to a file: the target's path, read as its own input
 
 
 @dataclass
@@ -55,10 +57,17 @@ class KnownFile:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How raw files become records: JSON field names and the size limit."""
+    """How raw files become records: JSON field names and the size limits."""
 
     fields: JsonFields = field(default_factory=JsonFields)
     max_bytes: int = 20_000_000
+    max_gzip_ratio: int = 100
+    max_line_bytes: int = 5_000_000
+
+    @property
+    def limits(self) -> Limits:
+        """The size limits as the parsers take them."""
+        return Limits(self.max_bytes, self.max_gzip_ratio, self.max_line_bytes)
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,7 @@ def profile_files(files: Iterable[RawFile], known: dict[str, KnownFile], options
         if f.data is None or _unchanged(f, known):
             continue
         try:
-            records = parse(PurePath(f.path).name, f.data, options.fields, options.max_bytes)
+            records = parse(PurePath(f.path).name, f.data, options.fields, options.limits)
         except Exception:  # prepare gives the file its reason
             continue
         for rec in records:
@@ -188,11 +197,14 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
         if _unchanged(f, known):
             batch.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
             continue
+        if f.link_to:
+            batch.file_rows.append({**base, "status": "duplicate", "reason": f"symbolic link to {f.link_to}"})
+            continue
         if f.data is None:
             batch.file_rows.append({**base, "reason": f.error or "unreadable"})
             continue
         try:
-            records = parse(PurePath(f.path).name, f.data, options.fields, options.max_bytes)
+            records = parse(PurePath(f.path).name, f.data, options.fields, options.limits)
         except RejectedInput as e:
             batch.file_rows.append({**base, "reason": str(e)})
             continue
@@ -222,7 +234,7 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines:
     except RejectedInput as e:
         return {**row, "reason": str(e)}
     aid = article_id(article.text)
-    row.update(article_id=aid, status=PENDING)
+    row.update(article_id=aid, status=PENDING, reason=rec.note)
     if aid in seen:
         language, sig = seen[aid].language, seen[aid].signature
     else:
@@ -267,19 +279,24 @@ def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: di
         for c in batch.candidates:
             row = batch_rows[c.row]
             if c.article_id in seen:
-                row.update(status="duplicate", reason="same normalised text as an article already in the lake or this run")
+                row.update(status="duplicate", reason=_noted("same normalised text as an article already in the lake or this run", row))
                 continue
             seen.add(c.article_id)
             near = index.check_and_add(c.article_id, c.signature)
             if near:
-                row.update(status="near_duplicate", reason=f"near-duplicate of {near[0]} (estimated similarity {near[1]:.2f})")
+                row.update(status="near_duplicate", reason=_noted(f"near-duplicate of {near[0]} (estimated similarity {near[1]:.2f})", row))
             elif not c.english:
-                row.update(status="non_english", reason=f"language {c.language}: kept, not analysed")
+                row.update(status="non_english", reason=_noted(f"language {c.language}: kept, not analysed", row))
             else:
                 row.update(status="ingested")
             keep.append(Keep(batch.part, c.article_id, near[0] if near else None, c.english))
         rows += batch_rows
     return Resolution(rows, keep)
+
+
+def _noted(reason: str, row: dict) -> str:
+    """A decision's reason followed by the repair note a pending row carries, if any."""
+    return f"{reason}; {row['reason']}" if row["reason"] else reason
 
 
 def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carriers: dict[str, KnownFile],

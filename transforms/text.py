@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timezone
 
 import charset_normalizer
@@ -47,8 +48,27 @@ def _nul_encoding(sample: bytes) -> str | None:
 
 
 def _looks_binary(sample: bytes) -> bool:
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return controls > len(sample) // 20
+    return _too_many(sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13)), len(sample))
+
+
+def _too_many(controls: int, length: int) -> bool:
+    """Binary: more than one control byte in twenty (a single one in a short text is a stray)."""
+    return controls > max(1, length // 20)
+
+
+# NUL and control bytes that no text needs; tab, line feed, form feed, carriage return and the shifts and
+# escape of ISO-2022 encodings (SO, SI, ESC) stay
+STRAY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\x0c\r\x0e\x0f\x1b")
+_STRAY_CHARS = dict.fromkeys(STRAY_CONTROLS)
+BINARY = "binary content (NUL or control bytes), not text"
+
+
+class Decoded(NamedTuple):
+    """Decoded text, the encoding used, and how many stray NUL/control bytes were removed."""
+
+    text: str
+    encoding: str
+    removed: int = 0
 
 
 def _decode_legacy(data: bytes) -> tuple[str, str]:
@@ -66,39 +86,60 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes to text and name the encoding used.
+def _wide(data: bytes, codec: str, label: str) -> Decoded:
+    """UTF-16 or UTF-32 text without its stray control characters; binary when they are too many."""
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        raise RejectedInput(f"undecodable bytes: looks like {label} but is not") from None
+    kept = text.translate(_STRAY_CHARS)
+    removed = len(text) - len(kept)
+    if _too_many(removed, len(text)) or _looks_binary(text[:2048].encode("utf-8", "replace")):
+        raise RejectedInput(BINARY)
+    return Decoded(kept, label, removed)
 
-    Byte-order marks win, then strict UTF-8, then charset detection; mojibake is repaired.
-    Raises RejectedInput for empty, binary or undecodable bytes.
+
+def _narrow(data: bytes) -> Decoded:
+    """Single- or multi-byte text without stray NUL/control bytes (trailing NUL padding included);
+    binary when they are more than one byte in twenty."""
+    body = data.rstrip(b"\x00")
+    if not body.strip():
+        raise RejectedInput("empty file (only NUL bytes)")
+    kept = body.translate(None, STRAY_CONTROLS)
+    if _looks_binary(body[:4096]) or _too_many(len(body) - len(kept), len(body)):
+        raise RejectedInput(BINARY)
+    try:
+        text, encoding = kept.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode_legacy(kept)
+    fixed = ftfy.fix_encoding(text)
+    return Decoded(fixed, encoding + ("+ftfy" if fixed != text else ""), len(data) - len(kept))
+
+
+def decode_text(data: bytes) -> Decoded:
+    """Decode bytes to text, naming the encoding used and counting the stray NUL/control bytes removed.
+
+    Byte-order marks win, then BOM-less UTF-16, then strict UTF-8, then charset detection; mojibake
+    is repaired. Raises RejectedInput for empty, binary or undecodable bytes.
     """
     if not data.strip():
         raise RejectedInput("empty file")
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(name), name.replace("-sig", "-bom")
+            return _wide(data, name, name.replace("-sig", "-bom"))
     sample = data[:4096]
-    if b"\x00" in sample:
-        utf16 = _nul_encoding(sample)
-        if utf16 is None:
-            raise RejectedInput("binary content (NUL or control bytes), not text")
-        try:
-            text = data.decode(utf16)
-        except UnicodeDecodeError:
-            raise RejectedInput(f"undecodable bytes: looks like {utf16} but is not") from None
-        if _looks_binary(text[:2048].encode("utf-8", "replace")):
-            raise RejectedInput("binary content (NUL or control bytes), not text")
-        return text, utf16
-    if _looks_binary(sample):
-        raise RejectedInput("binary content (NUL or control bytes), not text")
-    try:
-        text, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _decode_legacy(data)
-    fixed = ftfy.fix_encoding(text)
-    if fixed != text:
-        encoding += "+ftfy"
-    return fixed, encoding
+    utf16 = _nul_encoding(sample) if b"\x00" in sample else None
+    return _wide(data, utf16, utf16) if utf16 else _narrow(data)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """``decode_text`` without the count: the text and the encoding used."""
+    return tuple(decode_text(data)[:2])
+
+
+def repair_note(removed: int) -> str | None:
+    """The one-line note a repaired input's ``files.reason`` carries, or None."""
+    return f"removed {removed:,} NUL/control byte{'s' if removed != 1 else ''}" if removed else None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")

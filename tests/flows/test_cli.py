@@ -101,3 +101,27 @@ def test_bad_paths_and_settings_fail_fast_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSLAKE_BATCH_SIZE", "abc")
     result = runner.invoke(app, ["actors", "--lake", str(tmp_path)])
     assert result.exit_code == 1 and "NEWSLAKE_BATCH_SIZE='abc' is not a whole number" in result.output
+
+
+def test_ingest_hands_the_flow_paths_in_the_stored_form(tmp_path, monkeypatch):
+    import contextlib
+    import os
+
+    import flows.cli
+    from flows import lifecycle
+
+    raw = os.fsencode(tmp_path) + b"/latin1_name_\xe9.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"Story")
+    seen = []
+
+    def flow(paths, settings, *options):
+        seen.extend(paths)
+        return {"run_id": "r1", "files_seen": 1, "statuses": {"ingested": 1}, "articles": 1, "sentences": 1, "mentions": 0, "failed": 0,
+                "seconds": 0.1, "words_per_second": 10, "lake": str(tmp_path), "retired": 0, "set_aside": [], "marts_exported": True}
+
+    monkeypatch.setattr(lifecycle, "guarded_run", contextlib.nullcontext)
+    monkeypatch.setattr(flows.cli, "_run_with_progress", flow)
+    result = runner.invoke(app, ["ingest", os.fsdecode(raw), "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 0, result.output
+    assert seen == [f"{tmp_path}/latin1_name_\\xe9.txt"]

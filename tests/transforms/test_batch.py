@@ -279,3 +279,27 @@ def test_retired_articles(batches, rows, carriers, retired):
 
     prepared = [changed_batch(*b) for b in batches]
     assert retired_articles(prepared, Resolution(rows, []), carriers) == retired
+
+
+def test_stray_nul_bytes_are_removed_and_noted_in_the_account():
+    data = STORY.encode().replace(b"budget", b"bud\x00get", 1)
+    plan = plan_batch([RawFile("/in/nul.txt", len(data), data), RawFile("/in/copy.txt", len(data), data),
+                       RawFile("/in/binary.txt", 2048, bytes(range(256)) * 8)])
+    assert accounts(plan) == [
+        ("/in/nul.txt", None, "ingested", "removed 1 NUL/control byte"),
+        ("/in/copy.txt", None, "duplicate", "same normalised text as an article already in the lake or this run; removed 1 NUL/control byte"),
+        ("/in/binary.txt", None, "rejected", "binary content (NUL or control bytes), not text"),
+    ]
+    assert plan.prepared[plan.keep[0].article_id]["text"] == STORY.strip()
+
+
+def test_a_symbolic_link_is_a_duplicate_of_its_target():
+    data = STORY.encode()
+    plan = plan_batch([RawFile("/in/a.txt", len(data), data), RawFile("/in/link.txt", len(data), None, link_to="/in/a.txt"),
+                       RawFile("/in/gone.txt", 0, None, "dangling symbolic link: its target /in/none.txt does not exist")])
+    assert accounts(plan) == [
+        ("/in/a.txt", None, "ingested", None),
+        ("/in/link.txt", None, "duplicate", "symbolic link to /in/a.txt"),
+        ("/in/gone.txt", None, "rejected", "dangling symbolic link: its target /in/none.txt does not exist"),
+    ]
+    assert [r["sha256"] for r in plan.file_rows][1:] == [None, None] and len(plan.keep) == 1

@@ -138,3 +138,41 @@ def test_detect_language(text, expected):
     assert detect_language(text) == expected
     if expected != "und":
         assert _detector().detect_language_of(text).iso_code_639_1.name.lower() == expected
+
+
+@pytest.mark.parametrize(
+    "data, text, encoding, removed",
+    [
+        (b"Talks resume\n\nThe talks\x00 resumed on Monday.", "Talks resume\n\nThe talks resumed on Monday.", "utf-8", 1),
+        (b"Talks resume\n\nThe\x07 talks resumed on Monday in the capital after a long pause.\x1f\x00\x00\x00",
+         "Talks resume\n\nThe talks resumed on Monday in the capital after a long pause.", "utf-8", 5),
+        (b"Prices rise\x00\n\nThe caf\xe9 owner said prices in the town had risen by a tenth since the spring.",
+         "Prices rise\n\nThe café owner said prices in the town had risen by a tenth since the spring.", "cp1252", 1),
+        ("Talks\x00 in Zürich".encode("utf-16"), "Talks in Zürich", "utf-16", 1),
+        (b"Talks resume\n\nThe talks resumed on Monday.", "Talks resume\n\nThe talks resumed on Monday.", "utf-8", 0),
+    ],
+)
+def test_decode_text_removes_stray_nul_and_control_bytes(data, text, encoding, removed):
+    from transforms.text import decode_text
+
+    assert decode_text(data) == (text, encoding, removed)
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [(b"\x00" * 64, "empty file (only NUL bytes)"), (b"Some text " * 10 + b"\x00\x01" * 10, "binary content (NUL or control bytes), not text"),
+     (b"\xff\xfeT\x00a\x00\x00\xd8", "undecodable bytes: looks like utf-16 but is not")],
+)
+def test_decode_text_still_rejects(data, reason):
+    from transforms.text import decode_text
+
+    with pytest.raises(RejectedInput) as e:
+        decode_text(data)
+    assert str(e.value) == reason
+
+
+@pytest.mark.parametrize("removed, note", [(0, None), (1, "removed 1 NUL/control byte"), (1200, "removed 1,200 NUL/control bytes")])
+def test_repair_note(removed, note):
+    from transforms.text import repair_note
+
+    assert repair_note(removed) == note
