@@ -15,7 +15,8 @@ from transforms.schemas import FILES, to_table
 
 SUFFIXES = [s + gz for s in TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES for gz in ("", ".gz")]
 KEYS = sorted({key for f in fields(JsonFields) for key in getattr(JsonFields(), f.name)})
-WORDS = st.sampled_from(["The", "minister", "said", "talks", "in", "Paris", "resume", "\x00", "\x07", "\u2028", "é", "\ud83d", ".", "\n", "\r\n", " ", "http://[", "9999-12-31T23:59:59-01:00"])
+WORDS = st.sampled_from(["The", "minister", "said", "talks", "in", "Paris", "resume", "\x00", "\x07", "\u2028", "é", "\ud83d",
+                         ".", "\n", "\r\n", " ", "http://[", "9999-12-31T23:59:59-01:00"])
 PROSE = st.lists(WORDS | st.text(max_size=8), max_size=60).map(" ".join)
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | PROSE | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
