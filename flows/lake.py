@@ -233,10 +233,13 @@ class Lake:
         rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
         return {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]}
 
+    def runs_newest_first(self) -> list[tuple[str, dict[str, int]]]:
+        """Every run with the table versions it recorded, the latest published (highest ``runs`` version) first."""
+        return sorted(self.run_versions().items(), key=lambda item: item[1]["runs"], reverse=True)
+
     def latest_run(self) -> str | None:
         """The id of the run readers see (the latest published one), or None in a lake without runs."""
-        runs = self.run_versions()
-        return max(runs, key=lambda r: runs[r]["runs"]) if runs else None
+        return next((run_id for run_id, _ in self.runs_newest_first()), None)
 
     def versions(self, run_id: str | None = None) -> dict[str, int]:
         """The table versions a run left (default: the latest run); empty when no run has committed.
@@ -245,14 +248,12 @@ class Lake:
             KeyError: no run ``run_id`` recorded table versions.
         """
         self.check_format()
+        if run_id is None:
+            return next((versions for _, versions in self.runs_newest_first()), {})
         runs = self.run_versions()
-        if run_id is not None:
-            if run_id not in runs:
-                raise KeyError(f"no run {run_id!r} in this lake; see `newslake runs`")
-            return runs[run_id]
-        if not runs:
-            return {}
-        return max(runs.values(), key=lambda v: v["runs"])
+        if run_id not in runs:
+            raise KeyError(f"no run {run_id!r} in this lake; see `newslake runs`")
+        return runs[run_id]
 
     def files(self, table: str, versions: dict[str, int] | None = None) -> list[str]:
         """Absolute paths of a table's data files at the pinned version (default: the latest run's)."""
@@ -380,8 +381,7 @@ class Lake:
 
     def last_intact_run(self) -> str | None:
         """The latest run whose data files are all present with their recorded sizes."""
-        runs = self.run_versions()
-        return next((r for r in sorted(runs, key=lambda r: runs[r]["runs"], reverse=True) if not self.damaged(runs[r])), None)
+        return next((run_id for run_id, versions in self.runs_newest_first() if not self.damaged(versions)), None)
 
     def restore(self, run_id: str) -> dict[str, int]:
         """Make ``run_id`` the latest run again: its ``runs`` version, then every table back to the version

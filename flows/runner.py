@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from prefect import flow
 
-from flows.discover import discover_files
+from flows.discover import discover_files, local_path
 from flows.lake import Lake
 from flows.settings import Settings
 from transforms.text import sha256
@@ -27,7 +27,7 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
     total = 0
     for path in files:
         try:
-            with open(path, "rb") as fh:
+            with open(local_path(path), "rb") as fh:  # discovery gives stored paths (transforms.paths)
                 data = fh.read() if path in known else None
                 size = len(data) if data is not None else fh.seek(0, 2)
         except OSError:
