@@ -36,6 +36,15 @@ _BOMS = (
 )
 
 
+def wide_encoding(sample: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding the start of some bytes shows (a byte-order mark, or NULs in every
+    other byte), else None: such text cannot be cut into lines before it is decoded."""
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return None if name == "utf-8-sig" else name
+    return _nul_encoding(sample) if b"\x00" in sample else None
+
+
 def _nul_encoding(sample: bytes) -> str | None:
     """'utf-16-le' / 'utf-16-be' for BOM-less UTF-16 text (NULs in every other byte), else None."""
     odd, even = sample[1::2].count(0), sample[0::2].count(0)
