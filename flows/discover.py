@@ -9,10 +9,12 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import BinaryIO
 
-from transforms.batch import RawFile
-from transforms.formats import input_kind
+from transforms.batch import KnownFile, Piece, RawFile, ReadOptions
+from transforms.formats import compression, input_kind, jsonl_records, open_stream, scan_dump
+from transforms.text import RejectedInput
 from transforms.paths import escape_path, unescape_path
 
 SPECIAL_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
@@ -161,25 +163,86 @@ def _read_link(path: str, local: str) -> RawFile:
     return RawFile(path, info.st_size, None, link_to=target)
 
 
+def open_input(path: str) -> tuple[BinaryIO, os.stat_result] | str:
+    """A stored path opened for reading as a binary stream, with its status when opened; or why it
+    cannot be: gone, unreadable, not a regular file (never blocks on a FIFO swapped in)."""
+    try:
+        fd = os.open(local_path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return "cannot read: removed after the run found it"
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return f"not a regular file ({_kind(info.st_mode) or 'a folder'})"
+    return os.fdopen(fd, "rb"), info
+
+
+def streamed(path: str) -> bool:
+    """Whether an input is read as a stream of records (JSON lines), not whole."""
+    return input_kind(PurePath(path).name) == "jsonl"
+
+
+def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | None:
+    """The pieces of a regular JSON-lines file, in one pass: ranges of ``every`` lines cut at line
+    starts (only the appended ones when the file grew after what the lake holds); a compressed file
+    cannot be cut and is one piece. None when the path is not a regular file (``read_file`` says why)."""
+    try:
+        if not stat.S_ISREG(os.lstat(local_path(path)).st_mode):
+            return None
+    except OSError:
+        return None
+    opened = open_input(path)
+    if isinstance(opened, str):
+        return None
+    fh, info = opened
+    with fh:
+        if compression(path):
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            return [Piece(path, info.st_size, digest, info.st_mtime_ns, lines=every)]
+        scan = scan_dump(fh, every, (known.size, known.sha256) if known and known.size else None)
+    kept = (known.size, scan.kept_lines) if scan.kept_lines is not None else None
+    following = [first for _, _, first in scan.ranges[1:]] + [scan.ranges[-1][2] + every]
+    return [Piece(path, scan.size, scan.sha256, info.st_mtime_ns, start, end, first, kept, lines=max(1, after - first))
+            for (start, end, first), after in zip(scan.ranges, following)]
+
+
+def read_piece(piece: Piece, options: ReadOptions) -> RawFile:
+    """A planned JSON-lines piece as a file whose records are read lazily, a line at a time."""
+    first = piece.kept is not None and piece.start == piece.kept[0]
+    return RawFile(piece.path, piece.size, None, sha256=piece.sha256, records=_piece_records(piece, options),
+                   appended=piece.kept is not None, kept=piece.kept if first else None)
+
+
+def _piece_records(piece: Piece, options: ReadOptions):
+    opened = open_input(piece.path)
+    if isinstance(opened, str):
+        raise RejectedInput(opened)
+    fh, info = opened
+    with fh:
+        if (info.st_size, info.st_mtime_ns) != (piece.size, piece.mtime_ns):
+            raise RejectedInput("cannot read: changed after the run found it (it is read again next run)")
+        fh.seek(piece.start)
+        stream = open_stream(fh, PurePath(piece.path).name, options.limits)
+        length = None if piece.end is None else piece.end - piece.start
+        yield from jsonl_records(stream, options.fields, options.limits, piece.first_line, length)
+
+
 def _read_regular(path: str, local: str, max_bytes: int) -> RawFile:
     """A regular file's bytes, read at most ``max_bytes`` + 1 at once; never blocks on a FIFO swapped in."""
+    opened = open_input(path)
+    if isinstance(opened, str):
+        return RawFile(path, 0, None, opened)
+    fh, before = opened
     try:
-        fd = os.open(local, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return RawFile(path, 0, None, "cannot read: removed after the run found it")
-    except OSError as e:
-        return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                return RawFile(path, 0, None, f"not a regular file ({_kind(before.st_mode) or 'a folder'})")
+        with fh:
             data = fh.read(max_bytes + 1)
             if len(data) > max_bytes:
                 fh.seek(0)
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
                 return RawFile(path, fh.tell(), None, f"larger than the {max_bytes:,}-byte limit (NEWSLAKE_MAX_FILE_BYTES)", digest)
-            after = os.fstat(fd)
+            after = os.fstat(fh.fileno())
     except OSError as e:
         return RawFile(path, 0, None, f"cannot read: {e.strerror or e}")
     if len(data) != before.st_size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):

@@ -29,13 +29,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import lifecycle, warehouse
-from flows.discover import discover_files, local_path, read_file
+from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, streamed
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
-    PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
+    PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
     prepare_files, profile_files, resolve, retired_articles,
 )
 from transforms.boilerplate import SourceProfile, drop_lines
@@ -52,6 +52,8 @@ Progress = Callable[[str, int, int], None]
 ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
 TASKS_PER_WORKER = 4
 MIN_BATCH = 10
+PROFILE_LINES = 20_000  # a JSON-lines dump's boilerplate is learnt from its first lines (a sample, bounded memory)
+Item = str | Piece  # what a read batch lists: a path read whole, or a planned piece of a JSON-lines file
 
 
 def _read_seed_csv(path: Path) -> list[dict]:
@@ -134,14 +136,36 @@ def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     return lake.known_files(paths)
 
 
+@task(name="plan-reading", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def plan_reading(paths: list[str], known: dict[str, KnownFile], every: int) -> list[Item]:
+    """Each JSON-lines file hashed and cut into pieces of ``every`` lines at line starts, in one pass
+    (only the appended lines of a dump that grew); other paths as they are, read whole later."""
+    out: list[Item] = []
+    for p in paths:
+        pieces = plan_dump(p, known.get(p), every) if streamed(p) else None
+        out += pieces if pieces is not None else [p]
+    return out
+
+
+def read_item(item: Item, options: ReadOptions) -> RawFile:
+    """A batch item as a raw file: read whole, or a planned piece whose records stream lazily."""
+    return read_piece(item, options) if isinstance(item, Piece) else read_file(item, options.max_bytes)
+
+
+def item_path(item: Item) -> str:
+    return item.path if isinstance(item, Piece) else item
+
+
 @task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def profile_sources(paths: list[str], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
+def profile_sources(items: list[Item], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
     """Lines of one batch's new plain-text articles, counted per source."""
-    return profile_files((read_file(p, options.max_bytes) for p in paths if _profiled(p)), known, options)
+    return profile_files((read_item(i, options) for i in items if _profiled(i)), known, options)
 
 
-def _profiled(path: str) -> bool:
-    return input_kind(PurePath(path).name) != "html"  # the HTML extractor removes page furniture itself
+def _profiled(item: Item) -> bool:
+    if isinstance(item, Piece):
+        return item.first_line <= PROFILE_LINES
+    return input_kind(PurePath(item).name) != "html"  # the HTML extractor removes page furniture itself
 
 
 @task(name="boilerplate-lines", cache_policy=NO_CACHE)
@@ -153,11 +177,13 @@ def boilerplate_lines(lake: Lake, profiles: list[SourceProfile], settings: Setti
 
 
 @task(name="prepare", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def prepare(paths: list[str], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
+def prepare(items: list[Item], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
-    """Read, decode, clean, hash and sign one batch; stages its articles and returns the small rest."""
-    batch = prepare_files((read_file(p, options.max_bytes) for p in paths), known, drop_lines, options, part)
-    scratch.write(part, to_table(batch.articles, PREPARED) if batch.articles else PREPARED.empty_table())
+    """Read, decode, clean, hash and sign one batch; stages its articles (in pieces as they come) and
+    returns the small rest."""
+    batch = prepare_files((read_item(i, options) for i in items), known, drop_lines, options, part,
+                          sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)))
+    release_memory()
     return batch.without_articles()
 
 
@@ -332,6 +358,26 @@ def chunks(items: list, settings: Settings, per_worker: int = TASKS_PER_WORKER) 
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _weight(item: Item) -> int:
+    return item.lines if isinstance(item, Piece) else 1
+
+
+def weighed_chunks(items: list[Item], settings: Settings) -> list[list[Item]]:
+    """Read batches by record count across files: consecutive items of at most the batch size's weight
+    (a path read whole weighs one; a piece of a JSON-lines dump, its lines), at least one item each."""
+    total = sum(map(_weight, items))
+    size = min(settings.batch_size, max(MIN_BATCH, -(-total // settings.workers)))
+    out: list[list[Item]] = []
+    weight = size
+    for item in items:
+        if weight + _weight(item) > size and (not out or out[-1]):
+            out.append([])
+            weight = 0
+        out[-1].append(item)
+        weight += _weight(item)
+    return out
+
+
 def _results(futures: list[PrefectFuture], stage: str, sizes: list[int], progress: Progress | None) -> list:
     """Each mapped task's result, in submission order, reporting progress as they arrive."""
     done, total, out = 0, sum(sizes), []
@@ -374,13 +420,16 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
         gone = find_gone(lake, paths) if prune else {}
-        batches = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
+        scans = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
+        items = [i for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans],
+                                             unmapped(settings.batch_size)) for i in f.result()]
+        batches = weighed_chunks(items, settings)
         parts = [f"p{n:05d}" for n in range(len(batches))]
-        known_in = [{p: known[p] for p in batch if p in known} for batch in batches]
+        known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
         futures = prepare.map(batches, known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts, unmapped(scratch))
-        prepared = _results(futures, "reading files", [len(b) for b in batches], progress)
+        prepared = _results(futures, "reading files", [sum(map(_weight, b)) for b in batches], progress)
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
         work = chunks(resolution.keep, settings)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),

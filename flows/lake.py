@@ -294,8 +294,8 @@ class Lake:
             return con.sql(sql).to_arrow_table()
 
     def file_history(self, paths: Iterable[str]) -> list[dict]:
-        """The ``files`` rows of these paths only (path, run_id, sha256, status, article_id)."""
-        return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
+        """The ``files`` rows of these paths only (path, run_id, record, size, sha256, status, article_id)."""
+        return self._lookup("files", ["path", "run_id", "record", "size", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
 
     def known_files(self, paths: Iterable[str]) -> dict[str, KnownFile]:
         """What the lake last made of these paths (hash and articles of the latest run that read each)."""
@@ -314,13 +314,13 @@ class Lake:
         under = " or ".join(f"path = {_sql_list([p])} or starts_with(path, {_sql_list([p.rstrip('/') + '/'])})" for p in prefixes)
         with duckdb.connect() as con:
             con.execute("set enable_progress_bar = false")
-            rows = con.sql(f"select path, run_id, sha256, status, article_id from read_parquet([{_sql_list(paths)}], "
+            rows = con.sql(f"select path, run_id, record, size, sha256, status, article_id from read_parquet([{_sql_list(paths)}], "
                            f"union_by_name = true) where {under}").to_arrow_table().to_pylist()
         return current_files(rows)
 
     def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
-        """The ``files`` rows that name one of these articles (path, run_id, sha256, status, article_id)."""
-        return self._lookup("files", ["path", "run_id", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()
+        """The ``files`` rows that name one of these articles (path, run_id, record, size, sha256, status, article_id)."""
+        return self._lookup("files", ["path", "run_id", "record", "size", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()
 
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 import threading
 from contextlib import ExitStack, contextmanager
@@ -14,26 +15,28 @@ from prefect import flow
 from flows.discover import discover_files, local_path
 from flows.lake import Lake
 from flows.settings import Settings
-from transforms.text import sha256
 
 
 DICTIONARY_CLUSTER_FACTOR = 20
 
 
 def pending_bytes(paths: list[str], settings: Settings) -> int:
-    """Bytes of the input files the lake has not seen with the same content (new or changed)."""
+    """Bytes of the input files the lake has not seen with the same content (new or changed; of a
+    file that grew, the bytes past the size the lake knows), hashed a chunk at a time."""
     files, _ = discover_files(paths, settings.exclude)
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
     for path in files:
         try:
             with open(local_path(path), "rb") as fh:  # discovery gives stored paths (transforms.paths)
-                data = fh.read() if path in known else None
-                size = len(data) if data is not None else fh.seek(0, 2)
+                size = fh.seek(0, 2)
+                fh.seek(0)
+                same = path in known and hashlib.file_digest(fh, "sha256").hexdigest() == known[path].sha256
         except OSError:
             continue
-        if data is None or sha256(data) != known[path].sha256:
-            total += size
+        if not same:
+            old = known[path].size if path in known else None
+            total += size - old if old and size > old else size
     return total
 
 

@@ -3,7 +3,7 @@ the run and the lake, and turn an analysed article into table rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files
 
 ANALYSED_LANGUAGES = ("en", "und")  # texts too short to identify are read as English
 PENDING = "pending"  # a file row whose article awaits the run-wide duplicate decision
+SINK_ROWS = 1000  # prepared articles handed to the sink at once (a streamed file's task stages them in pieces)
 
 # one row per distinct article a prepare batch found: article_id (the ``articles`` columns known
 # before analysis, and the MinHash signature)
@@ -37,14 +38,18 @@ PREPARED = pa.schema(
 @dataclass(frozen=True)
 class RawFile:
     """One input file as read: its path (stored form, see ``transforms.paths``), size and bytes
-    (``data`` is None when unreadable, with the reason in ``error``, or when a symbolic link)."""
+    (``data`` is None when unreadable, with the reason in ``error``, when a symbolic link, or when
+    streamed: then ``records`` yields its records, or those of one byte range of it)."""
 
     path: str
     size: int
     data: bytes | None
     error: str | None = None
-    sha256: str | None = None  # given when the bytes were hashed but not kept (too large)
+    sha256: str | None = None  # given when the bytes were hashed but not kept (too large, or streamed)
     link_to: str | None = None  # a symbolic link to a file: the target's path, read as its own input
+    records: Iterable[Record | BadRecord] | None = None
+    appended: bool = False  # only lines appended since an earlier run are read: the earlier ones stay
+    kept: tuple[int, int] | None = None  # on the first range of appended lines: (bytes, lines) left as they were
 
 
 @dataclass
@@ -53,6 +58,24 @@ class KnownFile:
 
     sha256: str
     article_ids: set[str] = field(default_factory=set)
+    size: int | None = None  # the bytes that hash to ``sha256`` (None in a lake older than this field's use)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A JSON-lines file planned for streaming, or one byte range of it: bytes [start, end) whose first
+    line is ``first_line``; the file's size and sha256 when planned (``mtime_ns`` tells a later change).
+    ``kept``: the file grew by appended lines after (bytes, lines) the lake already holds."""
+
+    path: str
+    size: int
+    sha256: str
+    mtime_ns: int
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+    kept: tuple[int, int] | None = None
+    lines: int = 1  # lines in the range (blank ones too): its weight when batching
 
 
 @dataclass(frozen=True)
@@ -74,12 +97,14 @@ class ReadOptions:
 class Candidate:
     """A new article found by prepare: what the run-wide duplicate decision needs, without its text.
 
-    ``row`` indexes the batch's ``file_rows``."""
+    ``row`` indexes the batch's ``file_rows``; ``part`` names where its article was staged when the
+    batch staged them in pieces (None: under the batch's own part)."""
 
     row: int
     article_id: str
     language: str
     signature: np.ndarray
+    part: str | None = None
 
     @property
     def english(self) -> bool:
@@ -123,9 +148,12 @@ class Resolution:
 
 def current_files(rows: list[dict]) -> dict[str, KnownFile]:
     """What the lake last made of each path, from ``files`` rows: the latest run that processed it
-    (``unchanged`` rows only repeat an earlier run's account), its bytes' hash and its articles; a
-    path whose latest account is ``deleted`` is not known any more."""
+    (``unchanged`` rows only repeat an earlier run's account), its bytes' hash and size and its
+    articles; a path whose latest account is ``deleted`` is not known any more. A run that read only
+    the lines appended to a file (an ``unchanged`` row with a record number: the lines kept, beside the
+    new lines' rows) adds to the earlier account instead of replacing it."""
     latest: dict[str, tuple[str, KnownFile | None]] = {}
+    appends = {(r["path"], r["run_id"]) for r in rows if r["status"] == "unchanged" and r.get("record") is not None}
     for r in sorted(rows, key=lambda r: r["run_id"]):
         if r["status"] == "deleted":
             latest[r["path"]] = (r["run_id"], None)
@@ -134,7 +162,8 @@ def current_files(rows: list[dict]) -> dict[str, KnownFile]:
             continue
         run, known = latest.get(r["path"], ("", None))
         if known is None or r["run_id"] > run:
-            known = KnownFile(r["sha256"])
+            earlier = known.article_ids if known is not None and (r["path"], r["run_id"]) in appends else set()
+            known = KnownFile(r["sha256"], set(earlier), r.get("size"))
             latest[r["path"]] = (r["run_id"], known)
         if r["article_id"]:
             known.article_ids.add(r["article_id"])
@@ -172,25 +201,39 @@ def profile_files(files: Iterable[RawFile], known: dict[str, KnownFile], options
     """Short lines of the new and changed plain-text files' articles, counted per source."""
     profile = SourceProfile()
     for f in files:
-        if f.data is None or _unchanged(f, known):
+        if (f.data is None and f.records is None) or _unchanged(f, known):
             continue
         try:
-            records = parse(PurePath(f.path).name, f.data, options.fields, options.limits)
+            for rec in _records(f, options):
+                if isinstance(rec, Record):
+                    profile.add(source_of(f.path, rec), rec.text)
         except Exception:  # prepare gives the file its reason
             continue
-        for rec in records:
-            if isinstance(rec, Record):
-                profile.add(source_of(f.path, rec), rec.text)
     return profile
 
 
+def _records(f: RawFile, options: ReadOptions) -> Iterable[Record | BadRecord]:
+    """A file's records: streamed when the reader gave them, else parsed from its bytes."""
+    return f.records if f.records is not None else parse(PurePath(f.path).name, f.data, options.fields, options.limits)
+
+
 def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
-                  options: ReadOptions, part: str) -> PreparedBatch:
+                  options: ReadOptions, part: str, sink: Callable[[str, list[dict]], None] | None = None) -> PreparedBatch:
     """Read, decode, clean, hash and sign one batch of files; new articles stay ``pending`` for ``resolve``.
 
-    Depends on no other batch. File rows carry no run id or time: ``resolve`` adds them."""
+    Depends on no other batch. File rows carry no run id or time: ``resolve`` adds them. With ``sink``,
+    the prepared articles are handed to it ``SINK_ROWS`` at a time with the part name their candidates
+    carry, and none stay in the batch (a streamed file's articles are never all held at once)."""
     batch = PreparedBatch(part)
     seen: dict[str, Candidate] = {}
+    pieces = [0]
+
+    def flush(final: bool = False) -> None:
+        if sink is not None and batch.articles and (final or len(batch.articles) >= SINK_ROWS):
+            sink(f"{part}-{pieces[0]:04d}", batch.articles)
+            batch.articles = []
+            pieces[0] += 1
+
     for f in files:
         base = {"path": f.path, "record": None, "size": f.size, "sha256": _digest(f), "status": "rejected",
                 "reason": None, "article_id": None, "encoding": None}
@@ -200,31 +243,37 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
         if f.link_to:
             batch.file_rows.append({**base, "status": "duplicate", "reason": f"symbolic link to {f.link_to}"})
             continue
-        if f.data is None:
+        if f.data is None and f.records is None:
             batch.file_rows.append({**base, "reason": f.error or "unreadable"})
             continue
+        if f.kept:
+            batch.file_rows.append({**base, "record": f.kept[1], "status": "unchanged",
+                                    "reason": f"lines 1-{f.kept[1]:,} (the first {f.kept[0]:,} bytes) as an earlier run read them; "
+                                              f"only the lines appended since are read"})
+        piece = f"{part}-{pieces[0]:04d}" if sink is not None else None
         try:
-            records = parse(PurePath(f.path).name, f.data, options.fields, options.limits)
+            for rec in _records(f, options):
+                try:
+                    row = _prepare_record(f, rec, base, drop_lines, batch, seen, piece)
+                except Exception as e:
+                    row = {**base, "record": getattr(rec, "record", None), "reason": f"cannot clean: {type(e).__name__}: {e}"[:300]}
+                batch.file_rows.append(row)
+                if sink is not None and len(batch.articles) >= SINK_ROWS:
+                    flush()
+                    piece = f"{part}-{pieces[0]:04d}"
         except RejectedInput as e:
             batch.file_rows.append({**base, "reason": str(e)})
-            continue
         except Exception as e:  # a parser bug on one odd file must not stop the run
             batch.file_rows.append({**base, "reason": f"cannot parse: {type(e).__name__}: {e}"[:300]})
-            continue
-        for rec in records:
-            try:
-                row = _prepare_record(f, rec, base, drop_lines, batch, seen)
-            except Exception as e:
-                row = {**base, "record": getattr(rec, "record", None), "reason": f"cannot clean: {type(e).__name__}: {e}"[:300]}
-            batch.file_rows.append(row)
-        if f.path in known:
+        if f.path in known and not f.appended:
             batch.replaced |= known[f.path].article_ids
             batch.changed.add(f.path)
+    flush(final=True)
     return batch
 
 
 def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
-                    batch: PreparedBatch, seen: dict[str, Candidate]) -> dict:
+                    batch: PreparedBatch, seen: dict[str, Candidate], piece: str | None = None) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
@@ -252,7 +301,7 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines:
             "encoding": rec.encoding,
             "minhash": sig,
         })
-    candidate = Candidate(len(batch.file_rows), aid, language, sig)
+    candidate = Candidate(len(batch.file_rows), aid, language, sig, piece if aid not in seen else seen[aid].part)
     seen.setdefault(aid, candidate)
     batch.candidates.append(candidate)
     return row
@@ -289,7 +338,7 @@ def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: di
                 row.update(status="non_english", reason=_noted(f"language {c.language}: kept, not analysed", row))
             else:
                 row.update(status="ingested")
-            keep.append(Keep(batch.part, c.article_id, near[0] if near else None, c.english))
+            keep.append(Keep(c.part or batch.part, c.article_id, near[0] if near else None, c.english))
         rows += batch_rows
     return Resolution(rows, keep)
 
