@@ -226,7 +226,8 @@ def _piece_records(piece: Piece, options: ReadOptions):
         fh.seek(piece.start)
         stream = open_stream(fh, PurePath(piece.path).name, options.limits)
         length = None if piece.end is None else piece.end - piece.start
-        yield from jsonl_records(stream, options.fields, options.limits, piece.first_line, length)
+        whole = piece.start == 0 and piece.end in (None, piece.size)
+        yield from jsonl_records(stream, options.fields, options.limits, piece.first_line, length, whole)
 
 
 def _read_regular(path: str, local: str, max_bytes: int) -> RawFile:

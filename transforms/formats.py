@@ -235,14 +235,14 @@ def split_lines(stream: BinaryIO, max_line_bytes: int, first_line: int = 1, leng
 
 
 def jsonl_records(stream: BinaryIO, fields: JsonFields, limits: Limits, first_line: int = 1,
-                  length: int | None = None) -> Iterator[Record | BadRecord]:
+                  length: int | None = None, whole: bool = True) -> Iterator[Record | BadRecord]:
     """Records of a JSON-lines stream (already decompressed), a line at a time, numbered from
     ``first_line``; ``length`` bytes at most. Each line is decoded on its own (UTF-8, else detected).
     A line over ``limits.max_line_bytes`` is a BadRecord alone. A stream that breaks off (truncated or
     corrupt compressed data) ends with a BadRecord for the line where it broke; the lines before it stay.
 
-    Raises RejectedInput when the stream starts at line 1 and holds no record, and for UTF-16 or
-    UTF-32 text (which cannot be cut into lines undecoded) over ``limits.max_bytes``, read whole."""
+    Raises RejectedInput when the stream is a ``whole`` file (not one range of it) without any record,
+    and for UTF-16 or UTF-32 text (which cannot be cut into lines undecoded) over ``limits.max_bytes``."""
     try:
         head = stream.read(4096) if first_line == 1 else b""
     except RejectedInput as e:
@@ -255,7 +255,7 @@ def jsonl_records(stream: BinaryIO, fields: JsonFields, limits: Limits, first_li
         text, encoding, removed = decode_text(head + rest)
         yield from _jsonl_records(text, encoding, fields, limits.max_line_bytes, repair_note(removed))
         return
-    if first_line == 1 and not head:
+    if whole and not head:
         raise RejectedInput("empty file")
     body = _Prefixed(head, stream) if head else stream
     found, number = False, first_line
@@ -271,7 +271,7 @@ def jsonl_records(stream: BinaryIO, fields: JsonFields, limits: Limits, first_li
     except RejectedInput as e:
         found = True
         yield BadRecord(number, f"line {number} onwards: {e}")
-    if not found and first_line == 1:
+    if not found and whole:
         raise RejectedInput("JSON-lines file without any record")
 
 
@@ -291,12 +291,13 @@ def scan_dump(stream: BinaryIO, every: int, known: tuple[int, str] | None = None
     """Hash a JSON-lines stream and cut it into ranges of ``every`` lines (the last one shorter), in one
     pass, holding one chunk at a time. With ``known`` (size, sha256) of an earlier read: when the
     stream's first ``size`` bytes still hash to it, end with a newline and more bytes follow, the ranges
-    cover only the bytes after them (an appended dump). UTF-16 or UTF-32 text is one range (read whole)."""
+    cover only the bytes after them (an appended dump). UTF-16 or UTF-32 text, and a file of blank
+    lines, are one range (read whole)."""
     digest, prefix = hashlib.sha256(), hashlib.sha256()
     pos, lines, since, kept = 0, 0, 0, None
     starts = [(0, 1)]
     boundary = known[0] if known and known[0] > 0 else None
-    wide, last = None, b""
+    wide, last, blank = None, b"", True
     while True:
         want = STREAM_CHUNK if boundary is None or pos >= boundary else min(STREAM_CHUNK, boundary - pos)
         chunk = stream.read(want)
@@ -305,6 +306,7 @@ def scan_dump(stream: BinaryIO, every: int, known: tuple[int, str] | None = None
         if pos == 0:
             wide = wide_encoding(chunk[:4096])
         digest.update(chunk)
+        blank = blank and not chunk.strip()
         at = 0
         while wide is None:
             counted, need = chunk.count(b"\n", at), every - since
@@ -322,7 +324,7 @@ def scan_dump(stream: BinaryIO, every: int, known: tuple[int, str] | None = None
             prefix.update(chunk)
             if pos == boundary and wide is None and last == b"\n" and prefix.hexdigest() == known[1]:
                 kept, whole, starts, since = lines, starts, [(pos, lines + 1)], 0
-    if wide:
+    if wide or blank:  # read whole: the reader says which encoding, or that the file holds no record
         return DumpScan(pos, digest.hexdigest(), ((0, pos, 1),))
     if kept is not None and pos == boundary:
         kept, starts = None, whole  # the same bytes: nothing appended
