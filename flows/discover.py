@@ -202,6 +202,8 @@ def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | N
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
             return [Piece(path, info.st_size, digest, info.st_mtime_ns, lines=every)]
         scan = scan_dump(fh, every, (known.size, known.sha256) if known and known.size else None)
+    if known is not None and scan.sha256 == known.sha256:
+        return [Piece(path, scan.size, scan.sha256, info.st_mtime_ns)]  # unchanged: one row says so
     kept = (known.size, scan.kept_lines) if scan.kept_lines is not None else None
     following = [first for _, _, first in scan.ranges[1:]] + [scan.ranges[-1][2] + every]
     return [Piece(path, scan.size, scan.sha256, info.st_mtime_ns, start, end, first, kept, lines=max(1, after - first))

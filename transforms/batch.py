@@ -248,7 +248,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
             continue
         if f.kept:
             batch.file_rows.append({**base, "record": f.kept[1], "status": "unchanged",
-                                    "reason": f"lines 1-{f.kept[1]:,} (the first {f.kept[0]:,} bytes) as an earlier run read them; "
+                                    "reason": f"lines 1-{f.kept[1]} (the first {f.kept[0]:,} bytes) as an earlier run read them; "
                                               f"only the lines appended since are read"})
         piece = f"{part}-{pieces[0]:04d}" if sink is not None else None
         try:
