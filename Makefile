@@ -36,6 +36,7 @@ test: setup lint
 bench: setup
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/synthetic_lake.py 0 100000 1000000 --flow
+	$(BIN)/python benchmarks/dumps.py --sizes 20M,1G --nlp dictionary --dir /tmp
 
 conll: setup
 	$(BIN)/python benchmarks/conll_eval.py

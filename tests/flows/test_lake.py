@@ -77,7 +77,7 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
                             "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
                                              {"source_name": "blog", "line": "Subscribe", "n_articles": 5}]})
     assert lake.file_history(["/in/a2.txt", "/in/zz.txt"]) == [
-        {"path": "/in/a2.txt", "run_id": "r1", "sha256": "sha-a2", "status": "ingested", "article_id": "a2"}]
+        {"path": "/in/a2.txt", "run_id": "r1", "record": None, "size": 10, "sha256": "sha-a2", "status": "ingested", "article_id": "a2"}]
     assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
     assert sorted(r["path"] for r in lake.files_carrying(["a1", "a3", "b9"])) == ["/in/a1.txt", "/in/a3.txt"]
     assert lake.existing_articles([]) == set()
