@@ -57,6 +57,20 @@ TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
 
 
+def _bins(rows: list[dict]) -> list[list[dict]]:
+    """Small files (add-action rows) in path order, cut into runs of about ``TARGET_FILE_BYTES``: each
+    is merged on its own, so compaction holds one target file's rows at a time, not a whole partition's."""
+    bins: list[list[dict]] = [[]]
+    size = 0
+    for row in sorted(rows, key=lambda r: r["path"]):
+        if bins[-1] and size + row["size_bytes"] > TARGET_FILE_BYTES:
+            bins.append([])
+            size = 0
+        bins[-1].append(row)
+        size += row["size_bytes"]
+    return bins
+
+
 class LakeBusy(RuntimeError):
     """Another run holds the lake's write lock."""
 
@@ -590,7 +604,7 @@ class Lake:
                 if row["size_bytes"] < TARGET_FILE_BYTES:
                     groups.setdefault(str(row.get(f"partition.{PARTITION}", "")), []).append(row)
             added, removed = [], []
-            for part, rows in sorted(groups.items()):
+            for part, rows in [(p, b) for p in sorted(groups) for b in _bins(groups[p])]:
                 if len(rows) < 2:
                     continue
                 root = self.table_path(table)

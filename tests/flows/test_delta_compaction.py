@@ -92,3 +92,11 @@ def test_the_compact_command_merges_every_table_and_the_views_follow(tmp_path):
         assert con.execute("select count(*), count(distinct ingest_date) from articles").fetchone() == (4, 2)
         assert con.execute("select list(run_id order by run_id) from runs").fetchone() == (["r0", "r1", "r2", "r3"],)
     assert sorted(DeltaTable(tmp_path / "lake" / "articles").to_pandas()["article_id"]) == ["a0", "a1", "a2", "a3"]
+
+
+def test_small_files_merge_in_bins_of_about_the_target_size(monkeypatch):
+    from flows import lake as lake_module
+
+    monkeypatch.setattr(lake_module, "TARGET_FILE_BYTES", 30)
+    rows = [{"path": f"f{i}", "size_bytes": size} for i, size in enumerate([10, 20, 15, 5, 40])]
+    assert [[r["path"] for r in b] for b in lake_module._bins(rows[::-1])] == [["f0", "f1"], ["f2", "f3"], ["f4"]]
