@@ -171,7 +171,7 @@ def _is_numeric(t) -> bool:
 def ingest(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders (searched recursively) or globs; default seeds/articles.")] = None,
     lake: LakeOpt = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Files per Prefect task.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Records per read task (a file read whole counts one) and articles per analyse task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
     nlp: Annotated[Optional[str], typer.Option("--nlp", help="model (the spaCy entity recogniser) or dictionary "
                                                         "(phrase matching of the curated actors only, no model; NEWSLAKE_NLP).")] = None,
