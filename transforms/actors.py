@@ -22,6 +22,7 @@ TYPE_LABEL = {
     "person": "PERSON",
     "location": "LOC",
     "region": "GPE",
+    "team": "ORG",
 }
 
 
@@ -33,6 +34,7 @@ class Actor:
     name: str
     type: str
     country_code: str | None = None
+    parent: str | None = None  # the actor_id of the place a team (or a place) belongs to
     affiliation: str | None = None
     source: str = "seed"
     wikidata_qid: str | None = None
@@ -45,6 +47,7 @@ class Actor:
             "name": self.name,
             "type": self.type,
             "country_code": self.country_code,
+            "parent": self.parent,
             "affiliation": self.affiliation,
             "source": self.source,
             "wikidata_qid": self.wikidata_qid,
@@ -101,6 +104,11 @@ class ActorDictionary:
             if upper != text and upper not in self.aliases and len(text) >= 4:
                 forms.setdefault(upper, alias)
         return forms
+
+    def capitals(self) -> frozenset[str]:
+        """The words of three or more letters the dictionary writes in capitals ("NATO", "ISIL",
+        "USA"): acronyms that re-casing an all-capitals line must keep."""
+        return frozenset(w for text in self.aliases for w in text.split() if w.isupper() and len(w) >= 3)
 
     def table_rows(self) -> list[dict]:
         return [a.row() for a in sorted(self.actors.values(), key=lambda a: a.actor_id)]

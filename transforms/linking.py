@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
+from transforms.sports import is_sports, results_teams, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
 NAME_LABELS = frozenset(
@@ -82,6 +83,7 @@ class Linker:
         self.agents = _phrases(agents)
         self.titles = _phrases(titles)
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
+        self.subdivisions = _subdivisions()
         probe = make_doc("x")
         self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
         for form in self.forms:
@@ -91,13 +93,18 @@ class Linker:
         """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
         ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _clean_span(doc, e)]
         ents = [m for m in ents if m.label in NAME_LABELS]
+        sports = self.model_entities and is_sports(doc.text)
+        if sports:
+            ents = _with_results_teams(doc, ents)
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
-            if alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
+            if m.link_method != "team" and alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
                 self._attach(m, alias)
         mentions = self._merge_dictionary(doc, ents)
         mentions.sort(key=lambda m: m.start)
         linked = Linked(mentions)
+        if sports:
+            self._link_teams(doc, linked)
         self._link_acronyms(doc, linked)
         self._link_people(doc, linked)
         self._link_organisations(doc, linked)
@@ -119,7 +126,7 @@ class Linker:
             alias = self.forms[doc.vocab.strings[span.label]]
             over = [m for m in result if m.start < span.end and span.start < m.end]
             undecided = alias.ambiguous and (self.model_entities or not _stands_alone(doc, span.start, span.end))
-            if any(m.actor_id for m in over) or undecided or self._guarded(doc, span.start, span.end, alias):
+            if any(m.actor_id or m.link_method == "team" for m in over) or undecided or self._guarded(doc, span.start, span.end, alias):
                 continue
             if any(m.label == "PERSON" and (m.start < span.start or m.end > span.end) for m in over):
                 continue
@@ -137,6 +144,30 @@ class Linker:
             self._attach(new, alias)
             result.append(new)
         return result
+
+    def _link_teams(self, doc: Doc, linked: Linked) -> None:
+        """In a sports article, a place name used as a team (``transforms.sports``) and every name of a
+        results table is a team actor: ``team:<the place's or the name's slug>``, its place as parent.
+        A team named after a country keeps the place label (CoNLL's convention for national sides);
+        a club named after a county or city ("Surrey", "Chicago") or after nothing is an ORG."""
+        for m in linked.mentions:
+            text = doc[m.start : m.end].text
+            place = self.dictionary.actors.get(m.actor_id) if m.actor_id else None
+            if m.link_method == "team":
+                alias = self.dictionary.lookup(text)
+                place = self.dictionary.actors.get(alias.actor_id) if alias else None
+            elif m.role is not None or not team_context(doc, m.start, m.end):
+                continue
+            elif place is not None and not (place.type in ("country", "region") and m.label == "GPE"):
+                continue
+            elif place is None and not (m.label in ("GPE", "LOC") or (m.label in ("PERSON", "ORG") and text in self.subdivisions)):
+                continue
+            national = place is not None and place.type in ("country", "region")
+            parent = place.actor_id if place is not None else self.subdivisions.get(text)
+            name = place.name if national else _org_name(text)
+            m.actor_id = team_actor_id(name.title() if name.isupper() else name)
+            m.label, m.role, m.link_method = ("GPE" if national else "ORG"), None, "team"
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "team", parent=parent, source="model"))
 
     def _guarded(self, doc: Doc, start: int, end: int, alias: Alias) -> bool:
         """Context that makes a place name something else: "Washington state", and an ambiguous name
@@ -259,7 +290,8 @@ class Linker:
                 affiliation = org.actor_id if org else None
             known = linked.actors.get(m.actor_id)
             if known is None or (affiliation and not known.affiliation):
-                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person", None, affiliation or (known.affiliation if known else None), "model")
+                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person",
+                                                 affiliation=affiliation or (known.affiliation if known else None), source="model")
 
     def _link_acronyms(self, doc: Doc, linked: Linked) -> None:
         """'Islamic State of Iraq and the Levant (ISIL)': the acronym and the expansion are one actor."""
@@ -298,9 +330,35 @@ class Linker:
         name = _org_name(doc[m.start : m.end].text)
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
-            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", None, None, "model"))
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
 
 
+
+
+def _with_results_teams(doc: Doc, ents: list[Mention]) -> list[Mention]:
+    """The model's entities with the team names of results-table lines (``transforms.sports``) in
+    place of whatever overlapped them; a person of two or more words the model found stays."""
+    out = list(ents)
+    for start, end in results_teams(doc):
+        over = [m for m in out if m.start < end and start < m.end]
+        if any(m.label == "PERSON" and m.end - m.start >= 2 for m in over):
+            continue
+        for m in over:
+            out.remove(m)
+        out.append(Mention(start, end, "ORG", link_method="team"))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _subdivisions() -> dict[str, str | None]:
+    """First-level subdivision names (pycountry, bracketed local names dropped) -> ISO 3166-2 code,
+    None where several subdivisions share the name."""
+    import pycountry
+
+    codes: dict[str, str | None] = {}
+    for sub in pycountry.subdivisions:
+        name = re.sub(r"\s*\[.*?\]", "", sub.name)
+        codes[name] = sub.code if name not in codes else None
+    return codes
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -344,6 +402,11 @@ def _clean_span(doc: Doc, ent: Span) -> list[Mention]:
 def _org_name(text: str) -> str:
     text = re.sub(r"^(the|The)\s+", "", " ".join(text.split()))
     return re.sub(r"(['’]s|['’])$", "", text).strip()
+
+
+def team_actor_id(name: str) -> str:
+    """Stable id of a sports team from its name (a national side: its country's name): ``team:surrey``."""
+    return "team:" + person_actor_id(name).split(":", 1)[1]
 
 
 def org_actor_id(name: str) -> str:

@@ -1,0 +1,148 @@
+"""Sports context: when a place's name stands for a team, and the team names of results tables.
+
+Sports news names its teams after places: "England" (the cricket side), "Surrey", "Chicago" (a
+baseball club), "Swansea 49 Cardiff 23". Counting those as the places is wrong, and a recogniser
+trained on general news misses most of the club names in results tables. The rules here are local,
+so ordinary news ("England's NHS", "France said") is never touched:
+
+- an **article is sports** when its first line names a sport ("SOCCER - ...", "Cricket: ...") or
+  when sports words and results ("beat", "innings", "halftime", "2-1", results-table lines) make at
+  least one in 60 of its words and at least three in all;
+- in a sports article, a **results-table line** is a line made only of names and numbers, where each
+  name is followed by a number ("Swansea 49 Cardiff 23", "CHICAGO 65 66 .496 5", "Barnsley 3 3 0 0 8
+  2 9", parenthesised notes aside), or two names around "at"/"v"/"vs" ("MINNESOTA AT MILWAUKEE");
+  its names are teams (a name of two or more words the recogniser calls a person stays a person:
+  golf and athletics tables list people). A line that starts with a rank ("3.") or holds times
+  ("3:42.852") lists individuals and is left alone;
+- in a sports article, a place name is a **team** where the words around it make it one: a score
+  after it ("Surrey 429-7"), a result word before it ("beat Hampshire", "against France", "joined
+  Milan") or after it ("Leicestershire beat", "Milwaukee has won", "Kent will need"), or a possessive
+  ("Birmingham's Gary Breen").
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc
+
+SPORTS = frozenset(
+    """soccer football cricket rugby tennis golf baseball basketball hockey athletics cycling motorcycling
+    motor-racing racing boxing skiing swimming squash badminton volleyball handball nfl nba nhl mlb formula"""
+    .split()
+)
+SPORTS_WORDS = frozenset(
+    """beat beats defeated draw drew drawn win wins won lost halftime half-time innings wicket wickets
+    goal goals scored striker midfielder defender goalkeeper coach league cup championship tournament
+    semifinal semifinals semi-final final quarter-final quarterfinal playoff play-off title season
+    match matches game games inning homer homered pitcher rbi runs batting bowling bowled unbeaten
+    points standings division seed seeded round lap podium medal""".split()
+)
+BEFORE_TEAM = frozenset("beat beats defeated against over v vs vs. joined join for to with host hosts hosted".split())
+AFTER_TEAM = frozenset(
+    """beat beats defeated won win wins lost lose drew draw tied trail trailed lead led leads scored
+    captain coach manager striker goalkeeper need needs needed will must face faces faced play plays
+    played host hosts hosted visit visits clinched reached moved climbed slipped""".split()
+)
+AUXILIARIES = frozenset("has have had is are was were will would".split())
+_SCORE = re.compile(r"\b\d{1,3}-\d{1,3}\b")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_TIME = re.compile(r"\d:\d")
+_RANK = re.compile(r"\d+\.?\Z")
+
+
+def is_sports(text: str) -> bool:
+    """Whether an article is sports news: a sport named on its first line, or sports words and
+    scores that make at least one in 60 of its words and three in all."""
+    first = text.lstrip().split("\n", 1)[0]
+    head = {w.lower() for w in _WORDS.findall(first[:80])[:3]}
+    if head & SPORTS:
+        return True
+    words = _WORDS.findall(text)
+    hits = sum(1 for w in words if w.lower() in SPORTS_WORDS) + len(_SCORE.findall(text))
+    return hits >= 3 and hits * 60 >= len(words)
+
+
+def _lines(doc: Doc) -> list[tuple[int, int]]:
+    """Token ranges of the Doc's lines (the tokens between line breaks)."""
+    lines, start = [], 0
+    for t in doc:
+        if t.is_space and "\n" in t.text:
+            if start < t.i:
+                lines.append((start, t.i))
+            start = t.i + 1
+        elif "\n" in t.whitespace_:
+            lines.append((start, t.i + 1))
+            start = t.i + 1
+    if start < len(doc):
+        lines.append((start, len(doc)))
+    return lines
+
+
+def _is_name_token(t) -> bool:
+    return t.text[:1].isupper() and (t.is_alpha or (t.text.rstrip(".").isalpha() and len(t.text) <= 4)
+                                     or t.text.replace("-", "").replace("'", "").isalpha())
+
+
+def _is_number(t) -> bool:
+    text = t.text.replace("-", "").replace(".", "").replace("/", "")
+    return text.isdigit()
+
+
+def results_teams(doc: Doc) -> list[tuple[int, int]]:
+    """Token spans of the team names of a Doc's results-table lines (see the module's rules)."""
+    teams: list[tuple[int, int]] = []
+    for start, end in _lines(doc):
+        toks = [t for t in doc[start:end] if not t.is_space]
+        if not toks or _RANK.match(toks[0].text) and len(toks) > 1 and toks[1].text == "." or _RANK.match(toks[0].text):
+            continue
+        if any(_TIME.search(t.text) for t in toks):
+            continue
+        depth, kept = 0, []
+        for t in toks:  # parenthesised notes aside: "( halftime 50-28 )", "( Italy )"
+            if t.text == "(":
+                depth += 1
+            elif t.text == ")":
+                depth = max(depth - 1, 0)
+            elif depth == 0:
+                kept.append(t)
+        while kept and kept[-1].is_punct:
+            kept.pop()
+        names, i, ok = [], 0, bool(kept)
+        while i < len(kept) and ok:
+            j = i
+            while j < len(kept) and _is_name_token(kept[j]):
+                j += 1
+            if j == i:
+                ok = False
+                break
+            k = j
+            while k < len(kept) and _is_number(kept[k]):
+                k += 1
+            names.append((kept[i].i, kept[j - 1].i + 1))
+            if k == j:
+                if len(names) == 1 and j < len(kept) and kept[j].lower_ in ("at", "v", "vs", "vs.") and j + 1 < len(kept):
+                    i = j + 1
+                    continue
+                ok = len(names) == 2 and j == len(kept) and kept[i - 1].lower_ in ("at", "v", "vs", "vs.")
+                break
+            i = k
+        if ok and 1 <= len(names) <= 2 and (len(names) == 2 or len(kept) - (names[0][1] - names[0][0]) >= 3):
+            teams += names
+    return teams
+
+
+def team_context(doc: Doc, start: int, end: int) -> bool:
+    """Whether the words around tokens [start, end) make a place name a team (in a sports article)."""
+    n = len(doc)
+    before = doc[start - 1].lower_ if start > 0 else ""
+    if before in BEFORE_TEAM:
+        return True
+    i = end
+    if i < n and doc[i].text in ("'s", "’s", "'", "’"):
+        return True
+    if i < n and (_is_number(doc[i]) or _SCORE.fullmatch(doc[i].text)) and not (i + 1 < n and doc[i + 1].lower_ in ("percent", "%", "million", "pct")):
+        return True
+    if i < n and doc[i].lower_ in AUXILIARIES:
+        i += 1
+    return i < n and doc[i].lower_ in AFTER_TEAM
