@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
-from transforms.sports import is_sports, results_teams, team_context
+from transforms.sports import SPORTS, is_sports, results_teams, roster_people, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
 NAME_LABELS = frozenset(
@@ -91,11 +91,14 @@ class Linker:
 
     def link(self, doc: Doc) -> Linked:
         """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
-        ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _clean_span(doc, e)]
-        ents = [m for m in ents if m.label in NAME_LABELS]
+        ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents for m in _clean_span(doc, e)]
+        ents = [m for m in ents if m.label in NAME_LABELS and doc[m.start : m.end].text.lower() not in SPORTS]
         sports = self.model_entities and is_sports(doc.text)
         if sports:
-            ents = _with_results_teams(doc, ents)
+            ents = _with_people(doc, _with_results_teams(doc, ents))
+            for m in ents:
+                if m.label == "ORG" and m.link_method != "team" and self._athlete(doc, m):
+                    m.label = "PERSON"
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
             if m.link_method != "team" and alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
@@ -213,6 +216,33 @@ class Linker:
             i += 1
         hit = self._match_phrase(doc, i, self.agents, end)
         return hit[0] if hit else None
+
+    def _fix_person(self, doc: Doc, m: Mention) -> Mention:
+        """Forms only people have, whatever the model's label: an initial and a surname ("D. Fleming"),
+        a name with an age in commas ("Wang, 45,") that the dictionary does not know."""
+        if m.label not in ("ORG", "GPE", "LOC", "NORP", "FAC"):
+            return m
+        toks = doc[m.start : m.end]
+        if (len(toks) >= 2 and len(toks[0].text) == 2 and toks[0].text[0].isupper() and toks[0].text[1] == "."
+                and all(t.is_title and t.is_alpha for t in toks[1:])):
+            return Mention(m.start, m.end, "PERSON")
+        n = len(doc)
+        if (m.end + 2 < n and doc[m.end].text == "," and doc[m.end + 1].text.isdigit() and 15 <= int(doc[m.end + 1].text) < 110
+                and doc[m.end + 2].text == "," and all(t.is_title for t in toks) and self.dictionary.lookup(toks.text) is None):
+            return Mention(m.start, m.end, "PERSON")
+        return m
+
+    def _athlete(self, doc: Doc, m: Mention) -> bool:
+        """In a sports article, two or three title-case words before "(<country>)": an athlete and
+        their nationality ("Marion Clignet ( France )"), not an organisation."""
+        toks = doc[m.start : m.end]
+        if not (2 <= len(toks) <= 3 and all(t.is_title and t.is_alpha for t in toks)):
+            return False
+        close = next((i for i in range(m.end + 1, min(m.end + 5, len(doc))) if doc[i].text == ")"), None)
+        if m.end >= len(doc) or doc[m.end].text != "(" or close is None:
+            return False
+        alias = self.dictionary.lookup(doc[m.end + 1 : close].text)
+        return alias is not None and self.dictionary.actors[alias.actor_id].type == "country"
 
     def _fix_titled_person(self, doc: Doc, m: Mention) -> Mention:
         """'Defense Lloyd Austin' (ORG, after 'Secretary of') becomes the PERSON 'Lloyd Austin';
@@ -346,6 +376,20 @@ def _with_results_teams(doc: Doc, ents: list[Mention]) -> list[Mention]:
         for m in over:
             out.remove(m)
         out.append(Mention(start, end, "ORG", link_method="team"))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _with_people(doc: Doc, ents: list[Mention]) -> list[Mention]:
+    """The entities with the players of team sheets and scorer lists (``transforms.sports``) as
+    people, in place of whatever overlapped them (but a team of a results table)."""
+    out = list(ents)
+    for start, end in roster_people(doc):
+        over = [m for m in out if m.start < end and start < m.end]
+        if any(m.link_method == "team" for m in over):
+            continue
+        for m in over:
+            out.remove(m)
+        out.append(Mention(start, end, "PERSON"))
     return sorted(out, key=lambda m: m.start)
 
 

@@ -49,6 +49,9 @@ _SCORE = re.compile(r"\b\d{1,3}-\d{1,3}\b")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _TIME = re.compile(r"\d:\d")
 _RANK = re.compile(r"\d+\.?\Z")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d\Z")
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)\Z")
+PARTICLES = frozenset("de da di do dos das du del della van von der den la le ter ten bin al el".split())
 
 
 def is_sports(text: str) -> bool:
@@ -85,6 +88,8 @@ def _is_name_token(t) -> bool:
 
 
 def _is_number(t) -> bool:
+    if _DATE.match(t.text):
+        return False
     text = t.text.replace("-", "").replace(".", "").replace("/", "")
     return text.isdigit()
 
@@ -94,10 +99,8 @@ def results_teams(doc: Doc) -> list[tuple[int, int]]:
     teams: list[tuple[int, int]] = []
     for start, end in _lines(doc):
         toks = [t for t in doc[start:end] if not t.is_space]
-        if not toks or _RANK.match(toks[0].text) and len(toks) > 1 and toks[1].text == "." or _RANK.match(toks[0].text):
-            continue
-        if any(_TIME.search(t.text) for t in toks):
-            continue
+        if not toks or _RANK.match(toks[0].text) or any(_TIME.search(t.text) for t in toks):
+            continue  # ranked lists and times: individuals
         depth, kept = 0, []
         for t in toks:  # parenthesised notes aside: "( halftime 50-28 )", "( Italy )"
             if t.text == "(":
@@ -108,28 +111,41 @@ def results_teams(doc: Doc) -> list[tuple[int, int]]:
                 kept.append(t)
         while kept and kept[-1].is_punct:
             kept.pop()
-        names, i, ok = [], 0, bool(kept)
-        while i < len(kept) and ok:
-            j = i
-            while j < len(kept) and _is_name_token(kept[j]):
-                j += 1
-            if j == i:
-                ok = False
-                break
-            k = j
-            while k < len(kept) and _is_number(kept[k]):
-                k += 1
-            names.append((kept[i].i, kept[j - 1].i + 1))
-            if k == j:
-                if len(names) == 1 and j < len(kept) and kept[j].lower_ in ("at", "v", "vs", "vs.") and j + 1 < len(kept):
-                    i = j + 1
-                    continue
-                ok = len(names) == 2 and j == len(kept) and kept[i - 1].lower_ in ("at", "v", "vs", "vs.")
-                break
-            i = k
-        if ok and 1 <= len(names) <= 2 and (len(names) == 2 or len(kept) - (names[0][1] - names[0][0]) >= 3):
-            teams += names
+        found = _table_names(kept)
+        if found is not None:
+            teams += found
     return teams
+
+
+def _table_names(kept: list) -> list[tuple[int, int]] | None:
+    """The names of a line of names and numbers ("A 2 B 1", "A 3 1 0 2 4 3 9"), or of a fixture ("A at
+    B": only A; "A v B": both); None when the line is something else."""
+    runs, i = [], 0  # (name start, name end, numbers after it)
+    while i < len(kept):
+        j = i
+        while j < len(kept) and _is_name_token(kept[j]):
+            j += 1
+        if j == i:
+            return None
+        k = j
+        while k < len(kept) and _is_number(kept[k]):
+            k += 1
+        runs.append((i, j, k - j))
+        if k == j and j < len(kept):
+            if len(runs) != 1 or kept[j].lower_ not in ("at", "v", "vs", "vs.") or j + 1 == len(kept):
+                return None
+            k = j + 1
+        i = k
+    spans = [(kept[s].i, kept[e - 1].i + 1) for s, e, _ in runs]
+    if len(runs) == 2 and runs[0][2] == 0:  # a fixture
+        if runs[1][2] != 0:
+            return None
+        return spans[:1] if kept[runs[0][1]].lower_ == "at" else spans
+    if len(runs) == 2 and runs[0][2] >= 1 and runs[1][2] >= 1:
+        return spans  # a score line
+    if len(runs) == 1 and runs[0][2] >= 3:
+        return spans  # a standings line
+    return None
 
 
 def team_context(doc: Doc, start: int, end: int) -> bool:
@@ -146,3 +162,40 @@ def team_context(doc: Doc, start: int, end: int) -> bool:
     if i < n and doc[i].lower_ in AUXILIARIES:
         i += 1
     return i < n and doc[i].lower_ in AFTER_TEAM
+
+
+def _name_run(doc: Doc, i: int, end: int) -> int:
+    """The end of the run of name words from token i (title-case words, with particles such as "de"
+    or "van der" between them); i when there is none."""
+    j = i
+    while j < end and (_is_name_token(doc[j]) or (doc[j].lower_ in PARTICLES and j > i and j + 1 < end and _is_name_token(doc[j + 1]))):
+        j += 1
+    while j > i and doc[j - 1].lower_ in PARTICLES:
+        j -= 1
+    return j
+
+
+def roster_people(doc: Doc) -> list[tuple[int, int]]:
+    """Token spans of the players of team sheets and scorer lists: names after a shirt number in a
+    line that numbers at least two ("France - 1 - Bernard Lama ; 2 - Lilian Thuram"), and names
+    before a minute in brackets ("Viorel Moldovan ( 21st minute )")."""
+    people: list[tuple[int, int]] = []
+    for start, end in _lines(doc):
+        numbered = []
+        for t in doc[start:end]:
+            i = t.i
+            if (t.like_num and t.text.isdigit() and len(t.text) <= 2 and i + 2 < end and doc[i + 1].text == "-"
+                    and (j := _name_run(doc, i + 2, end)) > i + 2 and (j == end or not doc[j].like_num)):
+                numbered.append((i + 2, j))
+            elif (t.text == "(" and i + 1 < end and _ORDINAL.match(doc[i + 1].text) and i > start
+                  and _is_name_token(doc[i - 1])):
+                k = i
+                while k > start and (_is_name_token(doc[k - 1]) or doc[k - 1].lower_ in PARTICLES):
+                    k -= 1
+                while k < i and doc[k].lower_ in PARTICLES:
+                    k += 1
+                if k < i:
+                    people.append((k, i))
+        if len(numbered) >= 2:
+            people += numbered
+    return sorted(set(people))
