@@ -155,18 +155,18 @@ class Linker:
         a club named after a county or city ("Surrey", "Chicago") or after nothing is an ORG."""
         for m in linked.mentions:
             text = doc[m.start : m.end].text
-            place = self.dictionary.actors.get(m.actor_id) if m.actor_id else None
+            alias = self.dictionary.lookup(text)
+            place = self.dictionary.actors.get(alias.actor_id) if alias else None
             if m.link_method == "team":
-                alias = self.dictionary.lookup(text)
-                place = self.dictionary.actors.get(alias.actor_id) if alias else None
+                pass
             elif m.role is not None or not team_context(doc, m.start, m.end):
                 continue
-            elif place is not None and not (place.type in ("country", "region") and m.label == "GPE"):
+            elif m.actor_id and not (place is not None and place.type in ("country", "region") and m.label == "GPE"):
                 continue
-            elif place is None and not (m.label in ("GPE", "LOC") or (m.label in ("PERSON", "ORG") and text in self.subdivisions)):
+            elif m.actor_id is None and not (m.label in ("GPE", "LOC") or (m.label in ("PERSON", "ORG") and text in self.subdivisions)):
                 continue
-            national = place is not None and place.type in ("country", "region")
-            parent = place.actor_id if place is not None else self.subdivisions.get(text)
+            national = place is not None and place.type in ("country", "region") and alias.kind in ("name", "alias")
+            parent = place.actor_id if national else self.subdivisions.get(text)
             name = place.name if national else _org_name(text)
             m.actor_id = team_actor_id(name.title() if name.isupper() else name)
             m.label, m.role, m.link_method = ("GPE" if national else "ORG"), None, "team"
@@ -290,28 +290,36 @@ class Linker:
         return " ".join("".join(t.text_with_ws for t in toks).split())
 
     def _link_people(self, doc: Doc, linked: Linked) -> None:
+        """People get ids from their names with middle initials folded ("Gerald R. Ford" is
+        ``person:gerald-ford``); a one-word name joins the one full name in the article that ends
+        with it ("Blair" -> "Tony Blair"), else the one that starts with it ("Saddam" -> "Saddam
+        Hussein"); a one-word organisation or place the model found with such a name is that person."""
         people = [m for m in linked.mentions if m.label == "PERSON" and m.actor_id is None]
         names = {id(m): self._person_name(doc, m) for m in people}
-        full: dict[str, set[str]] = {}
+        surnames: dict[str, set[str]] = {}
+        forenames: dict[str, set[str]] = {}
         for m in people:
-            parts = names[id(m)].split()
+            parts = fold_initials(names[id(m)]).split()
             if len(parts) >= 2:
-                full.setdefault(parts[-1], set()).add(names[id(m)])
+                surnames.setdefault(parts[-1], set()).add(" ".join(parts))
+                forenames.setdefault(parts[0], set()).add(" ".join(parts))
         for m in linked.mentions:
-            if m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and doc[m.start].text in full:
+            word = doc[m.start].text
+            if (m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and word.istitle()
+                    and (word in surnames or len(forenames.get(word, ())) == 1)):
                 m.label = "PERSON"
                 people.append(m)
-                names[id(m)] = doc[m.start].text
+                names[id(m)] = word
         people.sort(key=lambda m: m.start)
         by_mention = {(m.start, m.end): m for m in linked.mentions}
         for m in people:
             name = names[id(m)]
-            candidates = full.get(name, set()) if len(name.split()) == 1 else set()
+            candidates = (surnames.get(name) or forenames.get(name, set())) if len(name.split()) == 1 else set()
             if len(candidates) == 1:
                 name, m.link_method = next(iter(candidates)), "person-merge"
             else:
                 m.link_method = "model-only"
-            m.actor_id = person_actor_id(name)
+            m.actor_id = person_actor_id(fold_initials(name))
             start, role = self._title_before(doc, m.start)
             affiliation = None
             if start < m.start:
@@ -350,10 +358,24 @@ class Linker:
                 m.actor_id, m.link_method = source.actor_id, "acronym"
 
     def _link_organisations(self, doc: Doc, linked: Linked) -> None:
-        """Organisations the dictionary does not know get an actor from their normalised name."""
-        for m in linked.mentions:
-            if m.label == "ORG" and m.actor_id is None:
-                self._model_org(doc, m, linked)
+        """Organisations the dictionary does not know get an actor from their normalised name (legal
+        suffixes aside: "Dominion Textile Inc" is ``org:dominion-textile``); a shorter form that opens
+        exactly one longer name of the article is that organisation ("Dominion" after "Dominion
+        Textile Inc", "Magna" after "Magna International")."""
+        orgs = [m for m in linked.mentions if m.label == "ORG" and m.actor_id is None]
+        keys = {id(m): org_key(_org_name(doc[m.start : m.end].text)).split() for m in orgs}
+        longer: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        for m in orgs:
+            words = keys[id(m)]
+            for n in range(1, len(words)):
+                longer.setdefault(tuple(words[:n]), set()).add(tuple(words))
+        for m in orgs:
+            self._model_org(doc, m, linked)
+        named = {tuple(keys[id(m)]): m for m in orgs if m.actor_id}
+        for m in orgs:
+            full = longer.get(tuple(keys[id(m)]), set())
+            if len(full) == 1 and (source := named.get(next(iter(full)))) is not None:
+                m.actor_id, m.link_method = source.actor_id, "org-merge"
 
     @staticmethod
     def _model_org(doc: Doc, m: Mention, linked: Linked) -> None:
@@ -361,8 +383,6 @@ class Linker:
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
             linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
-
-
 
 
 def _with_results_teams(doc: Doc, ents: list[Mention]) -> list[Mention]:
@@ -448,11 +468,40 @@ def _org_name(text: str) -> str:
     return re.sub(r"(['’]s|['’])$", "", text).strip()
 
 
+def fold_initials(name: str) -> str:
+    """A person's name without middle initials: "Gerald R. Ford" -> "Gerald Ford", "George H. W. Bush"
+    -> "George Bush" (a first initial stays: "J. Smith")."""
+    parts = name.split()
+    if len(parts) <= 2:
+        return name
+    middle = [p for p in parts[1:-1] if not re.fullmatch(r"[A-Z]\.?", p)]
+    return " ".join([parts[0], *middle, parts[-1]])
+
+
 def team_actor_id(name: str) -> str:
     """Stable id of a sports team from its name (a national side: its country's name): ``team:surrey``."""
     return "team:" + person_actor_id(name).split(":", 1)[1]
 
 
+LEGAL_SUFFIXES = frozenset(
+    """inc incorporated corp corporation co company cos ltd limited plc llc llp lp ag sa nv bv gmbh spa
+    ab asa oyj bhd pty kk""".split()
+)
+
+
+def org_key(name: str) -> str:
+    """An organisation's name without its legal form: "Dominion Textile Inc." -> "Dominion Textile",
+    "Ford Motor Co" -> "Ford Motor", "Acme & Co" -> "Acme" (a name that is nothing but a legal form
+    stays as it is)."""
+    words = name.replace(",", " ").split()
+    while len(words) > 1 and words[-1].lower().replace(".", "") in LEGAL_SUFFIXES:
+        words.pop()
+        while len(words) > 1 and words[-1].lower() in ("&", "and"):
+            words.pop()
+    return " ".join(words)
+
+
 def org_actor_id(name: str) -> str:
-    """Stable id of an organisation known only from the model: ``org:ministry-of-foreign-affairs``."""
-    return "org:" + person_actor_id(name).split(":", 1)[1]
+    """Stable id of an organisation known only from the model, legal form aside:
+    ``org:ministry-of-foreign-affairs``, ``org:dominion-textile`` for "Dominion Textile Inc"."""
+    return "org:" + person_actor_id(org_key(name)).split(":", 1)[1]

@@ -50,6 +50,7 @@ _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _TIME = re.compile(r"\d:\d")
 _RANK = re.compile(r"\d+\.?\Z")
 _DATE = re.compile(r"\d{4}-\d\d-\d\d\Z")
+_YEAR = re.compile(r"(19|20)\d\d\Z")
 _ORDINAL = re.compile(r"\d+(st|nd|rd|th)\Z")
 PARTICLES = frozenset("de da di do dos das du del della van von der den la le ter ten bin al el".split())
 
@@ -88,7 +89,8 @@ def _is_name_token(t) -> bool:
 
 
 def _is_number(t) -> bool:
-    if _DATE.match(t.text):
+    """A score, a count or a table figure ("49", "429-7", ".496", "1/2"); never a date or a year."""
+    if _DATE.match(t.text) or _YEAR.match(t.text):
         return False
     text = t.text.replace("-", "").replace(".", "").replace("/", "")
     return text.isdigit()
