@@ -25,6 +25,7 @@ _LINE = re.compile(r"[^\n]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’.\-&][^\W\d_]+)*")
 _DATELINE = re.compile(r"\A\s*(?:[^\W\d_a-z][^\sa-z]*\s+)*?[^\W\d_a-z][^\sa-z]*\s*,")
 FUNCTION_WORDS = frozenset(STOP_WORDS | {"vs", "v"})
+_UPPER = re.compile(r"[^\W\d_a-z]")
 _LOWER = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 _TITLED = re.compile(r"(?<![\w'’-])[A-Z][a-z]+(?![\w'’-])")
 
@@ -53,16 +54,16 @@ def _recase_words(line: str, keep: frozenset[str], lower: set[str]) -> str:
 def recased(text: str, keep: frozenset[str] = frozenset()) -> str:
     """``text`` with its all-capitals lines and dateline heads in title case; same length, and the
     same text when nothing is all capitals."""
-    if not any(c.isupper() for c in text):
+    if text.lower() == text:
         return text
     lower: set[str] | None = None
 
     def line(m: re.Match) -> str:
         nonlocal lower
         s = m.group()
-        caps = not any(c.islower() for c in s)
+        caps = s.upper() == s
         head = None if caps else _DATELINE.match(s)
-        if not (caps and sum(c.isupper() for c in s) >= 4 or head and sum(c.isupper() for c in head.group()) >= 4):
+        if not (caps and len(_UPPER.findall(s)) >= 4 or head and len(_UPPER.findall(head.group())) >= 4):
             return s
         if lower is None:  # words the article writes in lower case and never capitalised
             lower = set(_LOWER.findall(text)) - {w.lower() for w in _TITLED.findall(text)}

@@ -89,11 +89,12 @@ class Linker:
         for form in self.forms:
             self.matcher.add(form, [make_doc(form)])
 
-    def link(self, doc: Doc) -> Linked:
-        """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
+    def link(self, doc: Doc, text: str | None = None) -> Linked:
+        """All name mentions of ``doc``, non-overlapping, in text order, linked where possible (``text``:
+        the Doc's text as the caller has it, to save building it again)."""
         ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents for m in _clean_span(doc, e)]
         ents = [m for m in ents if m.label in NAME_LABELS and doc[m.start : m.end].text.lower() not in SPORTS]
-        sports = self.model_entities and is_sports(doc.text)
+        sports = self.model_entities and is_sports(doc.text if text is None else text)
         if sports:
             ents = _with_people(doc, _with_results_teams(doc, ents))
             for m in ents:

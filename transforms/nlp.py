@@ -213,7 +213,7 @@ def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
     sentences = [{"sentence_id": i, "start_char": start, "end_char": end, "text": text[start:end]}
                  for i, (start, end) in enumerate(spans, 1)]
     starts = [start for start, _ in spans]
-    linked = linker.link(doc)
+    linked = linker.link(doc, text)
     mentions = []
     for m in linked.mentions:
         span = doc[m.start : m.end]

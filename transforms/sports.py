@@ -51,6 +51,7 @@ AFTER_TEAM = frozenset(
     captain coach manager striker goalkeeper need needs needed will must face faces faced play plays
     played host hosts hosted visit visits clinched reached moved climbed slipped""".split()
 )
+_ALL_WORDS = SPORTS_WORDS | RESULT_WORDS
 AUXILIARIES = frozenset("has have had is are was were will would".split())
 _SCORE = re.compile(r"\b\d{1,3}-\d{1,3}\b")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -69,9 +70,9 @@ def is_sports(text: str) -> bool:
     head = {w.lower() for w in _WORDS.findall(first[:80])[:3]}
     if head & SPORTS:
         return True
-    words = [w.lower() for w in _WORDS.findall(text)]
-    strong = {w for w in words if w in SPORTS_WORDS}
-    weak = [w for w in words if w in RESULT_WORDS or w in SPORTS_WORDS]
+    words = _WORDS.findall(text.lower())
+    weak = [w for w in words if w in _ALL_WORDS]
+    strong = {w for w in weak if w in SPORTS_WORDS}
     scores = min(len(_SCORE.findall(text)), 3)
     return len(strong) + scores >= 2 and len(set(weak)) + scores >= 4 and (len(weak) + scores) * 60 >= len(words)
 
