@@ -102,6 +102,8 @@ class Linker:
                     m.label = "PERSON"
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
+            if alias is None and m.label == "ORG":  # "Apple Inc.", "Microsoft Corp": the name without its legal form
+                alias = self.dictionary.lookup(org_key(doc[m.start : m.end].text))
             if m.link_method != "team" and alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
                 self._attach(m, alias)
         mentions = self._merge_dictionary(doc, ents)
@@ -294,7 +296,9 @@ class Linker:
         """People get ids from their names with middle initials folded ("Gerald R. Ford" is
         ``person:gerald-ford``); a one-word name joins the one full name in the article that ends
         with it ("Blair" -> "Tony Blair"), else the one that starts with it ("Saddam" -> "Saddam
-        Hussein"); a one-word organisation or place the model found with such a name is that person."""
+        Hussein"); a one-word organisation or place the model found with such a name is that person, and
+        a one-word "person" that opens an organisation's name of the article and no person's is that
+        organisation ("Magna" after "Magna International Inc")."""
         people = [m for m in linked.mentions if m.label == "PERSON" and m.actor_id is None]
         names = {id(m): self._person_name(doc, m) for m in people}
         surnames: dict[str, set[str]] = {}
@@ -304,6 +308,12 @@ class Linker:
             if len(parts) >= 2:
                 surnames.setdefault(parts[-1], set()).add(" ".join(parts))
                 forenames.setdefault(parts[0], set()).add(" ".join(parts))
+        heads = {doc[m.start].text for m in linked.mentions if m.label == "ORG" and m.end - m.start >= 2}
+        for m in [m for m in people if m.end - m.start == 1]:
+            word = doc[m.start].text
+            if word in heads and word not in surnames and word not in forenames:
+                m.label = "ORG"  # "Magna" after "Magna International Inc": the organisation, not a person
+                people.remove(m)
         for m in linked.mentions:
             word = doc[m.start].text
             if (m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and word.istitle()
