@@ -26,6 +26,7 @@ DEPARTMENTS = frozenset(
 LINKERS = frozenset({"of", "the", "for", "and", "&", "-"})
 PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded", "sponsored", "supported", "run", "controlled", "linked"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+_SCORE = re.compile(r"\d+(?:[-/]\d+)+")
 
 
 
@@ -166,7 +167,7 @@ class Linker:
                 continue
             elif m.actor_id and not (place is not None and place.type in ("country", "region") and m.label == "GPE"):
                 continue
-            elif m.actor_id is None and not (m.label in ("GPE", "LOC") or (m.label in ("PERSON", "ORG") and text in self.subdivisions)):
+            elif m.actor_id is None and not (m.label in ("GPE", "LOC") or (m.label != "NORP" and text in self.subdivisions)):
                 continue
             national = place is not None and place.type in ("country", "region") and alias.kind in ("name", "alias")
             parent = place.actor_id if national else self.subdivisions.get(text)
@@ -438,11 +439,11 @@ def _subdivisions() -> dict[str, str | None]:
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop a leading "the", trailing possessives, edge whitespace and punctuation, and trailing numbers
-    of two or more characters (scores, "Durham 114"; "BBC Radio 4" keeps its 4)."""
+    of two or more characters and scores (scores, "Durham 114", "Surrey 429-7"; "BBC Radio 4" keeps its 4)."""
     while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
         start += 1
     while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct
-                           or (doc[end - 1].like_num and len(doc[end - 1]) > 1)):
+                           or (doc[end - 1].like_num and len(doc[end - 1]) > 1) or _SCORE.fullmatch(doc[end - 1].text)):
         end -= 1
     return start, end
 
