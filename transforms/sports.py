@@ -52,6 +52,7 @@ AFTER_TEAM = frozenset(
     played host hosts hosted visit visits clinched reached moved climbed slipped""".split()
 )
 _ALL_WORDS = SPORTS_WORDS | RESULT_WORDS
+FIXTURE = frozenset({"at", "v", "vs", "vs."})
 AUXILIARIES = frozenset("has have had is are was were will would".split())
 _SCORE = re.compile(r"\b\d{1,3}-\d{1,3}\b")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -94,7 +95,8 @@ def _lines(doc: Doc) -> list[tuple[int, int]]:
 
 
 def _is_name_token(t) -> bool:
-    return t.text[:1].isupper() and (t.is_alpha or (t.text.rstrip(".").isalpha() and len(t.text) <= 4)
+    """A capitalised word ("Surrey", "NEW", "St.", "Al-Ain"), not a fixture's "AT" or "V"."""
+    return t.text[:1].isupper() and t.lower_ not in FIXTURE and (t.is_alpha or (t.text.rstrip(".").isalpha() and len(t.text) <= 4)
                                      or t.text.replace("-", "").replace("'", "").isalpha())
 
 
@@ -144,7 +146,7 @@ def _table_names(kept: list) -> list[tuple[int, int]] | None:
             k += 1
         runs.append((i, j, k - j))
         if k == j and j < len(kept):
-            if len(runs) != 1 or kept[j].lower_ not in ("at", "v", "vs", "vs.") or j + 1 == len(kept):
+            if len(runs) != 1 or kept[j].lower_ not in FIXTURE or j + 1 == len(kept):
                 return None
             k = j + 1
         i = k
@@ -180,7 +182,7 @@ def _name_run(doc: Doc, i: int, end: int) -> int:
     """The end of the run of name words from token i (title-case words, with particles such as "de"
     or "van der" between them); i when there is none."""
     j = i
-    while j < end and (_is_name_token(doc[j]) or (doc[j].lower_ in PARTICLES and j > i and j + 1 < end and _is_name_token(doc[j + 1]))):
+    while j < end and (_is_name_token(doc[j]) or (doc[j].lower_ in PARTICLES and j > i)):
         j += 1
     while j > i and doc[j - 1].lower_ in PARTICLES:
         j -= 1
@@ -197,7 +199,7 @@ def roster_people(doc: Doc) -> list[tuple[int, int]]:
         for t in doc[start:end]:
             i = t.i
             if (t.like_num and t.text.isdigit() and len(t.text) <= 2 and i + 2 < end and doc[i + 1].text == "-"
-                    and (j := _name_run(doc, i + 2, end)) > i + 2 and (j == end or not doc[j].like_num)):
+                    and (j := _name_run(doc, i + 2, end)) > i + 2):
                 numbered.append((i + 2, j))
             elif (t.text == "(" and i + 1 < end and _ORDINAL.match(doc[i + 1].text) and i > start
                   and _is_name_token(doc[i - 1])):
