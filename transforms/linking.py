@@ -153,8 +153,8 @@ class Linker:
         return result
 
     def _link_teams(self, doc: Doc, linked: Linked) -> None:
-        """In a sports article, a place name used as a team (``transforms.sports``) and every name of a
-        results table is a team actor: ``team:<the place's or the name's slug>``, its place as parent.
+        """In a sports article, a place name or an organisation the dictionary does not know used as a
+        team (``transforms.sports``) and every name of a results table is a team actor: ``team:<the place's or the name's slug>``, its place as parent.
         A team named after a country keeps the place label (CoNLL's convention for national sides);
         a club named after a county or city ("Surrey", "Chicago") or after nothing is an ORG."""
         for m in linked.mentions:
@@ -167,7 +167,7 @@ class Linker:
                 continue
             elif m.actor_id and not (place is not None and place.type in ("country", "region") and m.label == "GPE"):
                 continue
-            elif m.actor_id is None and not (m.label in ("GPE", "LOC") or (m.label != "NORP" and text in self.subdivisions)):
+            elif m.actor_id is None and not (m.label in ("GPE", "LOC", "ORG") or (m.label != "NORP" and text in self.subdivisions)):
                 continue
             national = place is not None and place.type in ("country", "region") and alias.kind in ("name", "alias")
             parent = place.actor_id if national else self.subdivisions.get(text)
@@ -442,6 +442,8 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     of two or more characters and scores (scores, "Durham 114", "Surrey 429-7"; "BBC Radio 4" keeps its 4)."""
     while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
         start += 1
+    if end - start > 3 and doc[end - 1].like_num and doc[end - 2].text in ("-", "/") and doc[end - 3].like_num:
+        end -= 3  # a score the tokenizer split: "Surrey 429 - 7"
     while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct
                            or (doc[end - 1].like_num and len(doc[end - 1]) > 1) or _SCORE.fullmatch(doc[end - 1].text)):
         end -= 1

@@ -4,6 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from transforms.linking import fold_initials, org_actor_id
+
 
 def links(annotator, text):
     a = next(annotator.analyse([text]))
@@ -134,3 +136,107 @@ def test_offsets_always_slice_the_text(annotator, words):
         assert text[m["start_char"]:m["end_char"]] == m["text"] != ""
         assert sent["start_char"] <= m["start_char"] < m["end_char"] <= sent["end_char"]
         assert (m["actor_id"] is None) == (m["link_method"] == "unlinked")
+
+
+CRICKET = ("CRICKET - ENGLAND BEAT PAKISTAN BY 107 RUNS .\nEngland beat Pakistan by 107 runs on Friday. "
+           "Middlesex beat Hampshire by 188 runs and Surrey 429-7 batted on.")
+
+
+def test_places_and_clubs_used_as_teams_in_sports_news(annotator):
+    mentions, actors = links(annotator, CRICKET)
+    assert mentions == [
+        ("ENGLAND", "GPE", "team:england", None, "team"), ("PAKISTAN", "GPE", "team:pakistan", None, "team"),
+        ("England", "GPE", "team:england", None, "team"), ("Pakistan", "GPE", "team:pakistan", None, "team"),
+        ("Middlesex", "ORG", "team:middlesex", None, "team"), ("Hampshire", "ORG", "team:hampshire", None, "team"),
+        ("Surrey", "ORG", "team:surrey", None, "team"),
+    ]
+    assert sorted((a.actor_id, a.type, a.parent) for a in actors.values()) == [
+        ("team:england", "team", "GB-ENG"), ("team:hampshire", "team", "GB-HAM"), ("team:middlesex", "team", None),
+        ("team:pakistan", "team", "PAK"), ("team:surrey", "team", "GB-SRY")]
+
+
+def test_the_same_places_in_other_news_stay_places(annotator):
+    text = ("England's NHS is under pressure, the health secretary said. France said it would back the plan, "
+            "and the Surrey council agreed.")
+    assert [m[:3] for m in links(annotator, text)[0]] == [
+        ("England", "GPE", "GB-ENG"), ("NHS", "ORG", "org:nhs"), ("France", "GPE", "FRA"), ("Surrey", "PERSON", "person:surrey")]
+
+
+def test_results_tables_and_team_sheets(annotator):
+    text = ("SOCCER - ENGLISH LEAGUE RESULTS .\nBlackpool 0 Wycombe 0\nMINNESOTA AT MILWAUKEE\n"
+            "France - 1 - Bernard Lama ; 2 - Lilian Thuram , 5 - Laurent Blanc .")
+    assert [m[:3] for m in links(annotator, text)[0]] == [
+        ("ENGLISH", "NORP", "GB-ENG"), ("Blackpool", "ORG", "team:blackpool"), ("Wycombe", "ORG", "team:wycombe"),
+        ("MINNESOTA", "ORG", "team:minnesota"), ("MILWAUKEE", "GPE", None), ("France", "GPE", "FRA"),
+        ("Bernard Lama", "PERSON", "person:bernard-lama"), ("Lilian Thuram", "PERSON", "person:lilian-thuram"),
+        ("Laurent Blanc", "PERSON", "person:laurent-blanc")]
+
+
+def test_headlines_are_read_re_cased_and_reported_as_written(annotator):
+    text = "IRAQ SAYS U.S. TROOPS MUST LEAVE\nBAGHDAD, Iraq - Iraqi officials said on Monday."
+    a = next(annotator.analyse([text]))
+    assert [(m["text"], m["actor_id"]) for m in a.mentions] == [
+        ("IRAQ", "IRQ"), ("U.S.", "USA"), ("BAGHDAD", "IRQ"), ("Iraq", "IRQ"), ("Iraqi", "IRQ")]
+    assert all(text[m["start_char"]:m["end_char"]] == m["text"] for m in a.mentions)
+    assert a.sentences[0]["text"] == "IRAQ SAYS U.S. TROOPS MUST LEAVE"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (   # middle initials fold; the surname alone joins the one full name
+            "Former president Gerald R. Ford died. Gerald Ford was 93. Ford served after Nixon.",
+            [("Gerald R. Ford", "PERSON", "person:gerald-ford", "government", "model-only"),
+             ("Gerald Ford", "PERSON", "person:gerald-ford", None, "model-only"),
+             ("Ford", "PERSON", "person:gerald-ford", None, "person-merge"),
+             ("Nixon", "PERSON", "person:nixon", None, "model-only")],
+        ),
+        (   # a forename alone joins the one full name it opens
+            "Saddam Hussein spoke on Monday. Saddam said Iraq would not yield.",
+            [("Saddam Hussein", "PERSON", "person:saddam-hussein", None, "model-only"),
+             ("Saddam", "PERSON", "person:saddam-hussein", None, "person-merge"),
+             ("Iraq", "GPE", "IRQ", None, "dictionary")],
+        ),
+        (   # ... but not when it opens two
+            "John Smith and John Major met. John said no.",
+            [("John Smith", "PERSON", "person:john-smith", None, "model-only"),
+             ("John Major", "PERSON", "person:john-major", None, "model-only"),
+             ("John", "PERSON", "person:john", None, "model-only")],
+        ),
+        (   # only people are written with an initial, or with an age in commas
+            "Wang, 45, was sentenced last month. D. Fleming scored.",
+            [("Wang", "PERSON", "person:wang", None, "model-only"), ("D. Fleming", "PERSON", "person:d-fleming", None, "model-only")],
+        ),
+        (   # legal forms aside; a short form that opens one organisation's name is that organisation
+            "Apple Inc. and Magna International Inc said on Monday. Magna shares rose. Microsoft Corp fell.",
+            [("Apple Inc.", "ORG", "APPLE", None, "dictionary"),
+             ("Magna International Inc", "ORG", "org:magna-international", None, "model-only"),
+             ("Magna", "ORG", "org:magna-international", "business", "org-merge"),
+             ("Microsoft Corp", "ORG", "MICROSOFT", None, "dictionary")],
+        ),
+        (
+            "The Federal Reserve left rates unchanged. The Fed said inflation was low.",
+            [("Federal Reserve", "ORG", "FED", None, "dictionary"), ("Fed", "ORG", "FED", None, "alias")],
+        ),
+    ],
+)
+def test_one_actor_per_person_and_organisation(annotator, text, expected):
+    assert links(annotator, text)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("Dominion Textile Inc.", "org:dominion-textile"), ("Ford Motor Co", "org:ford-motor"), ("Acme & Co", "org:acme"),
+     ("Smith, Barney Inc", "org:smith-barney"), ("Company", "org:company"), ("Royal Dutch Shell plc", "org:royal-dutch-shell")],
+)
+def test_organisation_ids_leave_out_legal_forms(name, expected):
+    assert org_actor_id(name) == expected
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("Gerald R. Ford", "Gerald Ford"), ("George H. W. Bush", "George Bush"), ("J. Smith", "J. Smith"),
+     ("Mary Jo White", "Mary Jo White"), ("Ford", "Ford")],
+)
+def test_middle_initials_fold(name, expected):
+    assert fold_initials(name) == expected
