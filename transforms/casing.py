@@ -8,7 +8,8 @@ length of the text, so offsets into the re-cased text are offsets into the origi
 
 Re-cased: every all-capitals word of a line that has no lower-case letter (headlines, results
 tables) and the all-capitals words that open a line before a comma (datelines). Kept: words of one
-or two letters ("U.S.", "UN", "AC") but English function words ("OF", "IN"), and the ``keep`` forms (the acronyms the actor dictionary knows
+or two letters ("U.S.", "UN", "AC") but English function words ("OF", "IN") and name particles
+("EL SALVADOR", "ST LOUIS"), and the ``keep`` forms (the acronyms the actor dictionary knows
 in capitals: "NATO", "ISIL", "USA"). Lower-cased, unless they open the line: English stop words
 ("of", "the", "by") and, the document-centred rule of truecasers, words the same article writes in
 lower case and never capitalised ("ENGLAND BEAT PAKISTAN BY 107 RUNS" over a body that says "beat"
@@ -26,6 +27,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’.\-&][^\W\d_]+)*")
 _DATELINE = re.compile(r"\A\s*(?:[^\W\d_a-z][^\sa-z]*\s+)*?[^\W\d_a-z][^\sa-z]*\s*,")
 FUNCTION_WORDS = frozenset(STOP_WORDS | {"vs", "v"})
 SHORT_WORDS = frozenset("a an as at be by do he if in is it me my no of on or so to up we".split())  # never "US", "UN"
+PARTICLES = frozenset("el la le de du da di al st mc".split())  # "EL SALVADOR", "ST LOUIS": parts of names
 _UPPER = re.compile(r"[^\W\d_a-z]")
 _LOWER = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 _TITLED = re.compile(r"(?<![\w'’-])[A-Z][a-z]+(?![\w'’-])")
@@ -42,7 +44,7 @@ def _recase_words(line: str, keep: frozenset[str], lower: set[str]) -> str:
     def one(m: re.Match) -> str:
         word = m.group()
         letters = [c for c in word if c.isalpha()]
-        if len(letters) <= 2 and word.lower() not in SHORT_WORDS or word in keep or not word.isupper():
+        if len(letters) <= 2 and word.lower() not in SHORT_WORDS | PARTICLES or word in keep or not word.isupper():
             return word
         if (word.lower() in FUNCTION_WORDS or word.lower() in lower) and m.start() != start:
             return word.lower()

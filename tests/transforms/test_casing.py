@@ -20,7 +20,8 @@ KEEP = frozenset({"NATO", "USA", "ISIL"})
         ("US AND NATO AGREE ON U.S. PLAN", "US and NATO Agree on U.S. Plan"),  # short words and known acronyms stay
         ("JAPAN'S O'NEILL AT THE TOP", "Japan's O'Neill at the top"),
         ("THE USA WINS", "The USA Wins"),
-        ("US TROOPS IN IRAQ", "US Troops in Iraq"),  # a stop word that opens the line is capitalised
+        ("US TROOPS IN IRAQ", "US Troops in Iraq"),
+        ("U.S. BEAT EL SALVADOR AT ST LOUIS", "U.S. Beat El Salvador at St Louis"),  # a stop word that opens the line is capitalised
         ("Normal text with NATO and IBM.", "Normal text with NATO and IBM."),  # mixed case: untouched
         ("USA 13", "USA 13"),  # too few capitals to be a headline
         ("", ""),
