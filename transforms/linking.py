@@ -26,6 +26,11 @@ DEPARTMENTS = frozenset(
 LINKERS = frozenset({"of", "the", "for", "and", "&", "-"})
 PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded", "sponsored", "supported", "run", "controlled", "linked"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+# the last word of an event's name ("Edinburgh Festival", "Asian Cup", "Brit Awards"): never a person or an organisation
+EVENT_HEADS = frozenset(
+    """festival festivals cup championship championships games olympics olympiad awards prize trophy marathon
+    fair expo biennale carnival""".split()
+)
 _SCORE = re.compile(r"\d+(?:[-/]\d+)+")
 
 
@@ -223,10 +228,13 @@ class Linker:
 
     def _fix_person(self, doc: Doc, m: Mention) -> Mention:
         """Forms only people have, whatever the model's label: an initial and a surname ("D. Fleming"),
-        a name with an age in commas ("Wang, 45,") that the dictionary does not know."""
+        a name with an age in commas ("Wang, 45,") that the dictionary does not know; and a "person" or
+        "organisation" of two or more words named as an event ("Edinburgh Festival", "Asian Cup") is an event."""
+        toks = doc[m.start : m.end]
+        if m.label in ("PERSON", "ORG") and len(toks) >= 2 and toks[-1].is_title and toks[-1].lower_ in EVENT_HEADS:
+            return Mention(m.start, m.end, "EVENT")
         if m.label not in ("ORG", "GPE", "LOC", "NORP", "FAC"):
             return m
-        toks = doc[m.start : m.end]
         if (len(toks) >= 2 and len(toks[0].text) == 2 and toks[0].text[0].isupper() and toks[0].text[1] == "."
                 and all(t.is_title and t.is_alpha for t in toks[1:])):
             return Mention(m.start, m.end, "PERSON")

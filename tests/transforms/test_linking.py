@@ -240,3 +240,8 @@ def test_organisation_ids_leave_out_legal_forms(name, expected):
 )
 def test_middle_initials_fold(name, expected):
     assert fold_initials(name) == expected
+
+
+def test_an_event_the_model_calls_an_organisation_or_person_is_an_event(annotator):
+    assert links(annotator, "The Brit Awards were held in London.")[0] == [
+        ("Brit Awards", "EVENT", None, None, "unlinked"), ("London", "GPE", "GBR", None, "alias")]
