@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction
 from deltalake._internal import RemoveAction
 
@@ -448,6 +449,18 @@ class Lake:
                 DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
                                   partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
                 self._sync_log(table, 0)
+            else:
+                self._add_new_columns(table)
+
+    def _add_new_columns(self, table: str) -> None:
+        """Columns declared since the table was created (``actors.parent``) added to its Delta schema,
+        nullable, so Delta readers see them too; older files read them as nulls (``conform``)."""
+        dt = self._delta(table)
+        have = {f.name for f in dt.schema().fields}
+        missing = [f for f in delta_schema(table) if f.name not in have]
+        if missing:
+            dt.alter.add_columns(DeltaSchema.from_arrow(pa.schema([f.with_nullable(True) for f in missing])).fields)
+            self._sync_log(table, self._delta(table).version())
 
     def _sync_log(self, table: str, version: int) -> None:
         log = self.table_path(table) / "_delta_log"

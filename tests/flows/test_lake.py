@@ -44,7 +44,7 @@ def test_staging_again_overwrites_the_same_part(tmp_path):
 
 
 def test_replaced_tables_keep_only_the_latest_rows(tmp_path):
-    row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+    row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA", "parent": None,
            "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {"actors": [row]})
@@ -145,9 +145,28 @@ def test_files_written_before_a_column_was_added_still_read(tmp_path):
     lake.commit_table("actors", [path])
     lake.commit("r2", stage_all(lake, "r2", {}), date(2026, 1, 8))
     rows = lake.read("actors").to_pylist()
-    assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+    assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA", "parent": None,
                      "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
     assert ACTORS.names == list(rows[0])
+
+
+def test_a_lake_created_before_a_column_was_added_gets_it_in_its_delta_schema(tmp_path):
+    from deltalake import DeltaTable
+
+    from flows.lake import delta_schema
+
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {})
+    path = tmp_path / "lake" / "actors"
+    old = pa.schema([f for f in delta_schema("actors") if f.name != "parent"])
+    for log in (path / "_delta_log").iterdir():
+        log.unlink()
+    DeltaTable.create(path, old)  # the actors table as a lake made before `parent` existed
+    assert "parent" not in [f.name for f in DeltaTable(path).schema().fields]
+    lake = Lake(tmp_path)
+    commit_run(lake, "r2", {})
+    assert sorted(f.name for f in DeltaTable(path).schema().fields) == sorted(delta_schema("actors").names)
+    assert "parent" in DeltaTable(path).to_pyarrow_table().column_names
 
 
 def test_row_count_reads_the_pinned_files(tmp_path):
