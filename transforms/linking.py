@@ -162,19 +162,22 @@ class Linker:
         team (``transforms.sports``) and every name of a results table is a team actor: ``team:<the place's or the name's slug>``, its place as parent.
         A team named after a country keeps the place label (CoNLL's convention for national sides);
         a club named after a county or city ("Surrey", "Chicago") or after nothing is an ORG."""
+        surnames = {doc[m.end - 1].text for m in linked.mentions if m.label == "PERSON" and m.end - m.start >= 2}
         for m in linked.mentions:
             text = doc[m.start : m.end].text
             alias = self.dictionary.lookup(text)
             place = self.dictionary.actors.get(alias.actor_id) if alias else None
-            if m.link_method == "team":
-                pass
-            elif m.role is not None or not team_context(doc, m.start, m.end):
-                continue
-            elif m.actor_id and not (place is not None and place.type in ("country", "region") and m.label == "GPE"):
-                continue
-            elif m.actor_id is None and not (m.label in ("GPE", "LOC", "ORG") or (m.label != "NORP" and text in self.subdivisions)):
-                continue
             national = place is not None and place.type in ("country", "region") and alias.kind in ("name", "alias")
+            if m.link_method != "team":
+                if m.role is not None or (signal := team_context(doc, m.start, m.end)) is None:
+                    continue
+                if m.actor_id and not (national and m.label == "GPE"):
+                    continue
+                if national and signal == "possessive":
+                    continue  # "Russia's Svetlana Cherkasova": her country
+                if m.actor_id is None and m.label not in ("GPE", "LOC") and not (m.label != "NORP" and text in self.subdivisions):
+                    if m.label != "ORG" or signal != "result" or text in surnames:
+                        continue  # an unknown organisation is a team only by a result word, and never a player's surname
             parent = place.actor_id if national else self.subdivisions.get(text)
             name = place.name if national else _org_name(text)
             m.actor_id = team_actor_id(name.title() if name.isupper() else name)

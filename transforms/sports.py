@@ -19,7 +19,10 @@ so ordinary news ("England's NHS", "France said") is never touched:
 - in a sports article, a place name is a **team** where the words around it make it one: a score
   after it ("Surrey 429-7"), a result word before it ("beat Hampshire", "against France", "joined
   Milan") or after it ("Leicestershire beat", "Milwaukee has won", "Kent will need"), or a possessive
-  ("Birmingham's Gary Breen").
+  ("Birmingham's Gary Breen"), or "for" ("played for Wales"). A national side needs a result word, a
+  score or "for" ("Russia's Svetlana Cherkasova" is her country); an organisation the dictionary does
+  not know needs a result word, and must not be the surname of a person named in the article (the
+  recogniser calls many players organisations: "Bellamy", "Drogba").
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ RESULT_WORDS = frozenset(
     semifinal semifinals semi-final quarter-final quarterfinal playoff play-off tournament division seed
     seeded lap podium medal""".split()
 )
-BEFORE_TEAM = frozenset("beat beats defeated against over v vs vs. joined join for to with host hosts hosted".split())
+BEFORE_TEAM = frozenset("beat beats defeated against over v vs vs. joined join host hosts hosted".split())
 AFTER_TEAM = frozenset(
     """beat beats defeated won win wins lost lose drew draw tied trail trailed lead led leads scored
     captain coach manager striker goalkeeper need needs needed will must face faces faced play plays
@@ -162,20 +165,25 @@ def _table_names(kept: list) -> list[tuple[int, int]] | None:
     return None
 
 
-def team_context(doc: Doc, start: int, end: int) -> bool:
-    """Whether the words around tokens [start, end) make a place name a team (in a sports article)."""
+def team_context(doc: Doc, start: int, end: int) -> str | None:
+    """What in the words around tokens [start, end) makes a name a team in a sports article: "result"
+    (a result word before or after it: "beat Hampshire", "Leicestershire beat", "Milwaukee has won"),
+    "score" (a score after it: "Surrey 429-7"), "for" ("played for Wales"), "possessive" ("Birmingham's
+    Gary Breen"); None when nothing does."""
     n = len(doc)
     before = doc[start - 1].lower_ if start > 0 else ""
-    if before in BEFORE_TEAM:
-        return True
     i = end
     if i < n and doc[i].text in ("'s", "’s", "'", "’"):
-        return True
+        return "possessive"  # first: in "beat France's Hind Dehiba" she is who was beaten
+    if before in BEFORE_TEAM:
+        return "result"
     if i < n and (_is_number(doc[i]) or _SCORE.fullmatch(doc[i].text)) and not (i + 1 < n and doc[i + 1].lower_ in ("percent", "%", "million", "pct")):
-        return True
+        return "score"
     if i < n and doc[i].lower_ in AUXILIARIES:
         i += 1
-    return i < n and doc[i].lower_ in AFTER_TEAM
+    if i < n and doc[i].lower_ in AFTER_TEAM:
+        return "result"
+    return "for" if before == "for" else None
 
 
 def _name_run(doc: Doc, i: int, end: int) -> int:

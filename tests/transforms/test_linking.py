@@ -245,3 +245,16 @@ def test_middle_initials_fold(name, expected):
 def test_an_event_the_model_calls_an_organisation_or_person_is_an_event(annotator):
     assert links(annotator, "The Brit Awards were held in London.")[0] == [
         ("Brit Awards", "EVENT", None, None, "unlinked"), ("London", "GPE", "GBR", None, "alias")]
+
+
+def test_an_athletes_country_stays_the_country_and_the_side_she_runs_for_is_a_team(annotator):
+    text = ("Kelly Holmes won the 1500m final in Athens, finishing clear of Russia's Svetlana Cherkasova. The Olympic "
+            "champion beat France's Hind Dehiba, and the stadium rose. Holmes ran for Britain.")
+    assert [m[2] for m in links(annotator, text)[0] if m[1] == "GPE"] == ["GRC", "RUS", "FRA", None, "team:united-kingdom"]
+
+
+def test_a_player_the_model_calls_an_organisation_is_not_a_team(annotator):
+    text = "Chelsea beat Newcastle 4-0 in the league. Craig Bellamy missed a chance, and Bellamy beat two defenders in the cup."
+    assert [m[:3] for m in links(annotator, text)[0]] == [
+        ("Chelsea", "PERSON", "person:chelsea"), ("Newcastle", "ORG", "team:newcastle"),
+        ("Craig Bellamy", "PERSON", "person:craig-bellamy"), ("Bellamy", "PERSON", "person:craig-bellamy")]
