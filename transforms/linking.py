@@ -100,9 +100,10 @@ class Linker:
         the Doc's text as the caller has it, to save building it again)."""
         ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents for m in _clean_span(doc, e)]
         ents = [m for m in ents if m.label in NAME_LABELS and doc[m.start : m.end].text.lower() not in SPORTS]
-        sports = self.model_entities and is_sports(doc.text if text is None else text)
+        text = doc.text if text is None else text
+        sports = self.model_entities and is_sports(text)
         if sports:
-            ents = _with_people(doc, _with_results_teams(doc, ents))
+            ents = _with_people(doc, _with_results_teams(doc, ents, text), text)
             for m in ents:
                 if m.label == "ORG" and m.link_method != "team" and self._athlete(doc, m):
                     m.label = "PERSON"
@@ -408,11 +409,11 @@ class Linker:
             linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
 
 
-def _with_results_teams(doc: Doc, ents: list[Mention]) -> list[Mention]:
+def _with_results_teams(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
     """The model's entities with the team names of results-table lines (``transforms.sports``) in
     place of whatever overlapped them; a person of two or more words the model found stays."""
     out = list(ents)
-    for start, end in results_teams(doc):
+    for start, end in results_teams(doc, text):
         over = [m for m in out if m.start < end and start < m.end]
         if any(m.label == "PERSON" and m.end - m.start >= 2 for m in over):
             continue
@@ -422,11 +423,11 @@ def _with_results_teams(doc: Doc, ents: list[Mention]) -> list[Mention]:
     return sorted(out, key=lambda m: m.start)
 
 
-def _with_people(doc: Doc, ents: list[Mention]) -> list[Mention]:
+def _with_people(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
     """The entities with the players of team sheets and scorer lists (``transforms.sports``) as
     people, in place of whatever overlapped them (but a team of a results table)."""
     out = list(ents)
-    for start, end in roster_people(doc):
+    for start, end in roster_people(doc, text):
         over = [m for m in out if m.start < end and start < m.end]
         if any(m.link_method == "team" for m in over):
             continue

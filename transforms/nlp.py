@@ -208,7 +208,7 @@ def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
     """Sentences (1-based, the splitter's exact spans) and linked mentions of an analysed Doc, offsets
     into ``doc.text`` and texts from the original (before re-casing); a mention that is not inside one
     sentence is dropped."""
-    text = doc.user_data.get(ORIGINAL, doc.text)
+    text = doc.user_data[ORIGINAL] if ORIGINAL in doc.user_data else doc.text
     spans = doc.user_data[SENTENCES]
     sentences = [{"sentence_id": i, "start_char": start, "end_char": end, "text": text[start:end]}
                  for i, (start, end) in enumerate(spans, 1)]

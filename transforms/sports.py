@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from spacy.tokens import Doc
 
 SPORTS = frozenset(
@@ -56,6 +57,21 @@ AFTER_TEAM = frozenset(
 )
 _ALL_WORDS = SPORTS_WORDS | RESULT_WORDS
 FIXTURE = frozenset({"at", "v", "vs", "vs."})
+_LINE = re.compile(r"[^\n]+")
+_BRACKETS = re.compile(r"\([^()\n]*\)")
+_LOWER_WORD = re.compile(r"(?<![\w'’.-])(?!(?:at|v|vs)\b)[a-z]")
+# a line that may be a team sheet or a scorer list: "1 - Name", "( 21st"
+_ROSTER_LINE = re.compile(r"\b\d{1,2} - [A-Z]|\( ?\d+(?:st|nd|rd|th)\b")
+
+
+def _table_line(line: str) -> bool:
+    """Whether a line may be a results table: a figure, and no word in lower case outside brackets
+    but "at", "v", "vs"."""
+    bare = _BRACKETS.sub(" ", line)
+    if _LOWER_WORD.search(bare):
+        return False
+    words = bare.lower().split()
+    return any(c.isdigit() for c in bare) or any(w in FIXTURE for w in words)
 AUXILIARIES = frozenset("has have had is are was were will would".split())
 _SCORE = re.compile(r"\b\d{1,3}-\d{1,3}\b")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -81,19 +97,16 @@ def is_sports(text: str) -> bool:
     return len(strong) + scores >= 2 and len(set(weak)) + scores >= 4 and (len(weak) + scores) * 60 >= len(words)
 
 
-def _lines(doc: Doc) -> list[tuple[int, int]]:
-    """Token ranges of the Doc's lines (the tokens between line breaks)."""
-    lines, start = [], 0
-    for t in doc:
-        if t.is_space and "\n" in t.text:
-            if start < t.i:
-                lines.append((start, t.i))
-            start = t.i + 1
-        elif "\n" in t.whitespace_:
-            lines.append((start, t.i + 1))
-            start = t.i + 1
-    if start < len(doc):
-        lines.append((start, len(doc)))
+def _lines(doc: Doc, text: str, keep) -> list[tuple[int, int]]:
+    """Token ranges of the Doc's lines whose text passes ``keep`` (the tokens between line breaks; the
+    line's text is tested first, so prose costs no token work)."""
+    starts = doc.to_array("IDX")
+    lines = []
+    for m in _LINE.finditer(text):
+        if keep(m.group()):
+            start, end = np.searchsorted(starts, [m.start(), m.end()])
+            if start < end:
+                lines.append((int(start), int(end)))
     return lines
 
 
@@ -111,10 +124,11 @@ def _is_number(t) -> bool:
     return text.isdigit()
 
 
-def results_teams(doc: Doc) -> list[tuple[int, int]]:
-    """Token spans of the team names of a Doc's results-table lines (see the module's rules)."""
+def results_teams(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
+    """Token spans of the team names of a Doc's results-table lines (see the module's rules; ``text``:
+    the Doc's text when the caller has it)."""
     teams: list[tuple[int, int]] = []
-    for start, end in _lines(doc):
+    for start, end in _lines(doc, doc.text if text is None else text, _table_line):
         toks = [t for t in doc[start:end] if not t.is_space]
         if not toks or _RANK.match(toks[0].text) or any(_TIME.search(t.text) for t in toks):
             continue  # ranked lists and times: individuals
@@ -197,12 +211,12 @@ def _name_run(doc: Doc, i: int, end: int) -> int:
     return j
 
 
-def roster_people(doc: Doc) -> list[tuple[int, int]]:
+def roster_people(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
     """Token spans of the players of team sheets and scorer lists: names after a shirt number in a
     line that numbers at least two ("France - 1 - Bernard Lama ; 2 - Lilian Thuram"), and names
     before a minute in brackets ("Viorel Moldovan ( 21st minute )")."""
     people: list[tuple[int, int]] = []
-    for start, end in _lines(doc):
+    for start, end in _lines(doc, doc.text if text is None else text, _ROSTER_LINE.search):
         numbered = []
         for t in doc[start:end]:
             i = t.i
