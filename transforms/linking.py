@@ -28,8 +28,8 @@ PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded"
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 # the last word of an event's name ("Edinburgh Festival", "Asian Cup", "Brit Awards"): never a person or an organisation
 EVENT_HEADS = frozenset(
-    """festival festivals cup championship championships games olympics olympiad awards prize trophy marathon
-    fair expo biennale carnival""".split()
+    """festival festivals cup championship championships olympics olympiad awards prize trophy marathon
+    expo biennale carnival""".split()  # not "games" (Rockstar Games) nor "fair" (Vanity Fair)
 )
 _SCORE = re.compile(r"\d+(?:[-/]\d+)+")
 
