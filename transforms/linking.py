@@ -411,12 +411,13 @@ class Linker:
 
 def _with_results_teams(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
     """The model's entities with the team names of results-table lines (``transforms.sports``) in
-    place of whatever overlapped them; a person of two or more words the model found stays."""
+    place of whatever overlapped them; a person of two or more words the model found inside the name
+    stays."""
     out = list(ents)
     for start, end in results_teams(doc, text):
         over = [m for m in out if m.start < end and start < m.end]
-        if any(m.label == "PERSON" and m.end - m.start >= 2 for m in over):
-            continue
+        if any(m.label == "PERSON" and m.end - m.start >= 2 and start <= m.start and m.end <= end for m in over):
+            continue  # a person inside the name ("Tiger Woods 70 68"), not one running over the figures
         for m in over:
             out.remove(m)
         out.append(Mention(start, end, "ORG", link_method="team"))
@@ -454,11 +455,14 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     of two or more characters and scores (scores, "Durham 114", "Surrey 429-7"; "BBC Radio 4" keeps its 4)."""
     while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
         start += 1
-    if end - start > 3 and doc[end - 1].like_num and doc[end - 2].text in ("-", "/") and doc[end - 3].like_num:
-        end -= 3  # a score the tokenizer split: "Surrey 429 - 7"
-    while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct
-                           or (doc[end - 1].like_num and len(doc[end - 1]) > 1) or _SCORE.fullmatch(doc[end - 1].text)):
-        end -= 1
+    while end > start:
+        last = doc[end - 1]
+        if last.is_space or last.text in POSSESSIVE or last.is_punct or (last.like_num and len(last) > 1) or _SCORE.fullmatch(last.text):
+            end -= 1
+        elif end - start > 3 and last.like_num and doc[end - 2].text in ("-", "/") and doc[end - 3].like_num:
+            end -= 3  # a score the tokenizer split: "Surrey 429 - 7"
+        else:
+            break
     return start, end
 
 

@@ -100,6 +100,7 @@ def test_sentences_break_at_paragraphs_and_offsets_slice(annotator):
         ("The United States and the Czech Republic signed.", ["United States", "Czech Republic"]),
         ("Durham 114 ( J. Smith 63 )", ["Durham", "J. Smith"]),
         ("Lithuania - Danius Gleveckas scored.", ["Lithuania", "Danius Gleveckas"]),
+        ("Bowling : Wasim Akram 10-0-33-2 , Aamir Sohail 5-0-31-0 .", ["Aamir Sohail"]),  # the model's "Aamir Sohail 5-0-"
     ],
 )
 def test_spans_are_trimmed_and_split_like_conll(annotator, text, expected):
@@ -258,3 +259,10 @@ def test_a_player_the_model_calls_an_organisation_is_not_a_team(annotator):
     assert [m[:3] for m in links(annotator, text)[0]] == [
         ("Chelsea", "PERSON", "person:chelsea"), ("Newcastle", "ORG", "team:newcastle"),
         ("Craig Bellamy", "PERSON", "person:craig-bellamy"), ("Bellamy", "PERSON", "person:craig-bellamy")]
+
+
+def test_a_results_line_the_model_calls_one_person_is_two_teams(annotator):
+    text = "SOCCER - ENGLISH LEAGUE RESULTS .\nNorwich 1 Wolverhampton 0\nPohang 3 Ulsan 2 ( halftime 1-0 )"
+    assert [m[:3] for m in links(annotator, text)[0]] == [  # the model: "Norwich 1 Wolverhampton 0", a PERSON
+        ("ENGLISH", "NORP", "GB-ENG"), ("Norwich", "ORG", "team:norwich"), ("Wolverhampton", "ORG", "team:wolverhampton"),
+        ("Pohang", "ORG", "team:pohang"), ("Ulsan", "ORG", "team:ulsan")]
