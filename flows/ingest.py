@@ -141,7 +141,7 @@ def profile_sources(paths: list[str], known: dict[str, KnownFile], options: Read
 
 
 def _profiled(path: str) -> bool:
-    return input_kind(PurePath(path).name) != "html"  # the HTML extractor removes page furniture itself
+    return input_kind(PurePath(path).name) not in ("html", "warc")  # the HTML extractor removes page furniture itself
 
 
 @task(name="boilerplate-lines", cache_policy=NO_CACHE)

@@ -18,6 +18,7 @@ from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
 from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
+from transforms.warc import Skipped
 
 if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files are listed
     from transforms.nlp import Analysis
@@ -223,10 +224,12 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
     return batch
 
 
-def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
+def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, drop_lines: dict[str, frozenset[str]],
                     batch: PreparedBatch, seen: dict[str, Candidate]) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
+    if isinstance(rec, Skipped):
+        return {**base, "status": "skipped", "reason": rec.reason}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
     try:

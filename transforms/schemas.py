@@ -140,7 +140,7 @@ TABLES: dict[str, pa.Schema] = {
     "source_lines": SOURCE_LINES,
 }
 
-FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "deleted")
+FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "skipped", "deleted")
 
 
 def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
