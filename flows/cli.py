@@ -191,10 +191,15 @@ def ingest(
     """
     from flows.discover import missing_paths
     from flows.lake import LakeBusy
+    from flows.storage import StorageError
 
     settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
-    if missing := missing_paths(paths):
+    try:
+        missing = missing_paths(paths)
+    except StorageError as e:  # no credentials, access denied, endpoint unreachable, ...
+        _fail(str(e))
+    if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     paths = [escape_path(p) for p in paths]  # the flow's parameters go to Prefect as JSON: no undecodable bytes
     store = _lake(settings)

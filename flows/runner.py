@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from prefect import flow
 
+from flows import storage
 from flows.discover import discover_files, local_path
 from flows.lake import Lake
 from flows.settings import Settings
@@ -26,6 +27,13 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
     for path in files:
+        if storage.is_remote(path):  # a HEAD request: unchanged objects are not downloaded to be hashed
+            try:
+                info = storage.stat(local_path(path))
+            except (FileNotFoundError, storage.StorageError):
+                continue
+            total += 0 if storage.unchanged(info, known.get(path)) else info.size
+            continue
         try:
             with open(local_path(path), "rb") as fh:  # discovery gives stored paths (transforms.paths)
                 data = fh.read() if path in known else None

@@ -81,6 +81,7 @@ FILES = pa.schema(
         pa.field("article_id", pa.string()),
         pa.field("encoding", pa.string()),
         pa.field("seen_at", TS, nullable=False),
+        pa.field("etag", pa.string()),  # an object in object storage: its ETag when read (null for local files)
     ]
 )
 
