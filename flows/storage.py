@@ -46,12 +46,13 @@ def is_remote(path: str) -> bool:
 
 
 def filesystem() -> S3FileSystem:
-    """The S3 file system for the current AWS environment (one per process and environment)."""
-    return _filesystem(tuple(os.environ.get(v) for v in _CREDENTIAL_VARS))
+    """The S3 file system for the current AWS environment (one per process and environment: fsspec's
+    are not fork-safe, and Dask workers are forked from the run's process)."""
+    return _filesystem(os.getpid(), tuple(os.environ.get(v) for v in _CREDENTIAL_VARS))
 
 
 @lru_cache(maxsize=4)
-def _filesystem(environment: tuple) -> S3FileSystem:
+def _filesystem(pid: int, environment: tuple) -> S3FileSystem:
     from s3fs import S3FileSystem
 
     # listings are not cached: a long-lived process (the scheduled flow) must see new objects

@@ -132,6 +132,17 @@ def test_a_glob_and_a_single_object(s3, tmp_path):
     assert {r[3] for r in rows} == {True}
 
 
+def test_forked_dask_workers_read_objects(s3, tmp_path):
+    """The CLI lists the bucket in its own process before the cluster forks its workers: each worker must
+    open objects with its own S3 client (fsspec's are not fork-safe)."""
+    lake = tmp_path / "lake"
+    result = CliRunner().invoke(app, ["ingest", "s3://news/2024-01/", "--lake", str(lake), "--runner", "dask", "--workers", "1",
+                                      "--nlp", "dictionary"])
+    assert result.exit_code == 0, result.output
+    assert _files(Settings.load(lake=lake)) == [("s3://news/2024-01/seed.txt", None, "ingested", True),
+                                                ("s3://news/2024-01/story.txt", None, "ingested", True)]
+
+
 def test_missing_buckets_and_objects_fail_in_one_line(s3, tmp_path, monkeypatch):
     with pytest.raises(storage.StorageError, match=r"^cannot use s3://nobucket/x/: no such bucket$"):
         ingest_flow(["s3://nobucket/x/"], _settings(tmp_path))
