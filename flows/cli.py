@@ -169,7 +169,7 @@ def _is_numeric(t) -> bool:
 
 @app.command()
 def ingest(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders (searched recursively) or globs, local or s3:// (see README, Inputs); default seeds/articles.")] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders (recursive) or globs, local or s3://; default seeds/articles.")] = None,
     lake: LakeOpt = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per Prefect task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
