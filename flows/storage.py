@@ -140,12 +140,27 @@ def present(url: str) -> list[str]:
 
 
 def exists(url: str) -> bool:
-    """Whether a URL names an object, a non-empty prefix or a glob matching something (errors raise StorageError)."""
+    """Whether a URL names an object, a non-empty prefix or a glob matching something, asking for one key
+    at most unless it is a glob (errors raise StorageError)."""
+    if glob.has_magic(url):
+        try:
+            list_objects(url)
+        except FileNotFoundError:
+            return False
+        return True
+    fs = filesystem()
     try:
-        list_objects(url)
-    except FileNotFoundError:
-        return False
-    return True
+        _head_bucket(fs, url)
+        key = url.split("://", 1)[1].partition("/")[2]
+        if key and fs.isfile(url):
+            return True
+        prefix = key.rstrip("/") + "/" if key else ""
+        listed = fs.call_s3("list_objects_v2", Bucket=_bucket(url), Prefix=prefix, MaxKeys=1)
+    except StorageError:
+        raise
+    except Exception as e:
+        raise _error(url, e) from None
+    return bool(listed.get("KeyCount") or listed.get("Contents"))
 
 
 def stat(url: str) -> ObjectInfo:
