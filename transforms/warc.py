@@ -102,6 +102,10 @@ def warc_records(stream: BinaryIO, limits: Limits) -> Iterator[Record | BadRecor
                 yield BadRecord(n + 1, f"record {n + 1}: truncated WARC archive (it ends inside this record)")
             break
         except Exception as e:  # warcio's errors on damaged input are of many types
+            if "non-chunked gzip" in str(e):
+                yield BadRecord(n + 1, f"record {n + 1}: a WARC archive gzipped as one stream, not record by record: the rest is not "
+                                       "read (gunzip it to .warc, or recompress it with `warcio recompress`)")
+                break
             if n == 0 and isinstance(e, ArchiveLoadFailed):
                 raise RejectedInput(f"not a WARC archive ({_one_line(e)})") from None
             yield BadRecord(n + 1, f"record {n + 1}: corrupt WARC archive, the rest is not read ({_one_line(e)})")

@@ -1,3 +1,4 @@
+import gzip
 import io
 from datetime import datetime, timezone
 
@@ -77,6 +78,13 @@ def test_a_corrupt_record_ends_the_archive_with_one_reason():
     assert [type(i).__name__ for i in items] == ["Record", "BadRecord", "Skipped"]
     assert items[1].record == 4 and items[1].reason.startswith("record 4: corrupt WARC archive, the rest is not read (")
     assert items[2] == Skipped((("request", 1), ("warcinfo", 1)))
+
+
+def test_an_archive_gzipped_whole_says_how_to_read_it():
+    items = list(warc_records(io.BytesIO(gzip.compress(news_archive())), Limits()))
+    assert items == [BadRecord(2, "record 2: a WARC archive gzipped as one stream, not record by record: the rest is not read "
+                                  "(gunzip it to .warc, or recompress it with `warcio recompress`)"),
+                     Skipped((("warcinfo", 1),))]
 
 
 def test_a_payload_over_the_limit_is_rejected_alone():
