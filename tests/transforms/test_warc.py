@@ -3,9 +3,13 @@ import io
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.transforms.warcs import STORY_A, Archive, news_archive, offsets, page
+from transforms.batch import RawFile, ReadOptions, prepare_files, resolve
 from transforms.formats import BadRecord, JsonFields, Limits, Record, input_kind, parse
+from transforms.schemas import FILES, to_table
 from transforms.text import RejectedInput
 from transforms.warc import Skipped, warc_records
 
@@ -115,3 +119,31 @@ def test_parse_dispatches_warc_files_without_inflating_them_first():
     for name, gz in (("crawl.warc", False), ("crawl.warc.gz", True)):
         items = parse(name, news_archive(gz), JsonFields(), Limits())
         assert [getattr(i, "record", None) for i in items] == [3, 5, 9, None] and items[-1] == SKIPPED
+
+
+ARCHIVES = {gz: news_archive(gz) for gz in (False, True)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.booleans(), st.data())
+def test_a_cut_anywhere_keeps_every_whole_article_before_it_and_reasons_in_one_line(gz, data):
+    archive = ARCHIVES[gz]
+    starts = offsets(archive)
+    ends = starts[1:] + [len(archive)]
+    cut = data.draw(st.integers(0, len(archive)))
+    damaged = archive[:cut]
+    if data.draw(st.booleans()) and cut:  # and a byte overwritten before the cut
+        at = data.draw(st.integers(0, cut - 1))
+        damaged = damaged[:at] + bytes([damaged[at] ^ 0xFF]) + damaged[at + 1 :]
+    else:
+        at = cut
+    f = RawFile("/in/crawl.warc.gz" if gz else "/in/crawl.warc", len(damaged), damaged)
+    batch = prepare_files([f], {}, {}, ReadOptions(), "p0")
+    for row in batch.file_rows:
+        assert row["status"] in ("pending", "rejected", "skipped") and "\n" not in (row["reason"] or "")
+        assert not (row["reason"] or "").startswith(("cannot parse:", "cannot clean:")), row["reason"]
+    to_table(resolve([batch], set(), {}, 0.8, "r1", datetime(2026, 1, 1, tzinfo=timezone.utc)).file_rows, FILES)
+    articles = {r["record"] for r in batch.file_rows if r["status"] == "pending"}
+    whole = {n for n in (3, 5) if ends[n - 1] <= at}  # articles wholly before the damage
+    assert whole <= articles <= {3, 5}
+    assert all(starts[n - 1] < cut for n in articles)
