@@ -97,28 +97,36 @@ def list_objects(url: str) -> tuple[list[str], bool]:
     """The objects a URL names: a single object (then ``True``), every object under a prefix (a folder,
     searched recursively) or matching a glob (``s3://bucket/2024-*/*.jsonl``). Raises FileNotFoundError
     when the URL names nothing, StorageError when the store cannot be used."""
+    infos, single = list_infos(url)
+    return sorted(infos), single
+
+
+def list_infos(url: str) -> tuple[dict[str, ObjectInfo], bool]:
+    """As :func:`list_objects`, with each object's size, ETag and last modification from the listing itself."""
     fs = filesystem()
     try:
         _head_bucket(fs, url)
         if glob.has_magic(url):
             found = fs.glob(url, detail=True)
-            objects = [k for k, v in found.items() if v.get("type") != "directory"]
-            for k, v in found.items():
-                if v.get("type") == "directory":
-                    objects += fs.find(k)
             if not found:
                 raise FileNotFoundError(url)
-            return sorted(_url(o) for o in set(objects)), False
-        if fs.isfile(url):
-            return [_url(url)], True
-        objects = fs.find(url.rstrip("/") + "/") if url.rstrip("/") != f"s3://{_bucket(url)}" else fs.find(url)
+            objects = {k: v for k, v in found.items() if v.get("type") != "directory"}
+            for k, v in found.items():
+                if v.get("type") == "directory":
+                    objects |= fs.find(k, detail=True)
+            single = False
+        elif fs.isfile(url):
+            objects, single = {url: fs.info(url)}, True
+        else:
+            bucket_only = url.rstrip("/") == f"s3://{_bucket(url)}"
+            objects, single = fs.find(url if bucket_only else url.rstrip("/") + "/", detail=True), False
     except (FileNotFoundError, StorageError):
         raise
     except Exception as e:  # botocore's and aiohttp's errors share no base class worth naming
         raise _error(url, e) from None
     if not objects:
         raise FileNotFoundError(url)
-    return sorted(_url(o) for o in objects), False
+    return {_url(k): _object_info(_url(k), v) for k, v in objects.items()}, single
 
 
 def static_prefix(url: str) -> str:
@@ -190,6 +198,16 @@ def open_object(url: str) -> BinaryIO:
         raise
     except Exception as e:
         raise _error(url, e) from None
+
+
+def open_input(path: str) -> BinaryIO:
+    """Any input as a binary stream, by its stored path (``transforms.paths``): an object in storage, read
+    in blocks, or a local file. Raises FileNotFoundError, StorageError or OSError."""
+    if is_remote(path):
+        return open_object(path)
+    from transforms.paths import unescape_path
+
+    return open(os.fsdecode(unescape_path(path)), "rb")
 
 
 def unchanged(info: ObjectInfo, known: KnownFile | None) -> bool:

@@ -14,6 +14,7 @@ from flows import storage
 from flows.cli import app
 from flows.ingest import ingest_flow
 from flows.lake import Lake
+from flows.runner import pending_bytes
 from flows.settings import Settings
 from tests.conftest import SEEDS
 from tests.transforms.warcs import news_archive
@@ -97,12 +98,14 @@ def test_a_prefix_is_searched_like_a_folder_and_unchanged_objects_are_not_downlo
             ("s3://news/2024-01/story.txt", "2024-01")]
     assert gets() == {"2024-01/seed.txt": 2, "2024-01/story.txt": 2}  # plain text is read to profile its source, then to prepare it
 
+    assert pending_bytes(["s3://news/2024-01/"], settings) == 0  # from the listing: no GET, no HEAD per object
     again = ingest_flow(["s3://news/2024-01/"], settings)
     assert again["statuses"] == {"unchanged": 2} and again["articles"] == 0
     assert gets() == {}  # HEAD and listings only: nothing downloaded
 
     changed = b"Rail strike called off\n\nUnions in Scotland and Wales called off the strike planned for Friday after a late pay offer.\n"
     client.put_object(Bucket="news", Key="2024-01/story.txt", Body=changed)
+    assert pending_bytes(["s3://news/2024-01/"], settings) == len(changed)
     third = ingest_flow(["s3://news/2024-01/"], settings)
     assert third["statuses"] == {"unchanged": 1, "ingested": 1} and third["retired"] == 1
     assert gets() == {"2024-01/story.txt": 2}
@@ -159,6 +162,21 @@ def test_missing_buckets_and_objects_fail_in_one_line(s3, tmp_path, monkeypatch)
     result = runner.invoke(app, ["ingest", "s3://news/2024-01/", "--lake", str(tmp_path / "cli")])
     assert result.exit_code == 1 and " ".join(result.output.split()) == (
         "error: cannot use s3://news/2024-01/: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")
+
+
+def test_objects_and_local_files_open_as_streams_and_listings_carry_etags(s3, tmp_path):
+    client, _ = s3
+    local = tmp_path / "a b.txt"
+    local.write_bytes(b"local bytes")
+    with storage.open_input(str(local)) as fh:
+        assert fh.read() == b"local bytes"
+    with storage.open_input("s3://news/2024-02/feed.jsonl") as fh:
+        assert fh.read() == FEED
+    infos, single = storage.list_infos("s3://news/2024-02/")
+    head = client.head_object(Bucket="news", Key="2024-02/feed.jsonl")
+    assert not single and sorted(infos) == ["s3://news/2024-02/crawl.warc.gz", "s3://news/2024-02/feed.jsonl"]
+    assert infos["s3://news/2024-02/feed.jsonl"] == storage.stat("s3://news/2024-02/feed.jsonl")
+    assert (infos["s3://news/2024-02/feed.jsonl"].etag, infos["s3://news/2024-02/feed.jsonl"].size) == (head["ETag"].strip('"'), len(FEED))
 
 
 def test_storage_errors_say_their_cause_in_one_line(monkeypatch):
