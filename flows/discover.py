@@ -118,15 +118,15 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
 
 
 def _discover_remote(url: str, patterns: tuple[str, ...], found: set[str], skipped: set[str]) -> bool:
-    """Add the objects a storage URL names to ``found`` (or ``skipped``, by name, under a prefix or glob)
-    by the rules of local folders; False when it names nothing."""
+    """Add the objects a storage URL names to ``found`` (or ``skipped``, by name, when met under a prefix)
+    by the rules of local files and folders; False when it names nothing."""
     try:
-        objects, single = storage.list_objects(url)
+        objects, named = storage.list_objects(url)
     except FileNotFoundError:
         return False
     for obj in objects:
         name = obj.rsplit("/", 1)[-1]
-        if single:
+        if obj in named:
             found.add(escape_path(obj))
         elif input_kind(name) is not None:
             (skipped if _excluded(name, patterns) else found).add(escape_path(obj))

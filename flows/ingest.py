@@ -186,7 +186,9 @@ def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
             known |= {k: v for k, v in lake.known_under([str(base)]).items() if fnmatch.fnmatch(k, pattern)}
         else:
             known |= lake.known_under([p])
-    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))]) | gone_files(remote, listed)
+    unlisted = gone_files(remote, listed)  # a glob's listing may not reach every path its pattern matches: ask for each
+    gone_remote = {path: k for path, k in unlisted.items() if not storage.object_exists(local_path(path))}
+    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))]) | gone_remote
 
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)

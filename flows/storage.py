@@ -93,15 +93,16 @@ def _head_bucket(fs: S3FileSystem, url: str) -> None:
         raise StorageError(f"cannot use {url}: no such bucket") from None
 
 
-def list_objects(url: str) -> tuple[list[str], bool]:
-    """The objects a URL names: a single object (then ``True``), every object under a prefix (a folder,
-    searched recursively) or matching a glob (``s3://bucket/2024-*/*.jsonl``). Raises FileNotFoundError
-    when the URL names nothing, StorageError when the store cannot be used."""
-    infos, single = list_infos(url)
-    return sorted(infos), single
+def list_objects(url: str) -> tuple[list[str], set[str]]:
+    """The objects a URL names, and which of them it names directly (as a local path or glob names a file):
+    a single object, every object under a prefix (a folder, searched recursively), or those matching a
+    glob (``s3://bucket/2024-*/*.jsonl``; a prefix it matches is searched). Raises FileNotFoundError when
+    the URL names nothing, StorageError when the store cannot be used."""
+    infos, named = list_infos(url)
+    return sorted(infos), named
 
 
-def list_infos(url: str) -> tuple[dict[str, ObjectInfo], bool]:
+def list_infos(url: str) -> tuple[dict[str, ObjectInfo], set[str]]:
     """As :func:`list_objects`, with each object's size, ETag and last modification from the listing itself."""
     fs = filesystem()
     try:
@@ -111,22 +112,22 @@ def list_infos(url: str) -> tuple[dict[str, ObjectInfo], bool]:
             if not found:
                 raise FileNotFoundError(url)
             objects = {k: v for k, v in found.items() if v.get("type") != "directory"}
+            named = {_url(k) for k in objects}
             for k, v in found.items():
                 if v.get("type") == "directory":
                     objects |= fs.find(k, detail=True)
-            single = False
         elif fs.isfile(url):
-            objects, single = {url: fs.info(url)}, True
+            objects, named = {url: fs.info(url)}, {_url(url)}
         else:
             bucket_only = url.rstrip("/") == f"s3://{_bucket(url)}"
-            objects, single = fs.find(url if bucket_only else url.rstrip("/") + "/", detail=True), False
+            objects, named = fs.find(url if bucket_only else url.rstrip("/") + "/", detail=True), set()
     except (FileNotFoundError, StorageError):
         raise
     except Exception as e:  # botocore's and aiohttp's errors share no base class worth naming
         raise _error(url, e) from None
     if not objects:
         raise FileNotFoundError(url)
-    return {_url(k): _object_info(_url(k), v) for k, v in objects.items()}, single
+    return {_url(k): _object_info(_url(k), v) for k, v in objects.items()}, named
 
 
 def static_prefix(url: str) -> str:
@@ -135,6 +136,16 @@ def static_prefix(url: str) -> str:
         return url
     head = url[: min(url.index(c) for c in "*?[" if c in url)]
     return head[: head.rindex("/") + 1]
+
+
+def object_exists(url: str) -> bool:
+    """Whether one object exists (a HEAD request; errors raise StorageError)."""
+    try:
+        return filesystem().info(url).get("type") == "file"
+    except FileNotFoundError:
+        return False
+    except Exception as e:
+        raise _error(url, e) from None
 
 
 def present(url: str) -> list[str]:

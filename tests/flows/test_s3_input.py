@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import socket
+import urllib.request
 
 import duckdb
 import pytest
@@ -45,6 +46,8 @@ def s3(monkeypatch, caplog):
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    reset = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset).close()  # moto's state is per process, not per server: start empty
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -72,6 +75,7 @@ def s3(monkeypatch, caplog):
         return counts
 
     yield client, gets
+    urllib.request.urlopen(reset).close()
     server.stop()
 
 
@@ -115,6 +119,10 @@ def test_a_prefix_is_searched_like_a_folder_and_unchanged_objects_are_not_downlo
     assert fourth["statuses"] == {"unchanged": 1, "deleted": 1} and fourth["retired"] == 1
     assert _files(settings, fourth["run_id"]) == [("s3://news/2024-01/seed.txt", None, "unchanged", True),
                                                   ("s3://news/2024-01/story.txt", None, "deleted", False)]
+    client.put_object(Bucket="news", Key="2024-01/deeper/more.txt", Body=b"More news\n\nFerries to the islands resume on Monday after the storm.\n")
+    assert ingest_flow(["s3://news/2024-01/"], settings)["statuses"] == {"unchanged": 1, "ingested": 1}
+    fifth = ingest_flow(["s3://news/*/*.txt"], settings, prune=True)  # s3fs's * stops at '/', fnmatch's does not
+    assert "deleted" not in fifth["statuses"]
 
 
 def test_a_glob_and_a_single_object(s3, tmp_path):
@@ -164,6 +172,16 @@ def test_missing_buckets_and_objects_fail_in_one_line(s3, tmp_path, monkeypatch)
         "error: cannot use s3://news/2024-01/: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")
 
 
+def test_a_glob_names_the_objects_it_matches_and_searches_the_prefixes_it_matches(s3):
+    assert storage.list_objects("s3://news/2024-0[1]/*.txt") == (
+        ["s3://news/2024-01/README.txt", "s3://news/2024-01/seed.txt", "s3://news/2024-01/story.txt"],
+        {"s3://news/2024-01/README.txt", "s3://news/2024-01/seed.txt", "s3://news/2024-01/story.txt"})
+    objects, named = storage.list_objects("s3://news/2024-*")
+    assert named == set() and objects == ["s3://news/2024-01/README.txt", "s3://news/2024-01/logo.png", "s3://news/2024-01/seed.txt",
+                                          "s3://news/2024-01/story.txt", "s3://news/2024-02/crawl.warc.gz", "s3://news/2024-02/feed.jsonl"]
+    assert storage.list_objects("s3://news/2024-01/seed.txt") == (["s3://news/2024-01/seed.txt"], {"s3://news/2024-01/seed.txt"})
+
+
 def test_objects_and_local_files_open_as_streams_and_listings_carry_etags(s3, tmp_path):
     client, _ = s3
     local = tmp_path / "a b.txt"
@@ -172,9 +190,9 @@ def test_objects_and_local_files_open_as_streams_and_listings_carry_etags(s3, tm
         assert fh.read() == b"local bytes"
     with storage.open_input("s3://news/2024-02/feed.jsonl") as fh:
         assert fh.read() == FEED
-    infos, single = storage.list_infos("s3://news/2024-02/")
+    infos, named = storage.list_infos("s3://news/2024-02/")
     head = client.head_object(Bucket="news", Key="2024-02/feed.jsonl")
-    assert not single and sorted(infos) == ["s3://news/2024-02/crawl.warc.gz", "s3://news/2024-02/feed.jsonl"]
+    assert named == set() and sorted(infos) == ["s3://news/2024-02/crawl.warc.gz", "s3://news/2024-02/feed.jsonl"]
     assert infos["s3://news/2024-02/feed.jsonl"] == storage.stat("s3://news/2024-02/feed.jsonl")
     assert (infos["s3://news/2024-02/feed.jsonl"].etag, infos["s3://news/2024-02/feed.jsonl"].size) == (head["ETag"].strip('"'), len(FEED))
 
