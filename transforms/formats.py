@@ -48,7 +48,8 @@ class JsonFields:
 
 @dataclass(frozen=True)
 class Record:
-    """One article's raw text and metadata as found in an input (``record`` = JSON line number, else None)."""
+    """One article's raw text and metadata as found in an input (``record`` = JSON line number or WARC
+    record ordinal, else None)."""
 
     record: int | None
     text: str
