@@ -37,11 +37,41 @@ class _Counted:
     def __init__(self, stream: BinaryIO):
         self.stream = stream
         self.read_bytes = 0
+        self.head = b""
+        self.tail = b""
+        self.unfinished_member = False
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(size)
+        if data:
+            self.head = self.head or data[:2]
+            self.tail = (self.tail + data)[-4:]
         self.read_bytes += len(data)
         return data
+
+    def ended_inside_a_record(self, archive) -> bool:
+        """Whether the stream stopped inside a record: a plain archive's last record lacks its closing
+        blank lines, a gzip one's last member its end, or bytes were read past the last whole record."""
+        if archive.offset < self.read_bytes:
+            return True
+        if self.head == b"\x1f\x8b":
+            return self.unfinished_member
+        return bool(self.read_bytes) and self.tail != b"\r\n\r\n"
+
+    def watch(self, archive) -> None:
+        """Note, as the archive's reader drops its last gzip decompressor, whether that member was whole."""
+        reader = archive.reader
+        drop = reader.close_decompressor
+
+        def close_decompressor() -> None:
+            d = reader.decompressor
+            self.unfinished_member = d is not None and not getattr(d, "eof", True)
+            drop()
+
+        reader.close_decompressor = close_decompressor
+
+    def close(self) -> None:
+        """The archive reader closes its stream when done: the caller's stream stays open."""
 
 
 def _one_line(e: BaseException) -> str:
@@ -68,13 +98,18 @@ def _not_article(record) -> str | None:
     return None
 
 
+def _drained_early(record) -> bool:
+    """Read the rest of a record's block; whether it ended before its Content-Length (a truncated archive)."""
+    while record.raw_stream.read(DRAIN_CHUNK):
+        pass
+    return record.raw_stream.limit > 0
+
+
 def _read_payload(record, limit: int) -> tuple[bytes, bool]:
     """The decoded HTTP payload (chunked transfer and gzip, deflate or brotli content encodings undone),
     at most ``limit`` + 1 bytes; and whether the record's block ended early (a truncated archive)."""
     data = record.content_stream().read(limit + 1)
-    while record.raw_stream.read(DRAIN_CHUNK):
-        pass
-    return data, record.raw_stream.limit > 0
+    return data, _drained_early(record)
 
 
 def warc_records(stream: BinaryIO, limits: Limits) -> Iterator[Record | BadRecord | Skipped]:
@@ -93,12 +128,13 @@ def warc_records(stream: BinaryIO, limits: Limits) -> Iterator[Record | BadRecor
     n = 0
     source = _Counted(stream)
     archive = ArchiveIterator(source, arc2warc=False)
+    source.watch(archive)
     records = iter(archive)
     while True:
         try:
             record = next(records)
         except StopIteration:
-            if archive.offset < source.read_bytes:  # the stream went on past the last whole record
+            if source.ended_inside_a_record(archive):
                 yield BadRecord(n + 1, f"record {n + 1}: truncated WARC archive (it ends inside this record)")
             break
         except Exception as e:  # warcio's errors on damaged input are of many types
@@ -116,6 +152,9 @@ def warc_records(stream: BinaryIO, limits: Limits) -> Iterator[Record | BadRecor
         n += 1
         kind = _not_article(record)
         if kind:
+            if _drained_early(record):
+                yield BadRecord(n, f"record {n}: truncated WARC archive (it ends inside this record)")
+                break
             skipped[kind] += 1
             continue
         uri = record.rec_headers.get_header("WARC-Target-URI")

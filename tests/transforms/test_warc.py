@@ -68,6 +68,15 @@ def test_a_truncated_archive_keeps_the_records_before_the_damage(gz, where, url)
     ]
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["warc", "warc.gz"])
+def test_a_cut_inside_a_record_that_is_no_article_is_reported_too(gz):
+    data = news_archive(gz)
+    items = list(warc_records(io.BytesIO(data[: offsets(data)[4] - 12]), Limits()))  # inside record 4, the metadata
+    assert [getattr(i, "record", None) for i in items] == [3, 4, None]
+    assert items[1:] == [BadRecord(4, "record 4: truncated WARC archive (it ends inside this record)"),
+                         Skipped((("request", 1), ("warcinfo", 1)))]
+
+
 def test_an_archive_cut_inside_the_warc_headers_ends_with_one_reason():
     data = news_archive()
     items = list(warc_records(io.BytesIO(data[: offsets(data)[4] + 20]), Limits()))
@@ -124,7 +133,7 @@ def test_parse_dispatches_warc_files_without_inflating_them_first():
 ARCHIVES = {gz: news_archive(gz) for gz in (False, True)}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.booleans(), st.data())
 def test_a_cut_anywhere_keeps_every_whole_article_before_it_and_reasons_in_one_line(gz, data):
     archive = ARCHIVES[gz]
@@ -143,6 +152,10 @@ def test_a_cut_anywhere_keeps_every_whole_article_before_it_and_reasons_in_one_l
         assert row["status"] in ("pending", "rejected", "skipped") and "\n" not in (row["reason"] or "")
         assert not (row["reason"] or "").startswith(("cannot parse:", "cannot clean:")), row["reason"]
     to_table(resolve([batch], set(), {}, 0.8, "r1", datetime(2026, 1, 1, tzinfo=timezone.utc)).file_rows, FILES)
+    # nothing is lost in a plain record's closing \r\n\r\n, or in a gzip member's 8-byte trailer (checksum and size)
+    between = any(e - (8 if gz else 4) <= cut <= e for e in ends)
+    if damaged == archive[:cut] and cut and not between:
+        assert any(r["status"] == "rejected" and r["record"] != 9 for r in batch.file_rows), batch.file_rows
     articles = {r["record"] for r in batch.file_rows if r["status"] == "pending"}
     whole = {n for n in (3, 5) if ends[n - 1] <= at}  # articles wholly before the damage
     assert whole <= articles <= {3, 5}
