@@ -9,9 +9,11 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from transforms.batch import RawFile
+from flows import storage
+from transforms.batch import KnownFile, RawFile
 from transforms.formats import input_kind
 from transforms.paths import escape_path, unescape_path
 
@@ -78,8 +80,8 @@ def _found(path: Path, special: bool, named: bool = False) -> list[str]:
 
 def discover_files(paths: list[str], exclude: str, special: bool = False) -> tuple[list[str], list[str]]:
     """Stored paths (``transforms.paths``) of every input file: files as given, folders searched
-    recursively (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz; symbolic links to folders are
-    not followed), globs expanded. A symbolic link is an input of its own, and its target another.
+    recursively (for .txt, .html, .htm, .jsonl, .ndjson, .warc, each also .gz; symbolic links to folders
+    are not followed), globs expanded; ``s3://`` URLs likewise (an object, a prefix, a glob). A symbolic link is an input of its own, and its target another.
     ``paths`` are in the stored form too (a UTF-8 path without a backslash is its own stored form).
 
     Files met in folders whose names match an ``exclude`` pattern (dataset READMEs, licences,
@@ -92,6 +94,10 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     skipped: set[str] = set()
     missing = []
     for raw in paths:
+        if storage.is_remote(raw):
+            if not _discover_remote(raw, patterns, found, skipped):
+                missing.append(raw)
+            continue
         given = local_path(raw)
         matches = [Path(m) for m in glob.glob(os.path.expanduser(given), recursive=True)] if glob.has_magic(given) else [Path(given).expanduser()]
         hits = 0
@@ -111,15 +117,36 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     return sorted(found), sorted(skipped)
 
 
+def _discover_remote(url: str, patterns: tuple[str, ...], found: set[str], skipped: set[str]) -> bool:
+    """Add the objects a storage URL names to ``found`` (or ``skipped``, by name, when met under a prefix)
+    by the rules of local files and folders; False when it names nothing."""
+    try:
+        objects, named = storage.list_objects(url)
+    except FileNotFoundError:
+        return False
+    for obj in objects:
+        name = obj.rsplit("/", 1)[-1]
+        if obj in named:
+            found.add(escape_path(obj))
+        elif input_kind(name) is not None:
+            (skipped if _excluded(name, patterns) else found).add(escape_path(obj))
+    return True
+
+
 def missing_paths(paths: list[str]) -> list[str]:
-    """The given paths that are neither an existing file or folder nor a glob matching something."""
-    return [p for p in paths if not (glob.glob(os.path.expanduser(p), recursive=True) if glob.has_magic(p) else Path(p).expanduser().exists())]
+    """The given paths that are neither an existing file or folder nor a glob matching something (nor an
+    object, non-empty prefix or matching glob in object storage: StorageError when that cannot be known)."""
+    return [p for p in paths if not (storage.exists(p) if storage.is_remote(p) else glob.glob(os.path.expanduser(p), recursive=True)
+                                     if glob.has_magic(p) else Path(p).expanduser().exists())]
 
 
-def read_file(path: str, max_bytes: int) -> RawFile:
+def read_file(path: str, max_bytes: int, known: KnownFile | None = None) -> RawFile:
     """The bytes of the file at a stored path, or the reason they cannot be had: too large (then only
     hashed, in chunks), gone, changed while read, not a regular file, or a symbolic link (its target
-    is an input of its own)."""
+    is an input of its own). An object in storage (``s3://``) that ``known`` shows unchanged (same
+    ETag and size) is not downloaded."""
+    if storage.is_remote(path):
+        return replace(storage.read_object(local_path(path), max_bytes, known), path=path)
     local = local_path(path)
     try:
         info = os.lstat(local)

@@ -28,7 +28,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import lifecycle, warehouse
+from flows import lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, read_file
 from flows.lake import Lake
 from flows.scratch import RunScratch
@@ -137,11 +137,11 @@ def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
 @task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def profile_sources(paths: list[str], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
     """Lines of one batch's new plain-text articles, counted per source."""
-    return profile_files((read_file(p, options.max_bytes) for p in paths if _profiled(p)), known, options)
+    return profile_files((read_file(p, options.max_bytes, known.get(p)) for p in paths if _profiled(p)), known, options)
 
 
 def _profiled(path: str) -> bool:
-    return input_kind(PurePath(path).name) != "html"  # the HTML extractor removes page furniture itself
+    return input_kind(PurePath(path).name) not in ("html", "warc")  # the HTML extractor removes page furniture itself
 
 
 @task(name="boilerplate-lines", cache_policy=NO_CACHE)
@@ -156,7 +156,7 @@ def boilerplate_lines(lake: Lake, profiles: list[SourceProfile], settings: Setti
 def prepare(paths: list[str], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
     """Read, decode, clean, hash and sign one batch; stages its articles and returns the small rest."""
-    batch = prepare_files((read_file(p, options.max_bytes) for p in paths), known, drop_lines, options, part)
+    batch = prepare_files((read_file(p, options.max_bytes, known.get(p)) for p in paths), known, drop_lines, options, part)
     scratch.write(part, to_table(batch.articles, PREPARED) if batch.articles else PREPARED.empty_table())
     return batch.without_articles()
 
@@ -173,14 +173,22 @@ def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_
 def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     """Files the lake knows inside these folders (or matching these globs) that no longer exist."""
     known: dict[str, KnownFile] = {}
+    remote: dict[str, KnownFile] = {}
+    listed: set[str] = set()
     for p in paths:
-        if glob.has_magic(p):
+        if storage.is_remote(p):
+            under = lake.known_under([storage.static_prefix(p)])
+            remote |= {k: v for k, v in under.items() if not glob.has_magic(p) or fnmatch.fnmatch(k, p)}
+            listed |= set(storage.present(p))
+        elif glob.has_magic(p):
             pattern = str(Path(os.path.expanduser(p)).absolute())
             base = next(parent for parent in Path(pattern).parents if not glob.has_magic(str(parent)))
             known |= {k: v for k, v in lake.known_under([str(base)]).items() if fnmatch.fnmatch(k, pattern)}
         else:
             known |= lake.known_under([p])
-    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))])
+    unlisted = gone_files(remote, listed)  # a glob's listing may not reach every path its pattern matches: ask for each
+    gone_remote = {path: k for path, k in unlisted.items() if not storage.object_exists(local_path(path))}
+    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))]) | gone_remote
 
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)

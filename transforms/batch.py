@@ -18,6 +18,7 @@ from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
 from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
+from transforms.warc import Skipped
 
 if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files are listed
     from transforms.nlp import Analysis
@@ -45,14 +46,18 @@ class RawFile:
     error: str | None = None
     sha256: str | None = None  # given when the bytes were hashed but not kept (too large)
     link_to: str | None = None  # a symbolic link to a file: the target's path, read as its own input
+    etag: str | None = None  # an object in object storage: its ETag, which tells a later run it is unchanged
 
 
 @dataclass
 class KnownFile:
-    """What the lake last made of a path: the bytes' fingerprint and the articles it carried."""
+    """What the lake last made of a path: the bytes' fingerprint and the articles it carried (and, for an
+    object in object storage, its ETag and size, to know it unchanged without downloading it)."""
 
     sha256: str
     article_ids: set[str] = field(default_factory=set)
+    etag: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def current_files(rows: list[dict]) -> dict[str, KnownFile]:
             continue
         run, known = latest.get(r["path"], ("", None))
         if known is None or r["run_id"] > run:
-            known = KnownFile(r["sha256"])
+            known = KnownFile(r["sha256"], etag=r.get("etag"), size=r.get("size"))
             latest[r["path"]] = (r["run_id"], known)
         if r["article_id"]:
             known.article_ids.add(r["article_id"])
@@ -150,7 +155,7 @@ def gone_files(known_under: dict[str, KnownFile], present: Iterable[str]) -> dic
 def deleted_rows(gone: dict[str, KnownFile], run_id: str, now: datetime) -> list[dict]:
     """One ``files`` row per gone path: status ``deleted``, its articles retired unless another file carries them."""
     return [{"run_id": run_id, "path": path, "record": None, "size": 0, "sha256": None, "status": "deleted",
-             "reason": "no longer exists (--prune)", "article_id": None, "encoding": None, "seen_at": now}
+             "reason": "no longer exists (--prune)", "article_id": None, "encoding": None, "seen_at": now, "etag": None}
             for path in sorted(gone)]
 
 
@@ -193,7 +198,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
     seen: dict[str, Candidate] = {}
     for f in files:
         base = {"path": f.path, "record": None, "size": f.size, "sha256": _digest(f), "status": "rejected",
-                "reason": None, "article_id": None, "encoding": None}
+                "reason": None, "article_id": None, "encoding": None, "etag": f.etag}
         if _unchanged(f, known):
             batch.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
             continue
@@ -223,10 +228,12 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
     return batch
 
 
-def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
+def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, drop_lines: dict[str, frozenset[str]],
                     batch: PreparedBatch, seen: dict[str, Candidate]) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
+    if isinstance(rec, Skipped):
+        return {**base, "status": "skipped", "reason": rec.reason}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
     try:

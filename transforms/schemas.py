@@ -82,6 +82,7 @@ FILES = pa.schema(
         pa.field("article_id", pa.string()),
         pa.field("encoding", pa.string()),
         pa.field("seen_at", TS, nullable=False),
+        pa.field("etag", pa.string()),  # an object in object storage: its ETag when read (null for local files)
     ]
 )
 
@@ -141,7 +142,7 @@ TABLES: dict[str, pa.Schema] = {
     "source_lines": SOURCE_LINES,
 }
 
-FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "deleted")
+FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "skipped", "deleted")
 
 
 def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:

@@ -67,10 +67,11 @@ def test_every_mart_reads_the_intermediate_layer_or_staging_only():
 def test_header_declarations_are_read():
     view = sqlproject.load_views(SQL)["files"]
     assert (view.grain, view.key, view.nullable, view.references) == (
-        "one row per input file per run, or per line of a JSON-lines file", ("run_id", "path", "record"), ("record",),
-        (("run_id", "runs", "run_id"),))
-    assert view.header.notes == {"record": "the line of a JSON-lines file; null for other files",
-                                 "status": "ingested, unchanged, duplicate, near_duplicate, non_english, rejected"}
+        "one row per input file per run, or per line of a JSON-lines file, or per record of a WARC archive", ("run_id", "path", "record"),
+        ("record",), (("run_id", "runs", "run_id"),))
+    assert view.header.notes == {
+        "record": "the line of a JSON-lines file or the record (1-based ordinal) of a WARC archive; null for other files and for a WARC archive's skipped row",
+        "status": "ingested, unchanged, duplicate, near_duplicate, non_english, rejected, skipped, deleted"}
 
 
 def test_generated_tests_of_one_view():
