@@ -60,6 +60,7 @@ ACTORS = pa.schema(
         pa.field("name", pa.string(), nullable=False),
         pa.field("type", pa.string(), nullable=False),
         pa.field("country_code", pa.string()),
+        pa.field("parent", pa.string()),
         pa.field("affiliation", pa.string()),
         pa.field("source", pa.string(), nullable=False),
         pa.field("wikidata_qid", pa.string()),

