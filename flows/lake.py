@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from deltalake import DeltaTable
+from deltalake import DeltaTable, Field
 from deltalake.transaction import AddAction
 from deltalake._internal import RemoveAction
 
@@ -449,6 +449,17 @@ class Lake:
                                   partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
                 self._sync_log(table, 0)
 
+    def _add_new_columns(self) -> None:
+        """Columns declared since a table was created (``actors.parent``) join its Delta schema as nullable
+        columns, one metadata commit per table (old files read them as nulls: see ``conform``)."""
+        for table in TABLES:
+            dt = self._delta(table)
+            have = {f.name for f in dt.schema().fields}
+            new = [Field.from_arrow(f) for f in delta_schema(table) if f.name not in have]
+            if new:
+                dt.alter.add_columns(new)
+                self._sync_log(table, self._delta(table).version())
+
     def _sync_log(self, table: str, version: int) -> None:
         log = self.table_path(table) / "_delta_log"
         for path in log.iterdir():
@@ -549,6 +560,7 @@ class Lake:
         if not staged.get("runs"):
             raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
         self._ensure_tables()
+        self._add_new_columns()
         staged_bands = self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
             added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]

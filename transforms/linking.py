@@ -265,7 +265,7 @@ class Linker:
                 affiliation = org.actor_id if org else None
             known = linked.actors.get(m.actor_id)
             if known is None or (affiliation and not known.affiliation):
-                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person", None, affiliation or (known.affiliation if known else None), "model")
+                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person", affiliation=affiliation or (known.affiliation if known else None), source="model")
 
     def _link_acronyms(self, doc: Doc, linked: Linked) -> None:
         """'Islamic State of Iraq and the Levant (ISIL)': the acronym and the expansion are one actor."""
@@ -304,7 +304,7 @@ class Linker:
         name = _org_name(doc[m.start : m.end].text)
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
-            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", None, None, "model"))
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
 
 
 

@@ -34,7 +34,7 @@ def article_tables(aids: list[str], run_id: str) -> dict[str, list[dict]]:
     }
 
 
-IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IRQ", "affiliation": None, "source": "seed",
+IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IRQ", "parent": None, "affiliation": None, "source": "seed",
        "wikidata_qid": "Q796", "valid_from": None, "valid_to": None}
 
 

@@ -11,7 +11,7 @@ from flows.lake import Lake
 
 pytestmark = pytest.mark.slow
 MARTS = ["actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors",
-         "article_overview", "latest_run", "mentions_per_actor", "run_accounts", "runs", "unlinked_mentions"]
+         "article_overview", "latest_run", "mentions_per_actor", "mentions_per_country", "run_accounts", "runs", "unlinked_mentions"]
 BOILERPLATE = ["No comments yet", "Leave a Reply", "Your email address will not be published",
                "Required fields are marked", "Why don’t you start the discussion"]
 

@@ -45,7 +45,7 @@ def test_staging_again_overwrites_the_same_part(tmp_path):
 
 def test_replaced_tables_keep_only_the_latest_rows(tmp_path):
     row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
-           "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
+           "parent": None, "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {"actors": [row]})
     commit_run(lake, "r2", {"actors": [row, {**row, "actor_id": "IRQ", "name": "Iraq", "country_code": "IRQ"}]})
@@ -146,7 +146,7 @@ def test_files_written_before_a_column_was_added_still_read(tmp_path):
     lake.commit("r2", stage_all(lake, "r2", {}), date(2026, 1, 8))
     rows = lake.read("actors").to_pylist()
     assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
-                     "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
+                     "parent": None, "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
     assert ACTORS.names == list(rows[0])
 
 
