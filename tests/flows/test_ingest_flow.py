@@ -102,7 +102,7 @@ def test_marts_are_exported_as_parquet_with_documented_types(seed_run):
     assert sorted(p.stem for p in marts.glob("*.parquet")) == sorted(MARTS)
     df = pd.read_parquet(marts / "mentions_per_actor.parquet")
     assert {c: str(t) for c, t in df.dtypes.items()} == {
-        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "mentions": "int64",
+        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "parent": "str", "mentions": "int64",
         "articles": "int64", "top_role": "str", "roles": "str", "first_seen": "object", "last_seen": "object"}
     assert list(df["actor_id"]) == sorted(df["actor_id"])  # exported in key order
     assert df.sort_values(["mentions", "actor_id"], ascending=[False, True]).iloc[0]["actor_id"] == "IRQ"
