@@ -293,8 +293,9 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
 
     ``mentions`` are ``transforms.linking.Mention`` objects (start, end, label, actor_id, link_method),
     changed in place: an unlinked GPE/LOC mention that names a subdivision or a city gets it (see
-    ``resolve``), and one that names neither gets a ``location`` actor from its name (``place:midwest``,
-    ``model-only``, as organisations the dictionary does not know); a capital the dictionary took as its country's metonym becomes the city when a
+    ``resolve``), and a LOC mention that names neither gets a ``location`` actor from its name
+    (``place:midwest``, ``model-only``, as organisations the dictionary does not know; an unknown GPE is
+    more often a company or a product the model took for a place: "BT", "Windows"); a capital the dictionary took as its country's metonym becomes the city when a
     locative word (a preposition of place, "east", "central", "visiting", ...) comes right before it and no
     government word before that ("fighting in Baghdad", "east London"; not "the government in London"),
     before "-based" ("a London-based spokesman"),
@@ -339,7 +340,7 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         hit = resolve(cands, context, qualified, others)
         if hit:
             _set(m, hit[0], hit[1], found)
-        elif (name := _location_name(doc[m.start : m.end].text)) and _slug(name):
+        elif m.label == "LOC" and (name := _location_name(doc[m.start : m.end].text)) and _slug(name):
             _set(m, Place(location_actor_id(name), name, "location", None), "model-only", found)
     for before, m in zip(mentions, mentions[1:]):  # "in London, Frankfurt and Paris": the list shares the preposition
         joint = [t.lower_ for t in doc[before.end : m.start]]
@@ -375,7 +376,8 @@ def _is_dateline(doc, m, text: str, dictionary) -> bool:
 
 
 def _set(m, place: Place, method: str, found: dict[str, Place]) -> None:
-    m.actor_id, m.link_method, m.label, m.role = place.actor_id, method, "GPE", None
+    m.actor_id, m.link_method, m.role = place.actor_id, method, None
+    m.label = "LOC" if place.type == "location" else "GPE"
     found[place.actor_id] = place
 
 
