@@ -295,19 +295,20 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
     changed in place: an unlinked GPE/LOC mention that names a subdivision or a city gets it (see
     ``resolve``), and a LOC mention that names neither gets a ``location`` actor from its name
     (``place:midwest``, ``model-only``, as organisations the dictionary does not know; an unknown GPE is
-    more often a company or a product the model took for a place: "BT", "Windows"); a capital the dictionary took as its country's metonym becomes the city when a
-    locative word (a preposition of place, "east", "central", "visiting", ...) comes right before it and no
-    government word before that ("fighting in Baghdad", "east London"; not "the government in London"),
-    before "-based" ("a London-based spokesman"),
-    when it follows such a city in a list ("in London, Frankfurt and Paris"), and when it opens a line
-    in capitals (a dateline: "LONDON 1996-08-31").
+    more often a company or a product the model took for a place: "BT", "Windows").
+
+    A capital the dictionary took as its country's metonym becomes the city when a locative word (a
+    preposition of place, "east", "central", "visiting", ...) comes right before it and no government
+    word before that ("fighting in Baghdad", "east London"; not "the government in London"), before
+    "-based" ("a London-based spokesman"), when it follows such a city in a list ("in London, Frankfurt
+    and Paris"), after "<Capital>, <Country>" ("Basra, Iraq"), and when it opens a line in capitals (a
+    dateline: "LONDON 1996-08-31").
 
     Args:
         dictionary: the ``ActorDictionary`` (aliases by surface form, actors by id).
         government_words: role words of the government role ("government", "officials", ...).
     """
-    countries = {text: a.actor_id for text, a in dictionary.aliases.items()
-                 if a.kind in ("name", "alias") and dictionary.actors[a.actor_id].type == "country"}
+    countries: dict[str, str] | None = None  # built only for an article with a "<Name>, <Name>" pair
     context = {dictionary.actors[m.actor_id].country_code for m in mentions if m.actor_id in dictionary.actors
                and dictionary.actors[m.actor_id].type in ("country", "subdivision")}
     found: dict[str, Place] = {}
@@ -317,6 +318,8 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
             continue
         text = _surface(doc, m)
         after = _after_comma(doc, mentions, k)
+        if after and countries is None:
+            countries = _country_forms(dictionary)
         qualified = qualifier(gazetteer, after, countries) if after else []
         if m.actor_id is None and m.label in PLACE_LABELS:
             cands, others = gazetteer.candidates(text), gazetteer.others(text)
@@ -373,6 +376,12 @@ def _is_dateline(doc, m, text: str, dictionary) -> bool:
     if not (text.isupper() and len(text) >= 4 and _metonym(text, dictionary)):
         return False
     return m.start == 0 or "\n" in doc[m.start - 1].text or "\n" in doc[m.start - 1].whitespace_
+
+
+def _country_forms(dictionary) -> dict[str, str]:
+    """Surface form -> alpha-3 of every country name and alias of the dictionary."""
+    return {text: a.actor_id for text, a in dictionary.aliases.items()
+            if a.kind in ("name", "alias") and dictionary.actors[a.actor_id].type == "country"}
 
 
 def _set(m, place: Place, method: str, found: dict[str, Place]) -> None:
