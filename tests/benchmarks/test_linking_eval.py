@@ -42,3 +42,22 @@ def test_error_clusters_name_merges_and_splits():
     merged, split = error_clusters(gold, system, surface)
     assert merged == ["IRQ: Iraq x2, Baghdad (city) x1"]
     assert split == ["Baghdad (city): IRQ x1, missed x1  ['Baghdad' x2]"]
+
+
+def test_the_linking_set_points_at_the_corpus_text():
+    """Every row of benchmarks/linking_set.csv reads its surface form at its offsets (skips without the corpora)."""
+    from benchmarks.conll_eval import read_conll
+    from benchmarks.linking_eval import DEFAULT, doc_text, load_set
+    from tests.conftest import CORPORA, corpus
+
+    corpus("bbc")
+    conll = read_conll(corpus("conll2003") / "eng.testa")
+    rows = load_set(DEFAULT)
+    spans = [(r["corpus"], r["doc"], r["start"], r["end"]) for r in rows]
+    assert len(rows) >= 300 and len(set(spans)) == len(spans)
+    texts = {}
+    for r in rows:
+        key = (r["corpus"], r["doc"])
+        texts.setdefault(key, doc_text(*key, CORPORA, conll))
+        assert texts[key][r["start"] : r["end"]] == r["surface"], r
+        assert r["gold"].strip() == r["gold"] and r["gold"]

@@ -1,6 +1,8 @@
 """Places below the country: the gazetteer, the choice among homonyms, and the links in text."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.actors import actor_rows
 from transforms.places import Place, build_gazetteer, default_gazetteer, place_actor, qualifier, resolve
@@ -123,3 +125,20 @@ def test_places_in_text(annotator, text, expected):
 
 def test_a_dateline_capital_is_the_city(annotator):
     assert links(annotator, "Bond prices .\nLONDON 1996-08-30\nBritain said so .")[:1] == [("LONDON", "city:gb-london", "place-dateline")]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["Springfield", "Birmingham", "New York", "Ontario", "Manchester", "Newcastle", "Somerset",
+                                 "Georgia", "Frankfurt", "Victoria", "Quebec", "Paris"]), min_size=1, max_size=1),
+       st.sets(st.sampled_from(["USA", "GBR", "CAN", "AUS", "DEU", "JAM", "FRA"])), st.randoms(use_true_random=False))
+def test_resolve_picks_a_candidate_whatever_their_order(names, context, rnd):
+    g = default_gazetteer()
+    cands, others = g.candidates(names[0]), g.others(names[0])
+    hit = resolve(cands, context)
+    shuffled = list(cands)
+    rnd.shuffle(shuffled)
+    again = resolve(shuffled, context)
+    assert hit == again
+    assert hit is None or hit[0] in cands
+    with_others = resolve(cands, context, (), others)
+    assert with_others is None or with_others[0] in cands + others
