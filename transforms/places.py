@@ -350,7 +350,25 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         if (found.get(before.actor_id) is not None and found[before.actor_id].type == "city" and joint in ([","], ["and"], ["or"], [",", "and"])
                 and m.actor_id and m.link_method == "alias" and _metonym(doc[m.start : m.end].text, dictionary)):
             _to_city(m, doc[m.start : m.end].text, gazetteer, dictionary, "place-locative", found)
+    _homonym_countries(doc, mentions, gazetteer, dictionary, found)
     return found
+
+
+def _homonym_countries(doc, mentions: list, gazetteer: Gazetteer, dictionary, found: dict[str, Place]) -> None:
+    """"Georgia" is the US state in an article that links other places of the US and names the country
+    Georgia in no other way (no "Tbilisi", no "Georgian"): the dictionary's ambiguous country name becomes
+    the subdivision of that name (``place-context``)."""
+    countries_of_places = {p.country for p in found.values() if p.type in ("city", "subdivision")}
+    for m in mentions:
+        alias = dictionary.lookup(doc[m.start : m.end].text) if m.actor_id else None
+        if alias is None or alias.actor_id != m.actor_id or not alias.ambiguous or alias.kind != "name":
+            continue
+        if dictionary.actors[alias.actor_id].type != "country":
+            continue
+        subs = [p for p in gazetteer.candidates(doc[m.start : m.end].text) if p.type == "subdivision" and p.country in countries_of_places]
+        other_forms = any(o.actor_id == m.actor_id and doc[o.start : o.end].text != doc[m.start : m.end].text for o in mentions)
+        if len(subs) == 1 and not other_forms:
+            _set(m, subs[0], "place-context", found)
 
 
 def _location_name(text: str) -> str:

@@ -1,7 +1,7 @@
 """Places below the country: the gazetteer, the choice among homonyms, and the links in text."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.actors import actor_rows
@@ -117,6 +117,11 @@ def links(annotator, text):
           ("Portland", "city:us-portland", "place-context"), ("Ore.", "US-OR", "place")]),
         ("Officials in New York state voted.", [("New York", "US-NY", "place")]),
         ("Floods hit the Midwest.", [("Midwest", "place:midwest", "model-only")]),
+        ("Voters in Atlanta and across Georgia backed him.",
+         [("Atlanta", "city:us-atlanta", "place"), ("Georgia", "US-GA", "place-context")]),  # other US places: the state
+        ("Georgia and Russia clashed. Georgia said Tbilisi was calm.",
+         [("Georgia", "GEO", "dictionary"), ("Russia", "RUS", "dictionary"), ("Georgia", "GEO", "dictionary"),
+          ("Tbilisi", "GEO", "alias")]),
     ],
 )
 def test_places_in_text(annotator, text, expected):
@@ -142,3 +147,17 @@ def test_resolve_picks_a_candidate_whatever_their_order(names, context, rnd):
     assert hit is None or hit[0] in cands
     with_others = resolve(cands, context, (), others)
     assert with_others is None or with_others[0] in cands + others
+
+
+PLACE_WORDS = ["Atlanta", "Georgia", "Tbilisi", ",", "in", "state", "London", "LONDON", "Ontario", "Washington", "Baghdad",
+               "Iraq", "the", "government", "said", "TX", "Austin", "Calif", "Calif.", ".", "N.J.", "Midwest", "Europe", "-",
+               "based", "and", "New", "York", "Springfield", "Ill.", "\n", "1996-08-30", "east", "visiting", "Newcastle"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(PLACE_WORDS), min_size=1, max_size=40))
+def test_place_linking_never_fails_an_article(annotator, words):
+    a = next(annotator.analyse([" ".join(words)]))
+    assert a.error is None
+    for m in a.mentions:
+        assert (m["actor_id"] is None) == (m["link_method"] == "unlinked")
