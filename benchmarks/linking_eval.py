@@ -6,7 +6,8 @@ The set (``benchmarks/linking_set.csv``) lists gold mentions by reference, never
 ``corpus`` (``bbc``: a file under ``<corpora>/bbc``; ``conll``: the n-th -DOCSTART- document of
 ``<corpora>/conll2003/eng.testa``, 0-based, as ``benchmarks/conll_eval.py`` builds its text), ``doc``,
 ``start`` and ``end`` (character offsets into that text), ``surface`` (the text at those offsets, checked
-on load) and ``gold`` (one key per real-world entity across the whole set: a readable name).
+on load), ``gold`` (one key per real-world entity across the whole set: a readable name) and ``kind``
+(place, person, organisation or other: the figures are also given per kind).
 
 The real pipeline (``flows.ingest.annotator``) analyses each document; a gold mention is matched to the
 system mention with exactly its span and takes that mention's ``actor_id``. A gold mention with no such
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 CORPORA = Path(os.environ.get("NEWSLAKE_CORPORA", ROOT.parent / "shared" / "corpora"))
 DEFAULT = ROOT / "benchmarks" / "linking_set.csv"
-FIELDS = ("corpus", "doc", "start", "end", "surface", "gold")
+FIELDS = ("corpus", "doc", "start", "end", "surface", "gold", "kind")
 
 
 def bcubed(gold: Mapping[Hashable, Hashable], system: Mapping[Hashable, Hashable]) -> tuple[float, float, float]:
@@ -121,13 +122,13 @@ def main() -> None:
     conll = read_conll(CORPORA / "conll2003" / "eng.testa")
     docs = sorted({(r["corpus"], r["doc"]) for r in rows})
     texts = {d: doc_text(*d, CORPORA, conll) for d in docs}
-    gold, surface = {}, {}
+    gold, surface, kinds = {}, {}, {}
     for r in rows:
         m = (r["corpus"], r["doc"], r["start"], r["end"])
         got = texts[(r["corpus"], r["doc"])][r["start"] : r["end"]]
         if got != r["surface"]:
             sys.exit(f"{path.name}: {m} reads {got!r}, not {r['surface']!r}: the corpus differs from the one the set was made on")
-        gold[m], surface[m] = r["gold"], r["surface"]
+        gold[m], surface[m], kinds[m] = r["gold"], r["surface"], r["kind"]
     ann = annotator(Settings.load())
     found: dict[tuple, str | None] = {}
     for d, analysis in zip(docs, ann.analyse(texts[d] for d in docs)):
@@ -142,6 +143,10 @@ def main() -> None:
     for name, clusters in (("actor_id", system), ("raw string", raw)):
         p, r, f = bcubed(gold, clusters)
         print(f"B-cubed {name:10}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    for kind in sorted({r["kind"] for r in rows}):
+        part = {m: k for m, k in gold.items() if kinds[m] == kind}
+        ours, base = bcubed(part, system), bcubed(part, raw)
+        print(f"  {kind:12} {len(part):4} mentions: actor_id F1 {ours[2]:.3f}, raw string F1 {base[2]:.3f}")
     merged, split = error_clusters(gold, system, surface, int(os.environ.get("LINKING_TOP", "8")))
     print("largest merges (one actor, several entities):")
     print("\n".join(f"  {line}" for line in merged) or "  none")
