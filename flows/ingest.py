@@ -38,11 +38,11 @@ from transforms.batch import (
     PREPARED, Keep, KnownFile, PreparedBatch, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
     prepare_files, profile_files, resolve, retired_articles,
 )
-from transforms.boilerplate import SourceProfile, drop_lines
+from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.dedup import band_keys
 from transforms.formats import input_kind
 from transforms.language import detect_language
-from transforms.schemas import FILE_STATUSES, TABLES, to_table
+from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
     from transforms.nlp import Annotator
@@ -231,11 +231,19 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
            source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
-    actors = actor_rows(lake.read("actors").to_pylist(), found, dictionary(settings).table_rows())
+    stored = lake.read("actors").to_pylist()
+    actors = actor_rows(stored, found, dictionary(settings).table_rows())
+    if same_rows(actors, stored, TABLES["actors"]):
+        actors = []  # nothing new: the table keeps its version, and the marts over it need no export
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in analysed:
         for name, rels in result.staged.items():
             staged[name] += rels
+    if source_lines:
+        stored = lake.read("source_lines").to_pylist()
+        source_lines = with_sources_replaced(stored, source_lines)
+        if same_rows(source_lines, stored, TABLES["source_lines"]):
+            source_lines = []
     whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows + deleted}
     for name, rows in whole.items():
         staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]

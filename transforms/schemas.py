@@ -150,3 +150,14 @@ def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     if missing:
         raise ValueError(f"rows lack columns {missing}")
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def same_rows(a: list[dict], b: list[dict], schema: pa.Schema) -> bool:
+    """Whether two lists of rows hold the same rows, in any order, once cast to ``schema``."""
+    if len(a) != len(b):
+        return False
+    try:
+        left, right = to_table(a, schema).to_pylist(), to_table(b, schema).to_pylist()
+    except (ValueError, pa.ArrowException):  # a column missing on one side (an older table): not the same
+        return False
+    return sorted(left, key=repr) == sorted(right, key=repr)

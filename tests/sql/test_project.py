@@ -167,3 +167,18 @@ def test_a_column_note_must_name_a_column(tmp_path):
     write(tmp_path, "marts", "things", "select * from {{ ref('stg_things') }}\n", header=HEADER + "-- colour: which colour\n")
     with pytest.raises(sqlproject.SqlProjectError, match=r"^sql/marts/things.sql: '-- colour:' names no column of the view$"):
         docs.section(sql_dir)
+
+
+def test_a_marts_inputs_change_with_its_data_files_and_any_sql_under_it(tmp_path):
+    from flows.warehouse import mart_inputs
+
+    sql_dir = project(tmp_path, counts="select * from {{ ref('stg_things') }}\n", other="select 1 as thing_id\n")
+    views = sqlproject.load_views(sql_dir)
+    files = {"runs": "read_parquet(['a.parquet'])"}
+    before = mart_inputs(views, "counts", files.get)
+    assert mart_inputs(views, "counts", files.get) == before
+    assert mart_inputs(views, "counts", {"runs": "read_parquet(['a.parquet', 'b.parquet'])"}.get) != before  # new data files
+    write(tmp_path, "marts", "other", "select 2 as thing_id\n")
+    assert mart_inputs(sqlproject.load_views(sql_dir), "counts", files.get) == before  # a view it does not read
+    write(tmp_path, "staging", "stg_things", "select *, 1 as n from {{ source('runs') }}\n")
+    assert mart_inputs(sqlproject.load_views(sql_dir), "counts", files.get) != before  # the view under it
