@@ -50,9 +50,11 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
         relation = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
     else:
         relation = f"read_parquet([{listed}], union_by_name = true)"
-    present = {name for p in paths for name in pq.read_schema(p).names}
-    if all(f.name in present for f in TABLES[table]):
-        return relation
+    declared, present = set(TABLES[table].names), set()
+    for p in paths:  # a lake written by this code has every column in its first file: one footer read
+        present |= set(pq.read_schema(p).names)
+        if declared <= present:
+            return relation
     cols = [f.name if f.name in present else f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
     if table in PARTITIONED_TABLES:
         cols.append("ingest_date")
