@@ -119,7 +119,7 @@ def write_lake(root: Path, n_articles: int, seed: int = 7) -> float:
     actors = actor_ids(n_articles)
     lake = Lake(root, compact_files=10_000)
     actor_rows = [{"actor_id": a, "name": a.split(":")[-1], "type": "country" if a.startswith("C") else a.split(":")[0],
-                   "country_code": None, "affiliation": None, "source": "seed" if a.startswith("C") else "model",
+                   "country_code": None, "parent": None, "affiliation": None, "source": "seed" if a.startswith("C") else "model",
                    "wikidata_qid": None, "valid_from": None, "valid_to": None} for a in actors]
     with lake.writing():
         for n, start in enumerate(range(0, n_articles, CHUNK)):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from flows import sqlproject
 from flows.lake import PARTITIONED_TABLES, Lake
@@ -34,8 +35,8 @@ def _duck_type(t: pa.DataType) -> str:
 
 
 def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
-    """SQL for a table's rows at its pinned version: read_parquet over that version's files, or a typed
-    empty relation."""
+    """SQL for a table's rows at its pinned version: read_parquet over that version's files (a column
+    added since they were written, such as ``actors.parent``, read as typed nulls), or a typed empty relation."""
     if table not in TABLES:
         raise ValueError(f"unknown lake table {table!r} in a staging view")
     paths = lake.files(table, versions)
@@ -46,8 +47,18 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
         return f"(select {', '.join(cols)} where false)"
     listed = ", ".join(_sql_literal(p) for p in paths)
     if table in PARTITIONED_TABLES:
-        return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
-    return f"read_parquet([{listed}], union_by_name = true)"
+        relation = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
+    else:
+        relation = f"read_parquet([{listed}], union_by_name = true)"
+    declared, present = set(TABLES[table].names), set()
+    for p in paths:  # a lake written by this code has every column in its first file: one footer read
+        present |= set(pq.read_schema(p).names)
+        if declared <= present:
+            return relation
+    cols = [f.name if f.name in present else f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
+    if table in PARTITIONED_TABLES:
+        cols.append("ingest_date")
+    return f"(select {', '.join(cols)} from {relation})"
 
 
 def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:

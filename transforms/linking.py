@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
+from transforms.places import default_gazetteer, link_places, place_actor
 from transforms.sports import SPORTS, is_sports, results_teams, roster_people, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
@@ -91,6 +92,8 @@ class Linker:
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
         self.subdivisions = _subdivisions()
         probe = make_doc("x")
+        self.places = default_gazetteer() if model_entities else None  # places: model mode only (README)
+        self.government_words = frozenset(w for phrase, role in self.agents.items() if role == "government" for w in phrase)
         self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
         for form in self.forms:
             self.matcher.add(form, [make_doc(form)])
@@ -121,6 +124,9 @@ class Linker:
         self._link_acronyms(doc, linked)
         self._link_people(doc, linked)
         self._link_organisations(doc, linked)
+        if self.places is not None:  # places below the country: transforms/places.py
+            for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words).values():
+                linked.actors[place.actor_id] = place_actor(place)
         for m in mentions:
             if m.actor_id and m.role is None and m.label != "PERSON":
                 m.role = self._role_after(doc, m.end)
@@ -168,7 +174,7 @@ class Linker:
             text = doc[m.start : m.end].text
             alias = self.dictionary.lookup(text)
             place = self.dictionary.actors.get(alias.actor_id) if alias else None
-            national = place is not None and place.type in ("country", "region") and alias.kind in ("name", "alias")
+            national = place is not None and place.type in ("country", "subdivision") and alias.kind in ("name", "alias")
             if m.link_method != "team":
                 if m.role is not None or (signal := team_context(doc, m.start, m.end)) is None:
                     continue

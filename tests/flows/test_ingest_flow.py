@@ -12,7 +12,7 @@ from flows.settings import Settings
 
 pytestmark = pytest.mark.slow
 MARTS = ["actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors",
-         "article_overview", "latest_run", "mentions_per_actor", "run_accounts", "runs", "unlinked_mentions"]
+         "article_overview", "latest_run", "mentions_per_actor", "mentions_per_country", "run_accounts", "runs", "unlinked_mentions"]
 BOILERPLATE = ["No comments yet", "Leave a Reply", "Your email address will not be published",
                "Required fields are marked", "Why don’t you start the discussion"]
 
@@ -103,7 +103,7 @@ def test_marts_are_exported_as_parquet_with_documented_types(seed_run):
     assert sorted(p.stem for p in marts.glob("*.parquet")) == sorted(MARTS)
     df = pd.read_parquet(marts / "mentions_per_actor.parquet")
     assert {c: str(t) for c, t in df.dtypes.items()} == {
-        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "mentions": "int64",
+        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "parent": "str", "mentions": "int64",
         "articles": "int64", "top_role": "str", "roles": "str", "first_seen": "object", "last_seen": "object"}
     assert list(df["actor_id"]) == sorted(df["actor_id"])  # exported in key order
     assert df.sort_values(["mentions", "actor_id"], ascending=[False, True]).iloc[0]["actor_id"] == "IRQ"

@@ -35,7 +35,7 @@ def test_build_order_of_the_real_views():
         "stg_actors", "stg_articles", "stg_files", "stg_mentions", "stg_runs", "stg_sentences",
         "int_actors", "int_articles", "int_counted_articles", "int_mentions", "int_counted_mentions", "int_actor_mentions",
         "actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors", "article_overview",
-        "articles", "file_status", "files", "mention_contexts", "mentions", "mentions_per_actor", "run_accounts", "runs",
+        "articles", "file_status", "files", "mention_contexts", "mentions", "mentions_per_actor", "mentions_per_country", "run_accounts", "runs",
         "latest_run", "sentences", "unlinked_mentions",
     ]
 
@@ -57,6 +57,7 @@ def test_every_mart_reads_the_intermediate_layer_or_staging_only():
         "mention_contexts": ("int_mentions", "stg_sentences", "int_articles"),
         "mentions": ("int_mentions",),
         "mentions_per_actor": ("int_actor_mentions", "int_actors"),
+        "mentions_per_country": ("int_actor_mentions", "int_actors"),
         "run_accounts": ("stg_files", "stg_runs"),
         "runs": ("stg_runs",),
         "sentences": ("stg_sentences",),
