@@ -125,7 +125,7 @@ class Linker:
         self._link_people(doc, linked)
         self._link_organisations(doc, linked)
         if self.places is not None:  # places below the country: transforms/places.py
-            for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words).values():
+            for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words, text).values():
                 linked.actors[place.actor_id] = place_actor(place)
         for m in mentions:
             if m.actor_id and m.role is None and m.label != "PERSON":

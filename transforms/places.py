@@ -288,7 +288,8 @@ LOCATIVE = frozenset({"in", "at", "near", "outside", "around", "across", "into",
 PLACE_LABELS = ("GPE", "LOC")
 
 
-def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, government_words: frozenset[str]) -> dict[str, Place]:
+def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, government_words: frozenset[str],
+                written: str | None = None) -> dict[str, Place]:
     """Link the Doc's place mentions below the country; returns the places linked, by actor id.
 
     ``mentions`` are ``transforms.linking.Mention`` objects (start, end, label, actor_id, link_method),
@@ -334,7 +335,7 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
                 _set(m, _biggest(cities), "place-context", found)  # "London, Ontario", "Baghdad, Iraq"
         elif m.actor_id and _is_capital_as_place(doc, m, text, dictionary, government_words):
             _to_city(m, text, gazetteer, dictionary, "place-locative", found)
-        elif m.actor_id and _is_dateline(doc, m, text, dictionary):
+        elif m.actor_id and _is_dateline(doc, m, _as_written(doc, m, written) or text, dictionary):
             _to_city(m, text, gazetteer, dictionary, "place-dateline", found)
     for _m, cands, qualified, _others in todo:  # first the names with one candidate: their countries are context too
         if len(cands) == 1 and (hit := resolve(cands, context, qualified)):
@@ -387,6 +388,13 @@ def _to_city(m, text: str, gazetteer: Gazetteer, dictionary, method: str, found:
     cities = [p for p in gazetteer.candidates(text) if p.type == "city" and p.country == country]
     if cities:
         _set(m, _biggest(cities), method, found)
+
+
+def _as_written(doc, m, written: str | None) -> str | None:
+    """The mention as the article writes it (the Doc may hold all-capitals lines re-cased: ``transforms.casing``)."""
+    if written is None:
+        return None
+    return written[doc[m.start].idx : doc[m.end - 1].idx + len(doc[m.end - 1])]
 
 
 def _is_dateline(doc, m, text: str, dictionary) -> bool:

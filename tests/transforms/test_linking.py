@@ -168,7 +168,7 @@ def test_results_tables_and_team_sheets(annotator):
             "France - 1 - Bernard Lama ; 2 - Lilian Thuram , 5 - Laurent Blanc .")
     assert [m[:3] for m in links(annotator, text)[0]] == [
         ("ENGLISH", "NORP", "GB-ENG"), ("Blackpool", "ORG", "team:blackpool"), ("Wycombe", "ORG", "team:wycombe"),
-        ("MINNESOTA", "ORG", "team:minnesota"), ("MILWAUKEE", "GPE", None), ("France", "GPE", "FRA"),
+        ("MINNESOTA", "ORG", "team:minnesota"), ("MILWAUKEE", "GPE", "city:us-milwaukee"), ("France", "GPE", "FRA"),
         ("Bernard Lama", "PERSON", "person:bernard-lama"), ("Lilian Thuram", "PERSON", "person:lilian-thuram"),
         ("Laurent Blanc", "PERSON", "person:laurent-blanc")]
 
@@ -177,7 +177,7 @@ def test_headlines_are_read_re_cased_and_reported_as_written(annotator):
     text = "IRAQ SAYS U.S. TROOPS MUST LEAVE\nBAGHDAD, Iraq - Iraqi officials said on Monday."
     a = next(annotator.analyse([text]))
     assert [(m["text"], m["actor_id"]) for m in a.mentions] == [
-        ("IRAQ", "IRQ"), ("U.S.", "USA"), ("BAGHDAD", "IRQ"), ("Iraq", "IRQ"), ("Iraqi", "IRQ")]
+        ("IRAQ", "IRQ"), ("U.S.", "USA"), ("BAGHDAD", "city:iq-baghdad"), ("Iraq", "IRQ"), ("Iraqi", "IRQ")]
     assert all(text[m["start_char"]:m["end_char"]] == m["text"] for m in a.mentions)
     assert a.sentences[0]["text"] == "IRAQ SAYS U.S. TROOPS MUST LEAVE"
 
@@ -245,13 +245,13 @@ def test_middle_initials_fold(name, expected):
 
 def test_an_event_the_model_calls_an_organisation_or_person_is_an_event(annotator):
     assert links(annotator, "The Brit Awards were held in London.")[0] == [
-        ("Brit Awards", "EVENT", None, None, "unlinked"), ("London", "GPE", "GBR", None, "alias")]
+        ("Brit Awards", "EVENT", None, None, "unlinked"), ("London", "GPE", "city:gb-london", None, "place-locative")]
 
 
 def test_an_athletes_country_stays_the_country_and_the_side_she_runs_for_is_a_team(annotator):
     text = ("Kelly Holmes won the 1500m final in Athens, finishing clear of Russia's Svetlana Cherkasova. The Olympic "
             "champion beat France's Hind Dehiba, and the stadium rose. Holmes ran for Britain.")
-    assert [m[2] for m in links(annotator, text)[0] if m[1] == "GPE"] == ["GRC", "RUS", "FRA", None, "team:united-kingdom"]
+    assert [m[2] for m in links(annotator, text)[0] if m[1] == "GPE"] == ["city:gr-athens", "RUS", "FRA", None, "team:united-kingdom"]
 
 
 def test_a_player_the_model_calls_an_organisation_is_not_a_team(annotator):
