@@ -391,10 +391,14 @@ class Linker:
         """Organisations the dictionary does not know get an actor from their normalised name (legal
         suffixes aside: "Dominion Textile Inc" is ``org:dominion-textile``); a shorter form that opens
         exactly one longer name of the article is that organisation ("Dominion" after "Dominion
-        Textile Inc", "Magna" after "Magna International")."""
+        Textile Inc", "Magna" after "Magna International"); of several such names, the one written with
+        a legal form is the company's full name ("Magna" beside "Magna International Inc" and "Magna's
+        North American")."""
         orgs = [m for m in linked.mentions if m.label == "ORG" and m.actor_id is None]
-        keys = {id(m): org_key(_org_name(doc[m.start : m.end].text)).split() for m in orgs}
+        names = {id(m): _org_name(doc[m.start : m.end].text) for m in orgs}
+        keys = {id(m): org_key(names[id(m)]).split() for m in orgs}
         longer: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        formal = {tuple(keys[id(m)]) for m in orgs if org_key(names[id(m)]) != " ".join(names[id(m)].replace(",", " ").split())}
         for m in orgs:
             words = keys[id(m)]
             for n in range(1, len(words)):
@@ -404,6 +408,8 @@ class Linker:
         named = {tuple(keys[id(m)]): m for m in orgs if m.actor_id}
         for m in orgs:
             full = longer.get(tuple(keys[id(m)]), set())
+            if len(full) > 1 and len(full & formal) == 1:
+                full = full & formal
             if len(full) == 1 and (source := named.get(next(iter(full)))) is not None:
                 m.actor_id, m.link_method = source.actor_id, "org-merge"
 

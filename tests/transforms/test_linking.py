@@ -266,3 +266,14 @@ def test_a_results_line_the_model_calls_one_person_is_two_teams(annotator):
     assert [m[:3] for m in links(annotator, text)[0]] == [  # the model: "Norwich 1 Wolverhampton 0", a PERSON
         ("ENGLISH", "NORP", "GB-ENG"), ("Norwich", "ORG", "team:norwich"), ("Wolverhampton", "ORG", "team:wolverhampton"),
         ("Pohang", "ORG", "team:pohang"), ("Ulsan", "ORG", "team:ulsan")]
+
+
+def test_a_short_form_joins_the_full_name_written_with_a_legal_form(annotator):
+    from spacy.tokens import Span
+
+    doc = annotator.nlp.make_doc("Magna International Inc said profit rose . Magna 's North American sales grew . Magna shares rose .")
+    doc.ents = [Span(doc, 0, 3, "ORG"), Span(doc, 7, 11, "ORG"), Span(doc, 14, 15, "ORG")]
+    found = [(doc[m.start : m.end].text, m.actor_id, m.link_method) for m in annotator.linker.link(doc).mentions]
+    assert found == [("Magna International Inc", "org:magna-international", "model-only"),
+                     ("Magna 's North American", "org:magna-s-north-american", "model-only"),
+                     ("Magna", "org:magna-international", "org-merge")]
