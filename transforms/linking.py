@@ -194,7 +194,10 @@ class Linker:
     def _guarded(self, doc: Doc, start: int, end: int, alias: Alias) -> bool:
         """Context that makes a place name something else: "Washington state", and an ambiguous name
         after "<place>," where the place is not that country's ("Atlanta, Georgia" is the US state;
-        "Tbilisi, Georgia" and "Basra, Iraq" stay countries)."""
+        "Tbilisi, Georgia" and "Basra, Iraq" stay countries); and any form that names a holiday with
+        "Day" after it ("Labour Day", "Canada Day": a date, not the party or the country)."""
+        if end < len(doc) and doc[end].text in ("Day", "DAY"):
+            return True
         if alias.kind not in ("metonym", "name", "alias") or alias.label != "GPE":
             return False
         if end < len(doc) and doc[end].lower_ == "state":

@@ -277,3 +277,8 @@ def test_a_short_form_joins_the_full_name_written_with_a_legal_form(annotator):
     assert found == [("Magna International Inc", "org:magna-international", "model-only"),
                      ("Magna 's North American", "org:magna-s-north-american", "model-only"),
                      ("Magna", "org:magna-international", "org-merge")]
+
+
+def test_a_holiday_named_after_a_party_or_a_country_is_not_a_mention_of_it(annotator):
+    text = "Markets shut ahead of the long Labour Day weekend . Labour won the vote . Canada Day and Canada ."
+    assert [(m[0], m[2]) for m in links(annotator, text)[0]] == [("Labour", "LABOUR_UK"), ("Canada Day", None), ("Canada", "CAN")]
