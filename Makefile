@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run lint docs test bench conll check clean
+.PHONY: setup run lint docs test bench conll linking check clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ bench: setup
 
 conll: setup
 	$(BIN)/python benchmarks/conll_eval.py
+
+linking: setup
+	$(BIN)/python benchmarks/linking_eval.py
 
 check: setup
 	$(BIN)/newslake check --lake $(LAKE)

@@ -98,7 +98,7 @@ def chunk_tables(rng: np.random.Generator, corpus: str, start: int, count: int, 
     signatures = pa.table({"article_id": ids, "minhash": pa.FixedSizeListArray.from_arrays(minhash.reshape(-1), 120).cast(pa.list_(pa.uint64()))})
     files = {"run_id": [run_id] * count, "path": articles["source_uri"], "record": [None] * count, "size": lengths.astype(np.int64),
              "sha256": [f"{rng.integers(0, 2**63):016x}" for _ in range(count)], "status": ["ingested"] * count, "reason": [None] * count,
-             "article_id": ids, "encoding": ["utf-8"] * count, "seen_at": [now] * count}
+             "article_id": ids, "encoding": ["utf-8"] * count, "seen_at": [now] * count, "etag": [None] * count}
     return {
         "articles": pa.table(articles).cast(TABLES["articles"]), "sentences": pa.table(sentences).cast(TABLES["sentences"]),
         "mentions": pa.table(mentions).cast(TABLES["mentions"]), "signatures": signatures.cast(TABLES["signatures"]),
@@ -119,7 +119,7 @@ def write_lake(root: Path, n_articles: int, seed: int = 7) -> float:
     actors = actor_ids(n_articles)
     lake = Lake(root, compact_files=10_000)
     actor_rows = [{"actor_id": a, "name": a.split(":")[-1], "type": "country" if a.startswith("C") else a.split(":")[0],
-                   "country_code": None, "affiliation": None, "source": "seed" if a.startswith("C") else "model",
+                   "country_code": None, "parent": None, "affiliation": None, "source": "seed" if a.startswith("C") else "model",
                    "wikidata_qid": None, "valid_from": None, "valid_to": None} for a in actors]
     with lake.writing():
         for n, start in enumerate(range(0, n_articles, CHUNK)):

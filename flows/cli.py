@@ -169,7 +169,7 @@ def _is_numeric(t) -> bool:
 
 @app.command()
 def ingest(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders (searched recursively) or globs; default seeds/articles.")] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders (recursive) or globs, local or s3://; default seeds/articles.")] = None,
     lake: LakeOpt = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Records per read task (a file read whole counts one) and articles per analyse task.")] = None,
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
@@ -191,10 +191,15 @@ def ingest(
     """
     from flows.discover import missing_paths
     from flows.lake import LakeBusy
+    from flows.storage import StorageError
 
     settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
     paths = paths or [str(settings.seeds_dir / "articles")]
-    if missing := missing_paths(paths):
+    try:
+        missing = missing_paths(paths)
+    except StorageError as e:  # no credentials, access denied, endpoint unreachable, ...
+        _fail(str(e))
+    if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     paths = [escape_path(p) for p in paths]  # the flow's parameters go to Prefect as JSON: no undecodable bytes
     store = _lake(settings)

@@ -9,9 +9,11 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
+from flows import storage
 from transforms.batch import KnownFile, Piece, RawFile, ReadOptions
 from transforms.formats import compression, input_kind, jsonl_records, open_stream, scan_dump
 from transforms.text import RejectedInput
@@ -80,8 +82,9 @@ def _found(path: Path, special: bool, named: bool = False) -> list[str]:
 
 def discover_files(paths: list[str], exclude: str, special: bool = False) -> tuple[list[str], list[str]]:
     """Stored paths (``transforms.paths``) of every input file: files as given, folders searched
-    recursively (for .txt, .html, .htm, .jsonl, .ndjson, each also .gz; symbolic links to folders are
-    not followed), globs expanded. A symbolic link is an input of its own, and its target another.
+    recursively (for .txt, .html, .htm, .jsonl, .ndjson, .warc, each also .gz, and but .warc also .zst;
+    symbolic links to folders are not followed), globs expanded; ``s3://`` URLs likewise (an object, a
+    prefix, a glob). A symbolic link is an input of its own, and its target another.
     ``paths`` are in the stored form too (a UTF-8 path without a backslash is its own stored form).
 
     Files met in folders whose names match an ``exclude`` pattern (dataset READMEs, licences,
@@ -94,6 +97,10 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     skipped: set[str] = set()
     missing = []
     for raw in paths:
+        if storage.is_remote(raw):
+            if not _discover_remote(raw, patterns, found, skipped):
+                missing.append(raw)
+            continue
         given = local_path(raw)
         matches = [Path(m) for m in glob.glob(os.path.expanduser(given), recursive=True)] if glob.has_magic(given) else [Path(given).expanduser()]
         hits = 0
@@ -113,15 +120,36 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     return sorted(found), sorted(skipped)
 
 
+def _discover_remote(url: str, patterns: tuple[str, ...], found: set[str], skipped: set[str]) -> bool:
+    """Add the objects a storage URL names to ``found`` (or ``skipped``, by name, when met under a prefix)
+    by the rules of local files and folders; False when it names nothing."""
+    try:
+        objects, named = storage.list_objects(url)
+    except FileNotFoundError:
+        return False
+    for obj in objects:
+        name = obj.rsplit("/", 1)[-1]
+        if obj in named:
+            found.add(escape_path(obj))
+        elif input_kind(name) is not None:
+            (skipped if _excluded(name, patterns) else found).add(escape_path(obj))
+    return True
+
+
 def missing_paths(paths: list[str]) -> list[str]:
-    """The given paths that are neither an existing file or folder nor a glob matching something."""
-    return [p for p in paths if not (glob.glob(os.path.expanduser(p), recursive=True) if glob.has_magic(p) else Path(p).expanduser().exists())]
+    """The given paths that are neither an existing file or folder nor a glob matching something (nor an
+    object, non-empty prefix or matching glob in object storage: StorageError when that cannot be known)."""
+    return [p for p in paths if not (storage.exists(p) if storage.is_remote(p) else glob.glob(os.path.expanduser(p), recursive=True)
+                                     if glob.has_magic(p) else Path(p).expanduser().exists())]
 
 
-def read_file(path: str, max_bytes: int) -> RawFile:
+def read_file(path: str, max_bytes: int, known: KnownFile | None = None) -> RawFile:
     """The bytes of the file at a stored path, or the reason they cannot be had: too large (then only
     hashed, in chunks), gone, changed while read, not a regular file, or a symbolic link (its target
-    is an input of its own)."""
+    is an input of its own). An object in storage (``s3://``) that ``known`` shows unchanged (same
+    ETag and size) is not downloaded."""
+    if storage.is_remote(path):
+        return replace(storage.read_object(local_path(path), max_bytes, known), path=path)
     local = local_path(path)
     try:
         info = os.lstat(local)
@@ -164,30 +192,33 @@ def _read_link(path: str, local: str) -> RawFile:
 
 
 def open_input(path: str) -> tuple[BinaryIO, os.stat_result] | str:
-    """A stored path opened for reading as a binary stream, with its status when opened; or why it
-    cannot be: gone, unreadable, not a regular file (never blocks on a FIFO swapped in)."""
+    """A local stored path opened for reading as a binary stream (by ``storage.open_local``, what
+    ``storage.open_input`` opens local inputs with), with its status when opened; or why it cannot be:
+    gone, unreadable, not a regular file (never blocks on a FIFO swapped in). Objects in storage are
+    read by ``read_file``."""
     try:
-        fd = os.open(local_path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        return storage.open_local(path)
+    except storage.NotRegularFile as e:
+        return f"not a regular file ({_kind(e.mode) or 'a folder'})"
     except FileNotFoundError:
         return "cannot read: removed after the run found it"
     except OSError as e:
         return f"cannot read: {e.strerror or e}"
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        return f"not a regular file ({_kind(info.st_mode) or 'a folder'})"
-    return os.fdopen(fd, "rb"), info
 
 
 def streamed(path: str) -> bool:
-    """Whether an input is read as a stream of records (JSON lines), not whole."""
-    return input_kind(PurePath(path).name) == "jsonl"
+    """Whether an input is read as a stream of records (a local JSON-lines file or WARC archive), not
+    whole; an object in storage is read whole (``read_file``, up to ``NEWSLAKE_MAX_FILE_BYTES``)."""
+    return input_kind(PurePath(path).name) in ("jsonl", "warc") and not storage.is_remote(path)
 
 
 def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | None:
     """The pieces of a regular JSON-lines file, in one pass: ranges of ``every`` lines cut at line
     starts (only the appended ones when the file grew after what the lake holds); a compressed file
-    cannot be cut and is one piece. None when the path is not a regular file (``read_file`` says why)."""
+    cannot be cut and is one piece, as is a WARC archive (hashed in that pass, its records streamed
+    later). None when the path is not a regular local file (``read_file`` says why)."""
+    if storage.is_remote(path):
+        return None
     try:
         if not stat.S_ISREG(os.lstat(local_path(path)).st_mode):
             return None
@@ -198,7 +229,7 @@ def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | N
         return None
     fh, info = opened
     with fh:
-        if compression(path):
+        if compression(path) or input_kind(PurePath(path).name) == "warc":
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
             return [Piece(path, info.st_size, digest, info.st_mtime_ns, lines=every)]
         scan = scan_dump(fh, every, (known.size, known.sha256) if known and known.size else None)
@@ -211,7 +242,8 @@ def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | N
 
 
 def read_piece(piece: Piece, options: ReadOptions) -> RawFile:
-    """A planned JSON-lines piece as a file whose records are read lazily, a line at a time."""
+    """A planned piece as a file whose records are read lazily: a line at a time (JSON lines), a record
+    at a time (WARC)."""
     first = piece.kept is not None and piece.start == piece.kept[0]
     return RawFile(piece.path, piece.size, None, sha256=piece.sha256, records=_piece_records(piece, options),
                    appended=piece.kept is not None, kept=piece.kept if first else None)
@@ -225,6 +257,11 @@ def _piece_records(piece: Piece, options: ReadOptions):
     with fh:
         if (info.st_size, info.st_mtime_ns) != (piece.size, piece.mtime_ns):
             raise RejectedInput("cannot read: changed after the run found it (it is read again next run)")
+        if input_kind(PurePath(piece.path).name) == "warc":  # gzip record by record: the reader inflates each
+            from transforms.warc import warc_records
+
+            yield from warc_records(fh, options.limits)
+            return
         fh.seek(piece.start)
         stream = open_stream(fh, PurePath(piece.path).name, options.limits)
         length = None if piece.end is None else piece.end - piece.start

@@ -28,7 +28,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import lifecycle, warehouse
+from flows import lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, streamed
 from flows.lake import Lake
 from flows.scratch import RunScratch
@@ -38,11 +38,11 @@ from transforms.batch import (
     PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
     prepare_files, profile_files, resolve, retired_articles,
 )
-from transforms.boilerplate import SourceProfile, drop_lines
+from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.dedup import band_keys
 from transforms.formats import input_kind
 from transforms.language import detect_language
-from transforms.schemas import FILE_STATUSES, TABLES, to_table
+from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
     from transforms.nlp import Annotator
@@ -53,7 +53,7 @@ ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
 TASKS_PER_WORKER = 4
 MIN_BATCH = 10
 PROFILE_LINES = 20_000  # a JSON-lines dump's boilerplate is learnt from its first lines (a sample, bounded memory)
-Item = str | Piece  # what a read batch lists: a path read whole, or a planned piece of a JSON-lines file
+Item = str | Piece  # what a read batch lists: a path read whole, or a planned piece of a JSON-lines file or WARC archive
 
 
 def _read_seed_csv(path: Path) -> list[dict]:
@@ -138,8 +138,9 @@ def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
 
 @task(name="plan-reading", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def plan_reading(paths: list[str], known: dict[str, KnownFile], every: int) -> list[Item]:
-    """Each JSON-lines file hashed and cut into pieces of ``every`` lines at line starts, in one pass
-    (only the appended lines of a dump that grew); other paths as they are, read whole later."""
+    """Each local JSON-lines file hashed and cut into pieces of ``every`` lines at line starts, in one pass
+    (only the appended lines of a dump that grew), each WARC archive hashed (one piece); other paths as
+    they are, read whole later."""
     out: list[Item] = []
     for p in paths:
         pieces = plan_dump(p, known.get(p), every) if streamed(p) else None
@@ -147,9 +148,10 @@ def plan_reading(paths: list[str], known: dict[str, KnownFile], every: int) -> l
     return out
 
 
-def read_item(item: Item, options: ReadOptions) -> RawFile:
-    """A batch item as a raw file: read whole, or a planned piece whose records stream lazily."""
-    return read_piece(item, options) if isinstance(item, Piece) else read_file(item, options.max_bytes)
+def read_item(item: Item, options: ReadOptions, known: dict[str, KnownFile]) -> RawFile:
+    """A batch item as a raw file: read whole (an object in storage that ``known`` shows unchanged is not
+    downloaded), or a planned piece whose records stream lazily."""
+    return read_piece(item, options) if isinstance(item, Piece) else read_file(item, options.max_bytes, known.get(item))
 
 
 def item_path(item: Item) -> str:
@@ -159,13 +161,13 @@ def item_path(item: Item) -> str:
 @task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def profile_sources(items: list[Item], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
     """Lines of one batch's new plain-text articles, counted per source."""
-    return profile_files((read_item(i, options) for i in items if _profiled(i)), known, options)
+    return profile_files((read_item(i, options, known) for i in items if _profiled(i)), known, options)
 
 
 def _profiled(item: Item) -> bool:
-    if isinstance(item, Piece):
-        return item.first_line <= PROFILE_LINES
-    return input_kind(PurePath(item).name) != "html"  # the HTML extractor removes page furniture itself
+    if input_kind(PurePath(item_path(item)).name) in ("html", "warc"):  # the HTML extractor removes page furniture itself
+        return False
+    return item.first_line <= PROFILE_LINES if isinstance(item, Piece) else True
 
 
 @task(name="boilerplate-lines", cache_policy=NO_CACHE)
@@ -181,7 +183,7 @@ def prepare(items: list[Item], known: dict[str, KnownFile], drop_lines: dict[str
             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
     """Read, decode, clean, hash and sign one batch; stages its articles (in pieces as they come) and
     returns the small rest."""
-    batch = prepare_files((read_item(i, options) for i in items), known, drop_lines, options, part,
+    batch = prepare_files((read_item(i, options, known) for i in items), known, drop_lines, options, part,
                           sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)))
     release_memory()
     return batch.without_articles()
@@ -199,14 +201,22 @@ def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_
 def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     """Files the lake knows inside these folders (or matching these globs) that no longer exist."""
     known: dict[str, KnownFile] = {}
+    remote: dict[str, KnownFile] = {}
+    listed: set[str] = set()
     for p in paths:
-        if glob.has_magic(p):
+        if storage.is_remote(p):
+            under = lake.known_under([storage.static_prefix(p)])
+            remote |= {k: v for k, v in under.items() if not glob.has_magic(p) or fnmatch.fnmatch(k, p)}
+            listed |= set(storage.present(p))
+        elif glob.has_magic(p):
             pattern = str(Path(os.path.expanduser(p)).absolute())
             base = next(parent for parent in Path(pattern).parents if not glob.has_magic(str(parent)))
             known |= {k: v for k, v in lake.known_under([str(base)]).items() if fnmatch.fnmatch(k, pattern)}
         else:
             known |= lake.known_under([p])
-    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))])
+    unlisted = gone_files(remote, listed)  # a glob's listing may not reach every path its pattern matches: ask for each
+    gone_remote = {path: k for path, k in unlisted.items() if not storage.object_exists(local_path(path))}
+    return gone_files(known, [path for path in known if os.path.lexists(local_path(path))]) | gone_remote
 
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)
@@ -257,11 +267,19 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
            source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
-    actors = actor_rows(lake.read("actors").to_pylist(), found, dictionary(settings).table_rows())
+    stored = lake.read("actors").to_pylist()
+    actors = actor_rows(stored, found, dictionary(settings).table_rows())
+    if same_rows(actors, stored, TABLES["actors"]):
+        actors = []  # nothing new: the table keeps its version, and the marts over it need no export
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in analysed:
         for name, rels in result.staged.items():
             staged[name] += rels
+    if source_lines:
+        stored = lake.read("source_lines").to_pylist()
+        source_lines = with_sources_replaced(stored, source_lines)
+        if same_rows(source_lines, stored, TABLES["source_lines"]):
+            source_lines = []
     whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows + deleted}
     for name, rows in whole.items():
         staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]

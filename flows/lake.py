@@ -22,9 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction
 from deltalake._internal import RemoveAction
 
+from flows.storage import is_remote
 from transforms.dedup import band_keys
 from transforms.schemas import TABLES
 
@@ -53,6 +55,7 @@ PARTITION = "ingest_date"
 STAGING = "_staging"
 OLD_MANIFEST = "_manifest.json"
 COMPACT_FILES = 32
+FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "size", "etag"]  # what current_files reads
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
 
@@ -307,9 +310,16 @@ class Lake:
                    f"where {key} in ({_sql_list(values)})")
             return con.sql(sql).to_arrow_table()
 
+    def _file_rows(self, key: str, values: list) -> list[dict]:
+        """The ``files`` rows whose ``key`` is one of ``values``, with the columns ``current_files`` reads."""
+        try:
+            return self._lookup("files", FILE_COLUMNS, key, values).to_pylist()
+        except duckdb.BinderException:  # every files part predates the etag column
+            return self._lookup("files", FILE_COLUMNS[:-1] + ["null as etag"], key, values).to_pylist()
+
     def file_history(self, paths: Iterable[str]) -> list[dict]:
-        """The ``files`` rows of these paths only (path, run_id, record, size, sha256, status, article_id)."""
-        return self._lookup("files", ["path", "run_id", "record", "size", "sha256", "status", "article_id"], "path", sorted(set(paths))).to_pylist()
+        """The ``files`` rows of these paths only (path, run_id, record, sha256, status, article_id, size, etag)."""
+        return self._file_rows("path", sorted(set(paths)))
 
     def known_files(self, paths: Iterable[str]) -> dict[str, KnownFile]:
         """What the lake last made of these paths (hash and articles of the latest run that read each)."""
@@ -322,19 +332,22 @@ class Lake:
         from transforms.batch import current_files
 
         paths = self.files("files")
-        prefixes = sorted({str(Path(f).expanduser().resolve()) for f in folders})
+        prefixes = sorted({f if is_remote(f) else str(Path(f).expanduser().resolve()) for f in folders})
         if not paths or not prefixes:
             return {}
         under = " or ".join(f"path = {_sql_list([p])} or starts_with(path, {_sql_list([p.rstrip('/') + '/'])})" for p in prefixes)
         with duckdb.connect() as con:
             con.execute("set enable_progress_bar = false")
-            rows = con.sql(f"select path, run_id, record, size, sha256, status, article_id from read_parquet([{_sql_list(paths)}], "
-                           f"union_by_name = true) where {under}").to_arrow_table().to_pylist()
+            source = f"read_parquet([{_sql_list(paths)}], union_by_name = true) where {under}"
+            try:
+                rows = con.sql(f"select {', '.join(FILE_COLUMNS)} from {source}").to_arrow_table().to_pylist()
+            except duckdb.BinderException:  # every files part predates the etag column
+                rows = con.sql(f"select {', '.join(FILE_COLUMNS[:-1])}, null as etag from {source}").to_arrow_table().to_pylist()
         return current_files(rows)
 
     def files_carrying(self, article_ids: Iterable[str]) -> list[dict]:
-        """The ``files`` rows that name one of these articles (path, run_id, record, size, sha256, status, article_id)."""
-        return self._lookup("files", ["path", "run_id", "record", "size", "sha256", "status", "article_id"], "article_id", sorted(set(article_ids))).to_pylist()
+        """The ``files`` rows that name one of these articles (path, run_id, record, sha256, status, article_id, size, etag)."""
+        return self._file_rows("article_id", sorted(set(article_ids)))
 
     def existing_articles(self, ids: Iterable[str]) -> set[str]:
         """Which of these article ids the lake already holds."""
@@ -462,6 +475,18 @@ class Lake:
                 DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
                                   partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
                 self._sync_log(table, 0)
+            else:
+                self._add_new_columns(table)
+
+    def _add_new_columns(self, table: str) -> None:
+        """Columns declared since the table was created (``actors.parent``) added to its Delta schema,
+        nullable, so Delta readers see them too; older files read them as nulls (``conform``)."""
+        dt = self._delta(table)
+        have = {f.name for f in dt.schema().fields}
+        missing = [f for f in delta_schema(table) if f.name not in have]
+        if missing:
+            dt.alter.add_columns(DeltaSchema.from_arrow(pa.schema([f.with_nullable(True) for f in missing])).fields)
+            self._sync_log(table, self._delta(table).version())
 
     def _sync_log(self, table: str, version: int) -> None:
         log = self.table_path(table) / "_delta_log"

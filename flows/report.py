@@ -12,7 +12,7 @@ import duckdb
 from flows import sqlproject, warehouse
 from flows.lake import Lake
 
-TYPE_COLOURS = {"country": "#4e79a7", "region": "#76b7b2", "person": "#f28e2b", "organization": "#59a14f",
+TYPE_COLOURS = {"country": "#4e79a7", "subdivision": "#76b7b2", "city": "#edc948", "person": "#f28e2b", "organization": "#59a14f",
                 "armed_group": "#e15759", "party": "#b07aa1", "company": "#9c755f"}
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}

@@ -12,9 +12,11 @@ from dataclasses import replace
 
 from prefect import flow
 
+from flows import storage
 from flows.discover import discover_files, local_path
 from flows.lake import Lake
 from flows.settings import Settings
+from transforms.paths import escape_path
 
 
 DICTIONARY_CLUSTER_FACTOR = 20
@@ -26,9 +28,20 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
     files, _ = discover_files(paths, settings.exclude)
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
+    listed = {}  # objects as the listing describes them: unchanged ones are not downloaded to be hashed
+    for p in paths:
+        if storage.is_remote(p):
+            try:
+                listed |= {escape_path(url): info for url, info in storage.list_infos(local_path(p))[0].items()}
+            except (FileNotFoundError, storage.StorageError):
+                continue
     for path in files:
+        if storage.is_remote(path):
+            info = listed.get(path)
+            total += 0 if info is None or storage.unchanged(info, known.get(path)) else info.size
+            continue
         try:
-            with open(local_path(path), "rb") as fh:  # discovery gives stored paths (transforms.paths)
+            with storage.open_input(path) as fh:  # discovery gives stored paths (transforms.paths)
                 size = fh.seek(0, 2)
                 fh.seek(0)
                 same = path in known and hashlib.file_digest(fh, "sha256").hexdigest() == known[path].sha256

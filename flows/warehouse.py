@@ -3,11 +3,14 @@ and in-memory connections pinned to an earlier run (time travel)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from flows import sqlproject
 from flows.lake import PARTITIONED_TABLES, Lake
@@ -15,6 +18,7 @@ from transforms.schemas import TABLES
 
 # DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
 EXPORT_MEMORY_LIMIT = "1GB"
+MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
 
 
 def _sql_literal(value: str) -> str:
@@ -31,8 +35,8 @@ def _duck_type(t: pa.DataType) -> str:
 
 
 def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
-    """SQL for a table's rows at its pinned version: read_parquet over that version's files, or a typed
-    empty relation."""
+    """SQL for a table's rows at its pinned version: read_parquet over that version's files (a column
+    added since they were written, such as ``actors.parent``, read as typed nulls), or a typed empty relation."""
     if table not in TABLES:
         raise ValueError(f"unknown lake table {table!r} in a staging view")
     paths = lake.files(table, versions)
@@ -43,8 +47,18 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
         return f"(select {', '.join(cols)} where false)"
     listed = ", ".join(_sql_literal(p) for p in paths)
     if table in PARTITIONED_TABLES:
-        return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
-    return f"read_parquet([{listed}], union_by_name = true)"
+        relation = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
+    else:
+        relation = f"read_parquet([{listed}], union_by_name = true)"
+    declared, present = set(TABLES[table].names), set()
+    for p in paths:  # a lake written by this code has every column in its first file: one footer read
+        present |= set(pq.read_schema(p).names)
+        if declared <= present:
+            return relation
+    cols = [f.name if f.name in present else f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
+    if table in PARTITIONED_TABLES:
+        cols.append("ingest_date")
+    return f"(select {', '.join(cols)} from {relation})"
 
 
 def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
@@ -81,10 +95,12 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     with duckdb.connect(str(tmp)) as con:
         created = create_views(con, lake, sql_dir, versions)
         con.execute("checkpoint")
-        exported = _export_marts(con, lake, sql_dir) if export_marts else []
+        exported, inputs = _export_marts(con, lake, sql_dir, versions) if export_marts else ([], {})
     os.replace(tmp, lake.duckdb_path)
     for staged, target in exported:
         os.replace(staged, target)
+    if exported:
+        _write_manifest(lake, inputs)
     return created
 
 
@@ -118,19 +134,68 @@ def data_tests(lake: Lake, sql_dir: Path, as_of: str | None = None) -> dict[str,
         return {name: con.execute(f"select count(*) from ({sql})").fetchone()[0] for name, sql in tests.items()}
 
 
-def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path) -> list[tuple[Path, Path]]:
-    """Write each aggregate mart, ordered by its key, beside ``DIR/marts/<view>.parquet``; returns (written,
-    target) pairs to swap in."""
+def mart_inputs(views: dict[str, sqlproject.View], name: str, relation) -> str:
+    """A fingerprint of everything a view reads: its SQL and that of every view under it, with each lake
+    table resolved by ``relation`` (the data files of the pinned version), so equal fingerprints mean
+    equal rows."""
+    seen, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack += views[current].refs
+    digest = hashlib.sha256()
+    for view in sorted(seen):
+        digest.update(f"{view}\0{views[view].sql(relation)}\0".encode())
+    return digest.hexdigest()
+
+
+def _manifest_path(lake: Lake) -> Path:
+    return lake.root / "marts" / MANIFEST
+
+
+def _read_manifest(lake: Lake) -> dict[str, str]:
+    try:
+        data = json.loads(_manifest_path(lake).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_manifest(lake: Lake, inputs: dict[str, str]) -> None:
+    """Record what each exported mart file was computed from (written beside, then renamed)."""
+    path = _manifest_path(lake)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(inputs, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path,
+                  versions: dict[str, int]) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
+    """Write each aggregate mart whose inputs changed since its file was written, ordered by its key, beside
+    ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in, and every mart's inputs."""
     out_dir = lake.root / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
-    pairs = []
-    for view in sqlproject.load_views(sql_dir).values():
+    views = sqlproject.load_views(sql_dir)
+    relations: dict[str, str] = {}
+
+    def relation(table: str) -> str:
+        if table not in relations:
+            relations[table] = source_relation(lake, table, versions)
+        return relations[table]
+
+    previous = _read_manifest(lake)
+    pairs, inputs = [], {}
+    for view in views.values():
         if not view.exported:
             continue
         target = out_dir / f"{view.name}.parquet"
+        inputs[view.name] = mart_inputs(views, view.name, relation)
+        if previous.get(view.name) == inputs[view.name] and target.exists():
+            continue
         tmp = target.with_name(f".{target.name}.tmp")
         ordered = f"select * from {view.name} order by {', '.join(view.key)}"
         con.execute(f"copy ({ordered}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
         pairs.append((tmp, target))
-    return pairs
+    return pairs, inputs

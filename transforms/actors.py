@@ -21,8 +21,11 @@ TYPE_LABEL = {
     "company": "ORG",
     "person": "PERSON",
     "location": "LOC",
-    "region": "GPE",
+    "subdivision": "GPE",
+    "city": "GPE",
+    "team": "ORG",
 }
+PLACE_TYPES = ("subdivision", "city")  # places below the country: their parent is their country
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Actor:
     name: str
     type: str
     country_code: str | None = None
+    parent: str | None = None  # a subdivision's or city's country (alpha-3); a team's place
     affiliation: str | None = None
     source: str = "seed"
     wikidata_qid: str | None = None
@@ -45,6 +49,7 @@ class Actor:
             "name": self.name,
             "type": self.type,
             "country_code": self.country_code,
+            "parent": self.parent,
             "affiliation": self.affiliation,
             "source": self.source,
             "wikidata_qid": self.wikidata_qid,
@@ -101,6 +106,11 @@ class ActorDictionary:
             if upper != text and upper not in self.aliases and len(text) >= 4:
                 forms.setdefault(upper, alias)
         return forms
+
+    def capitals(self) -> frozenset[str]:
+        """The words of three or more letters the dictionary writes in capitals ("NATO", "ISIL",
+        "USA"): acronyms that re-casing an all-capitals line must keep."""
+        return frozenset(w for text in self.aliases for w in text.split() if w.isupper() and len(w) >= 3)
 
     def table_rows(self) -> list[dict]:
         return [a.row() for a in sorted(self.actors.values(), key=lambda a: a.actor_id)]
@@ -164,11 +174,14 @@ def build_dictionary(curated: list[dict]) -> ActorDictionary:
     for row in curated:
         actor_id = row["actor_id"].strip()
         base = d.actors.get(actor_id)
+        kind = (row.get("type") or (base.type if base else "organization")).strip()
+        country_code = (row.get("country_code") or "").strip() or (base.country_code if base else None)
         d.actors[actor_id] = Actor(
             actor_id=actor_id,
             name=(row.get("name") or (base.name if base else actor_id)).strip(),
-            type=(row.get("type") or (base.type if base else "organization")).strip(),
-            country_code=(row.get("country_code") or "").strip() or (base.country_code if base else None),
+            type=kind,
+            country_code=country_code,
+            parent=country_code if kind in PLACE_TYPES else None,
             wikidata_qid=(row.get("wikidata_qid") or "").strip() or None,
             source="seed" if base is None else "pycountry+seed",
             valid_from=_date(row.get("valid_from"), actor_id),
@@ -201,9 +214,9 @@ def keep_first(found: dict[str, Actor], actors: Iterable[Actor]) -> None:
 
 
 def actor_rows(stored: list[dict], found: list[Actor], curated: list[dict]) -> list[dict]:
-    """The ``actors`` table after a run: curated rows as they are now, plus every actor the model
-    introduced in this or earlier runs (a person keeps the first affiliation any article stated)."""
-    rows = {r["actor_id"]: r for r in stored if r["source"] == "model"}
+    """The ``actors`` table after a run: curated rows as they are now, plus every actor the model or the
+    place gazetteer introduced in this or earlier runs (a person keeps the first affiliation any article stated)."""
+    rows = {r["actor_id"]: r for r in stored if r["source"] in ("model", "gazetteer")}
     for actor in found:
         old = rows.get(actor.actor_id)
         if old is None or (actor.affiliation and not old["affiliation"]):

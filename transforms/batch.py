@@ -18,6 +18,7 @@ from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
 from transforms.schemas import ARTICLES, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
+from transforms.warc import Skipped
 
 if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files are listed
     from transforms.nlp import Analysis
@@ -47,23 +48,26 @@ class RawFile:
     error: str | None = None
     sha256: str | None = None  # given when the bytes were hashed but not kept (too large, or streamed)
     link_to: str | None = None  # a symbolic link to a file: the target's path, read as its own input
-    records: Iterable[Record | BadRecord] | None = None
+    etag: str | None = None  # an object in object storage: its ETag, which tells a later run it is unchanged
+    records: Iterable[Record | BadRecord | Skipped] | None = None
     appended: bool = False  # only lines appended since an earlier run are read: the earlier ones stay
     kept: tuple[int, int] | None = None  # on the first range of appended lines: (bytes, lines) left as they were
 
 
 @dataclass
 class KnownFile:
-    """What the lake last made of a path: the bytes' fingerprint and the articles it carried."""
+    """What the lake last made of a path: the bytes' fingerprint and the articles it carried (and, for an
+    object in object storage, its ETag and size, to know it unchanged without downloading it)."""
 
     sha256: str
     article_ids: set[str] = field(default_factory=set)
+    etag: str | None = None  # an object in object storage: its ETag when last read
     size: int | None = None  # the bytes that hash to ``sha256`` (None in a lake older than this field's use)
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A JSON-lines file planned for streaming, or one byte range of it: bytes [start, end) whose first
+    """A JSON-lines file (or WARC archive) planned for streaming, or one byte range of it: bytes [start, end) whose first
     line is ``first_line``; the file's size and sha256 when planned (``mtime_ns`` tells a later change).
     ``kept``: the file grew by appended lines after (bytes, lines) the lake already holds."""
 
@@ -163,7 +167,7 @@ def current_files(rows: list[dict]) -> dict[str, KnownFile]:
         run, known = latest.get(r["path"], ("", None))
         if known is None or r["run_id"] > run:
             earlier = known.article_ids if known is not None and (r["path"], r["run_id"]) in appends else set()
-            known = KnownFile(r["sha256"], set(earlier), r.get("size"))
+            known = KnownFile(r["sha256"], set(earlier), etag=r.get("etag"), size=r.get("size"))
             latest[r["path"]] = (r["run_id"], known)
         if r["article_id"]:
             known.article_ids.add(r["article_id"])
@@ -179,7 +183,7 @@ def gone_files(known_under: dict[str, KnownFile], present: Iterable[str]) -> dic
 def deleted_rows(gone: dict[str, KnownFile], run_id: str, now: datetime) -> list[dict]:
     """One ``files`` row per gone path: status ``deleted``, its articles retired unless another file carries them."""
     return [{"run_id": run_id, "path": path, "record": None, "size": 0, "sha256": None, "status": "deleted",
-             "reason": "no longer exists (--prune)", "article_id": None, "encoding": None, "seen_at": now}
+             "reason": "no longer exists (--prune)", "article_id": None, "encoding": None, "seen_at": now, "etag": None}
             for path in sorted(gone)]
 
 
@@ -236,7 +240,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
 
     for f in files:
         base = {"path": f.path, "record": None, "size": f.size, "sha256": _digest(f), "status": "rejected",
-                "reason": None, "article_id": None, "encoding": None}
+                "reason": None, "article_id": None, "encoding": None, "etag": f.etag}
         if _unchanged(f, known):
             batch.file_rows.append({**base, "status": "unchanged", "reason": "same bytes as an earlier run"})
             continue
@@ -272,10 +276,12 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
     return batch
 
 
-def _prepare_record(f: RawFile, rec: Record | BadRecord, base: dict, drop_lines: dict[str, frozenset[str]],
+def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, drop_lines: dict[str, frozenset[str]],
                     batch: PreparedBatch, seen: dict[str, Candidate], piece: str | None = None) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
+    if isinstance(rec, Skipped):
+        return {**base, "status": "skipped", "reason": rec.reason}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
     try:

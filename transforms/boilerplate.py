@@ -65,6 +65,14 @@ class SourceProfile:
         return [{"source_name": s, "line": line, "n_articles": n} for (s, line), n in sorted(lines.items())]
 
 
+def with_sources_replaced(stored: list[dict], rows: list[dict]) -> list[dict]:
+    """The whole ``source_lines`` table after a run: the stored rows of the sources the run did not
+    profile, and ``rows`` (the run's sources, stored lines included), sorted."""
+    sources = {r["source_name"] for r in rows}
+    kept = [r for r in stored if r["source_name"] not in sources]
+    return sorted(kept + rows, key=lambda r: (r["source_name"], r["line"]))
+
+
 def drop_lines(rows: list[dict]) -> dict[str, frozenset[str]]:
     """``source_lines`` rows as the lines to drop from each source's articles."""
     out: dict[str, set[str]] = defaultdict(set)

@@ -15,13 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from transforms.text import RejectedInput, decode_text, repair_note, wide_encoding
 
+if TYPE_CHECKING:
+    from transforms.warc import Skipped
+
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+WARC_SUFFIXES = (".warc",)
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_CHUNK = 64 * 1024
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
@@ -54,7 +59,8 @@ class JsonFields:
 
 @dataclass(frozen=True)
 class Record:
-    """One article's raw text and metadata as found in an input (``record`` = JSON line number, else None)."""
+    """One article's raw text and metadata as found in an input (``record`` = JSON line number or WARC
+    record ordinal, else None)."""
 
     record: int | None
     text: str
@@ -92,10 +98,14 @@ def compression(name: str) -> str | None:
 
 
 def input_kind(name: str) -> str | None:
-    """'text', 'html' or 'jsonl' from a file name (``.gz`` or ``.zst`` allowed), or None for other files."""
+    """'text', 'html', 'jsonl' or 'warc' from a file name (``.gz`` or ``.zst`` allowed; a WARC archive
+    ``.gz`` only, compressed record by record), or None for other files."""
     lower = name.lower()
-    if compression(lower):
+    method = compression(lower)
+    if method:
         lower = lower.rsplit(".", 1)[0]
+    if lower.endswith(WARC_SUFFIXES):
+        return "warc" if method in (None, "gzip") else None  # warcio reads no zstd archive
     for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES), ("jsonl", JSONL_SUFFIXES)):
         if lower.endswith(suffixes):
             return kind
@@ -386,9 +396,14 @@ def host(url: str | None) -> str | None:
     return netloc[4:] if netloc.startswith("www.") else netloc or None
 
 
-def parse(name: str, data: bytes, fields: JsonFields, limits: Limits) -> list[Record | BadRecord]:
-    """Records of one input file. Raises RejectedInput when the whole file is unusable."""
+def parse(name: str, data: bytes, fields: JsonFields, limits: Limits) -> list[Record | BadRecord | Skipped]:
+    """Records of one input file (and a WARC archive's count of records that are not articles).
+    Raises RejectedInput when the whole file is unusable."""
     kind = input_kind(name)
+    if kind == "warc":  # compressed record by record: the reader decompresses each
+        from transforms.warc import warc_records
+
+        return list(warc_records(io.BytesIO(data), limits))
     if compression(name) == "gzip":
         data = gunzip(data, limits)
     elif compression(name) == "zstd":
@@ -402,14 +417,22 @@ def parse(name: str, data: bytes, fields: JsonFields, limits: Limits) -> list[Re
     return [Record(None, text, encoding, note=note)]
 
 
-def _html_record(html: str, encoding: str, note: str | None) -> Record:
+def html_record(data: bytes, url: str | None = None) -> Record:
+    """The article of one HTML page's bytes (decoded as any input); ``url``: where the page was fetched
+    (a WARC record's target), which wins over the page's own."""
+    text, encoding, removed = decode_text(data)
+    return _html_record(text, encoding, repair_note(removed), url)
+
+
+def _html_record(html: str, encoding: str, note: str | None, url: str | None = None) -> Record:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
     if doc is None or not (doc.text or "").strip():
         raise RejectedInput("HTML without extractable article text")
-    return Record(None, doc.text, encoding, title=doc.title or None, url=doc.url or None,
-                  published_at=parse_date(doc.date), source_name=doc.sitename or host(doc.url) or None, note=note)
+    url = url or doc.url or None
+    return Record(None, doc.text, encoding, title=doc.title or None, url=url,
+                  published_at=parse_date(doc.date), source_name=doc.sitename or host(url) or None, note=note)
 
 
 def _first(obj: dict, keys: tuple[str, ...]):

@@ -10,6 +10,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
+from transforms.places import default_gazetteer, link_places, place_actor
+from transforms.sports import SPORTS, is_sports, results_teams, roster_people, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
 NAME_LABELS = frozenset(
@@ -25,6 +27,12 @@ DEPARTMENTS = frozenset(
 LINKERS = frozenset({"of", "the", "for", "and", "&", "-"})
 PARTICIPLES = frozenset({"led", "backed", "aligned", "based", "allied", "funded", "sponsored", "supported", "run", "controlled", "linked"})
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+# the last word of an event's name ("Edinburgh Festival", "Asian Cup", "Brit Awards"): never a person or an organisation
+EVENT_HEADS = frozenset(
+    """festival festivals cup championship championships olympics olympiad awards prize trophy marathon
+    expo biennale carnival""".split()  # not "games" (Rockstar Games) nor "fair" (Vanity Fair)
+)
+_SCORE = re.compile(r"\d+(?:[-/]\d+)+")
 
 
 
@@ -82,25 +90,43 @@ class Linker:
         self.agents = _phrases(agents)
         self.titles = _phrases(titles)
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
+        self.subdivisions = _subdivisions()
         probe = make_doc("x")
+        self.places = default_gazetteer() if model_entities else None  # places: model mode only (README)
+        self.government_words = frozenset(w for phrase, role in self.agents.items() if role == "government" for w in phrase)
         self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
         for form in self.forms:
             self.matcher.add(form, [make_doc(form)])
 
-    def link(self, doc: Doc) -> Linked:
-        """All name mentions of ``doc``, non-overlapping, in text order, linked where possible."""
-        ents = [self._fix_titled_person(doc, m) for e in doc.ents for m in _clean_span(doc, e)]
-        ents = [m for m in ents if m.label in NAME_LABELS]
+    def link(self, doc: Doc, text: str | None = None) -> Linked:
+        """All name mentions of ``doc``, non-overlapping, in text order, linked where possible (``text``:
+        the Doc's text as the caller has it, to save building it again)."""
+        ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents for m in _clean_span(doc, e)]
+        ents = [m for m in ents if m.label in NAME_LABELS and doc[m.start : m.end].text.lower() not in SPORTS]
+        text = doc.text if text is None else text
+        sports = self.model_entities and is_sports(text)
+        if sports:
+            ents = _with_people(doc, _with_results_teams(doc, ents, text), text)
+            for m in ents:
+                if m.label == "ORG" and m.link_method != "team" and self._athlete(doc, m):
+                    m.label = "PERSON"
         for m in ents:
             alias = self.dictionary.lookup(doc[m.start : m.end].text)
-            if alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
+            if alias is None and m.label == "ORG":  # "Apple Inc.", "Microsoft Corp": the name without its legal form
+                alias = self.dictionary.lookup(org_key(doc[m.start : m.end].text))
+            if m.link_method != "team" and alias and not (alias.ambiguous and m.label == "PERSON") and not self._guarded(doc, m.start, m.end, alias):
                 self._attach(m, alias)
         mentions = self._merge_dictionary(doc, ents)
         mentions.sort(key=lambda m: m.start)
         linked = Linked(mentions)
+        if sports:
+            self._link_teams(doc, linked)
         self._link_acronyms(doc, linked)
         self._link_people(doc, linked)
         self._link_organisations(doc, linked)
+        if self.places is not None:  # places below the country: transforms/places.py
+            for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words, text).values():
+                linked.actors[place.actor_id] = place_actor(place)
         for m in mentions:
             if m.actor_id and m.role is None and m.label != "PERSON":
                 m.role = self._role_after(doc, m.end)
@@ -119,7 +145,7 @@ class Linker:
             alias = self.forms[doc.vocab.strings[span.label]]
             over = [m for m in result if m.start < span.end and span.start < m.end]
             undecided = alias.ambiguous and (self.model_entities or not _stands_alone(doc, span.start, span.end))
-            if any(m.actor_id for m in over) or undecided or self._guarded(doc, span.start, span.end, alias):
+            if any(m.actor_id or m.link_method == "team" for m in over) or undecided or self._guarded(doc, span.start, span.end, alias):
                 continue
             if any(m.label == "PERSON" and (m.start < span.start or m.end > span.end) for m in over):
                 continue
@@ -138,10 +164,40 @@ class Linker:
             result.append(new)
         return result
 
+    def _link_teams(self, doc: Doc, linked: Linked) -> None:
+        """In a sports article, a place name or an organisation the dictionary does not know used as a
+        team (``transforms.sports``) and every name of a results table is a team actor: ``team:<the place's or the name's slug>``, its place as parent.
+        A team named after a country keeps the place label (CoNLL's convention for national sides);
+        a club named after a county or city ("Surrey", "Chicago") or after nothing is an ORG."""
+        surnames = {doc[m.end - 1].text for m in linked.mentions if m.label == "PERSON" and m.end - m.start >= 2}
+        for m in linked.mentions:
+            text = doc[m.start : m.end].text
+            alias = self.dictionary.lookup(text)
+            place = self.dictionary.actors.get(alias.actor_id) if alias else None
+            national = place is not None and place.type in ("country", "subdivision") and alias.kind in ("name", "alias")
+            if m.link_method != "team":
+                if m.role is not None or (signal := team_context(doc, m.start, m.end)) is None:
+                    continue
+                if m.actor_id and not (national and m.label == "GPE"):
+                    continue
+                if national and signal == "possessive":
+                    continue  # "Russia's Svetlana Cherkasova": her country
+                if m.actor_id is None and m.label not in ("GPE", "LOC") and not (m.label != "NORP" and text in self.subdivisions):
+                    if m.label != "ORG" or signal != "result" or text in surnames:
+                        continue  # an unknown organisation is a team only by a result word, and never a player's surname
+            parent = place.actor_id if national else self.subdivisions.get(text)
+            name = place.name if national else _org_name(text)
+            m.actor_id = team_actor_id(name.title() if name.isupper() else name)
+            m.label, m.role, m.link_method = ("GPE" if national else "ORG"), None, "team"
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "team", parent=parent, source="model"))
+
     def _guarded(self, doc: Doc, start: int, end: int, alias: Alias) -> bool:
         """Context that makes a place name something else: "Washington state", and an ambiguous name
         after "<place>," where the place is not that country's ("Atlanta, Georgia" is the US state;
-        "Tbilisi, Georgia" and "Basra, Iraq" stay countries)."""
+        "Tbilisi, Georgia" and "Basra, Iraq" stay countries); and any form that names a holiday with
+        "Day" after it ("Labour Day", "Canada Day": a date, not the party or the country)."""
+        if end < len(doc) and doc[end].text in ("Day", "DAY"):
+            return True
         if alias.kind not in ("metonym", "name", "alias") or alias.label != "GPE":
             return False
         if end < len(doc) and doc[end].lower_ == "state":
@@ -182,6 +238,36 @@ class Linker:
             i += 1
         hit = self._match_phrase(doc, i, self.agents, end)
         return hit[0] if hit else None
+
+    def _fix_person(self, doc: Doc, m: Mention) -> Mention:
+        """Forms only people have, whatever the model's label: an initial and a surname ("D. Fleming"),
+        a name with an age in commas ("Wang, 45,") that the dictionary does not know; and a "person" or
+        "organisation" of two or more words named as an event ("Edinburgh Festival", "Asian Cup") is an event."""
+        toks = doc[m.start : m.end]
+        if m.label in ("PERSON", "ORG") and len(toks) >= 2 and toks[-1].is_title and toks[-1].lower_ in EVENT_HEADS:
+            return Mention(m.start, m.end, "EVENT")
+        if m.label not in ("ORG", "GPE", "LOC", "NORP", "FAC"):
+            return m
+        if (len(toks) >= 2 and len(toks[0].text) == 2 and toks[0].text[0].isupper() and toks[0].text[1] == "."
+                and all(t.is_title and t.is_alpha for t in toks[1:])):
+            return Mention(m.start, m.end, "PERSON")
+        n = len(doc)
+        if (m.end + 2 < n and doc[m.end].text == "," and doc[m.end + 1].text.isdigit() and 15 <= int(doc[m.end + 1].text) < 110
+                and doc[m.end + 2].text == "," and all(t.is_title for t in toks) and self.dictionary.lookup(toks.text) is None):
+            return Mention(m.start, m.end, "PERSON")
+        return m
+
+    def _athlete(self, doc: Doc, m: Mention) -> bool:
+        """In a sports article, two or three title-case words before "(<country>)": an athlete and
+        their nationality ("Marion Clignet ( France )"), not an organisation."""
+        toks = doc[m.start : m.end]
+        if not (2 <= len(toks) <= 3 and all(t.is_title and t.is_alpha for t in toks)):
+            return False
+        close = next((i for i in range(m.end + 1, min(m.end + 5, len(doc))) if doc[i].text == ")"), None)
+        if m.end >= len(doc) or doc[m.end].text != "(" or close is None:
+            return False
+        alias = self.dictionary.lookup(doc[m.end + 1 : close].text)
+        return alias is not None and self.dictionary.actors[alias.actor_id].type == "country"
 
     def _fix_titled_person(self, doc: Doc, m: Mention) -> Mention:
         """'Defense Lloyd Austin' (ORG, after 'Secretary of') becomes the PERSON 'Lloyd Austin';
@@ -229,28 +315,44 @@ class Linker:
         return " ".join("".join(t.text_with_ws for t in toks).split())
 
     def _link_people(self, doc: Doc, linked: Linked) -> None:
+        """People get ids from their names with middle initials folded ("Gerald R. Ford" is
+        ``person:gerald-ford``); a one-word name joins the one full name in the article that ends
+        with it ("Blair" -> "Tony Blair"), else the one that starts with it ("Saddam" -> "Saddam
+        Hussein"); a one-word organisation or place the model found with such a name is that person, and
+        a one-word "person" that opens an organisation's name of the article and no person's is that
+        organisation ("Magna" after "Magna International Inc")."""
         people = [m for m in linked.mentions if m.label == "PERSON" and m.actor_id is None]
         names = {id(m): self._person_name(doc, m) for m in people}
-        full: dict[str, set[str]] = {}
+        surnames: dict[str, set[str]] = {}
+        forenames: dict[str, set[str]] = {}
         for m in people:
-            parts = names[id(m)].split()
+            parts = fold_initials(names[id(m)]).split()
             if len(parts) >= 2:
-                full.setdefault(parts[-1], set()).add(names[id(m)])
+                surnames.setdefault(parts[-1], set()).add(" ".join(parts))
+                forenames.setdefault(parts[0], set()).add(" ".join(parts))
+        heads = {doc[m.start].text for m in linked.mentions if m.label == "ORG" and m.end - m.start >= 2}
+        for m in [m for m in people if m.end - m.start == 1]:
+            word = doc[m.start].text
+            if word in heads and word not in surnames and word not in forenames:
+                m.label = "ORG"  # "Magna" after "Magna International Inc": the organisation, not a person
+                people.remove(m)
         for m in linked.mentions:
-            if m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and doc[m.start].text in full:
+            word = doc[m.start].text
+            if (m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and word.istitle()
+                    and (word in surnames or len(forenames.get(word, ())) == 1)):
                 m.label = "PERSON"
                 people.append(m)
-                names[id(m)] = doc[m.start].text
+                names[id(m)] = word
         people.sort(key=lambda m: m.start)
         by_mention = {(m.start, m.end): m for m in linked.mentions}
         for m in people:
             name = names[id(m)]
-            candidates = full.get(name, set()) if len(name.split()) == 1 else set()
+            candidates = (surnames.get(name) or forenames.get(name, set())) if len(name.split()) == 1 else set()
             if len(candidates) == 1:
                 name, m.link_method = next(iter(candidates)), "person-merge"
             else:
                 m.link_method = "model-only"
-            m.actor_id = person_actor_id(name)
+            m.actor_id = person_actor_id(fold_initials(name))
             start, role = self._title_before(doc, m.start)
             affiliation = None
             if start < m.start:
@@ -259,7 +361,8 @@ class Linker:
                 affiliation = org.actor_id if org else None
             known = linked.actors.get(m.actor_id)
             if known is None or (affiliation and not known.affiliation):
-                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person", None, affiliation or (known.affiliation if known else None), "model")
+                linked.actors[m.actor_id] = Actor(m.actor_id, name, "person",
+                                                 affiliation=affiliation or (known.affiliation if known else None), source="model")
 
     def _link_acronyms(self, doc: Doc, linked: Linked) -> None:
         """'Islamic State of Iraq and the Levant (ISIL)': the acronym and the expansion are one actor."""
@@ -288,29 +391,93 @@ class Linker:
                 m.actor_id, m.link_method = source.actor_id, "acronym"
 
     def _link_organisations(self, doc: Doc, linked: Linked) -> None:
-        """Organisations the dictionary does not know get an actor from their normalised name."""
-        for m in linked.mentions:
-            if m.label == "ORG" and m.actor_id is None:
-                self._model_org(doc, m, linked)
+        """Organisations the dictionary does not know get an actor from their normalised name (legal
+        suffixes aside: "Dominion Textile Inc" is ``org:dominion-textile``); a shorter form that opens
+        exactly one longer name of the article is that organisation ("Dominion" after "Dominion
+        Textile Inc", "Magna" after "Magna International"); of several such names, the one written with
+        a legal form is the company's full name ("Magna" beside "Magna International Inc" and "Magna's
+        North American")."""
+        orgs = [m for m in linked.mentions if m.label == "ORG" and m.actor_id is None]
+        names = {id(m): _org_name(doc[m.start : m.end].text) for m in orgs}
+        keys = {id(m): org_key(names[id(m)]).split() for m in orgs}
+        longer: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        formal = {tuple(keys[id(m)]) for m in orgs if org_key(names[id(m)]) != " ".join(names[id(m)].replace(",", " ").split())}
+        for m in orgs:
+            words = keys[id(m)]
+            for n in range(1, len(words)):
+                longer.setdefault(tuple(words[:n]), set()).add(tuple(words))
+        for m in orgs:
+            self._model_org(doc, m, linked)
+        named = {tuple(keys[id(m)]): m for m in orgs if m.actor_id}
+        for m in orgs:
+            full = longer.get(tuple(keys[id(m)]), set())
+            if len(full) > 1 and len(full & formal) == 1:
+                full = full & formal
+            if len(full) == 1 and (source := named.get(next(iter(full)))) is not None:
+                m.actor_id, m.link_method = source.actor_id, "org-merge"
 
     @staticmethod
     def _model_org(doc: Doc, m: Mention, linked: Linked) -> None:
         name = _org_name(doc[m.start : m.end].text)
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
-            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", None, None, "model"))
+            linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
 
 
+def _with_results_teams(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
+    """The model's entities with the team names of results-table lines (``transforms.sports``) in
+    place of whatever overlapped them; a person of two or more words the model found inside the name
+    stays."""
+    out = list(ents)
+    for start, end in results_teams(doc, text):
+        over = [m for m in out if m.start < end and start < m.end]
+        if any(m.label == "PERSON" and m.end - m.start >= 2 and start <= m.start and m.end <= end for m in over):
+            continue  # a person inside the name ("Tiger Woods 70 68"), not one running over the figures
+        for m in over:
+            out.remove(m)
+        out.append(Mention(start, end, "ORG", link_method="team"))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _with_people(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
+    """The entities with the players of team sheets and scorer lists (``transforms.sports``) as
+    people, in place of whatever overlapped them (but a team of a results table)."""
+    out = list(ents)
+    for start, end in roster_people(doc, text):
+        over = [m for m in out if m.start < end and start < m.end]
+        if any(m.link_method == "team" for m in over):
+            continue
+        for m in over:
+            out.remove(m)
+        out.append(Mention(start, end, "PERSON"))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _subdivisions() -> dict[str, str | None]:
+    """First-level subdivision names (pycountry, bracketed local names dropped) -> ISO 3166-2 code,
+    None where several subdivisions share the name."""
+    import pycountry
+
+    codes: dict[str, str | None] = {}
+    for sub in pycountry.subdivisions:
+        name = re.sub(r"\s*\[.*?\]", "", sub.name)
+        codes[name] = sub.code if name not in codes else None
+    return codes
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop a leading "the", trailing possessives, edge whitespace and punctuation, and trailing numbers
-    of two or more characters (scores, "Durham 114"; "BBC Radio 4" keeps its 4)."""
+    of two or more characters and scores (scores, "Durham 114", "Surrey 429-7"; "BBC Radio 4" keeps its 4)."""
     while start < end and (doc[start].is_space or doc[start].is_punct or doc[start].lower_ == "the"):
         start += 1
-    while end > start and (doc[end - 1].is_space or doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct
-                           or (doc[end - 1].like_num and len(doc[end - 1]) > 1)):
-        end -= 1
+    while end > start:
+        last = doc[end - 1]
+        if last.is_space or last.text in POSSESSIVE or last.is_punct or (last.like_num and len(last) > 1) or _SCORE.fullmatch(last.text):
+            end -= 1
+        elif end - start > 3 and last.like_num and doc[end - 2].text in ("-", "/") and doc[end - 3].like_num:
+            end -= 3  # a score the tokenizer split: "Surrey 429 - 7"
+        else:
+            break
     return start, end
 
 
@@ -346,6 +513,40 @@ def _org_name(text: str) -> str:
     return re.sub(r"(['’]s|['’])$", "", text).strip()
 
 
+def fold_initials(name: str) -> str:
+    """A person's name without middle initials: "Gerald R. Ford" -> "Gerald Ford", "George H. W. Bush"
+    -> "George Bush" (a first initial stays: "J. Smith")."""
+    parts = name.split()
+    if len(parts) <= 2:
+        return name
+    middle = [p for p in parts[1:-1] if not re.fullmatch(r"[A-Z]\.?", p)]
+    return " ".join([parts[0], *middle, parts[-1]])
+
+
+def team_actor_id(name: str) -> str:
+    """Stable id of a sports team from its name (a national side: its country's name): ``team:surrey``."""
+    return "team:" + person_actor_id(name).split(":", 1)[1]
+
+
+LEGAL_SUFFIXES = frozenset(
+    """inc incorporated corp corporation co company cos ltd limited plc llc llp lp ag sa nv bv gmbh spa
+    ab asa oyj bhd pty kk""".split()
+)
+
+
+def org_key(name: str) -> str:
+    """An organisation's name without its legal form: "Dominion Textile Inc." -> "Dominion Textile",
+    "Ford Motor Co" -> "Ford Motor", "Acme & Co" -> "Acme" (a name that is nothing but a legal form
+    stays as it is)."""
+    words = name.replace(",", " ").split()
+    while len(words) > 1 and words[-1].lower().replace(".", "") in LEGAL_SUFFIXES:
+        words.pop()
+        while len(words) > 1 and words[-1].lower() in ("&", "and"):
+            words.pop()
+    return " ".join(words)
+
+
 def org_actor_id(name: str) -> str:
-    """Stable id of an organisation known only from the model: ``org:ministry-of-foreign-affairs``."""
-    return "org:" + person_actor_id(name).split(":", 1)[1]
+    """Stable id of an organisation known only from the model, legal form aside:
+    ``org:ministry-of-foreign-affairs``, ``org:dominion-textile`` for "Dominion Textile Inc"."""
+    return "org:" + person_actor_id(org_key(name)).split(":", 1)[1]

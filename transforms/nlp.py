@@ -28,11 +28,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from transforms.actors import Actor, ActorDictionary
+from transforms.casing import recased
 from transforms.linking import Linker
 from transforms.sentences import sentence_spans
 
 NLP_MODES = ("model", "dictionary")
 SENTENCES = "newslake_sentences"  # the component, and the Doc.user_data key of its (start, end) spans
+ORIGINAL = "newslake_original"  # the Doc.user_data key of the text before re-casing (when it differs)
 _LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
 PIECE_CHARS = 100_000  # longer texts are analysed in pieces: the recogniser needs ~1 GB per 100,000 characters
 
@@ -88,6 +90,25 @@ def load_pipeline(mode: str, model: str) -> Language:
             ) from e
     nlp.add_pipe(SENTENCES, first=True)
     return nlp
+
+
+class RecasingTokenizer:
+    """A tokenizer that reads all-capitals lines re-cased (``transforms.casing.recased``: same length,
+    so offsets hold) and keeps the original text on the Doc (``Doc.user_data[ORIGINAL]``)."""
+
+    def __init__(self, tokenizer, keep: frozenset[str]):
+        self.tokenizer = tokenizer
+        self.keep = keep
+
+    def __call__(self, text: str) -> Doc:
+        cased = recased(text, self.keep)
+        doc = self.tokenizer(cased)
+        if cased != text:
+            doc.user_data[ORIGINAL] = text
+        return doc
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        return (self(text) for text in texts)
 
 
 @dataclass
@@ -147,6 +168,8 @@ class Annotator:
         self.nlp = load_pipeline(mode, model)
         self.model = "dictionary" if mode == "dictionary" else f"{model}-{self.nlp.meta.get('version', '?')}"
         self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles, model_entities=mode == "model")
+        if mode == "model":  # the recogniser reads all-capitals lines re-cased; the dictionary's forms stay as written
+            self.nlp.tokenizer = RecasingTokenizer(self.nlp.tokenizer, dictionary.capitals())
 
     def analyse(self, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS) -> Iterator[Analysis]:
         """One Analysis per text, in order (in this process: parallelism comes from the task runner).
@@ -183,13 +206,14 @@ class Annotator:
 
 def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
     """Sentences (1-based, the splitter's exact spans) and linked mentions of an analysed Doc, offsets
-    into ``doc.text``; a mention that is not inside one sentence is dropped."""
-    text = doc.text
+    into ``doc.text`` and texts from the original (before re-casing); a mention that is not inside one
+    sentence is dropped."""
+    text = doc.user_data[ORIGINAL] if ORIGINAL in doc.user_data else doc.text
     spans = doc.user_data[SENTENCES]
     sentences = [{"sentence_id": i, "start_char": start, "end_char": end, "text": text[start:end]}
                  for i, (start, end) in enumerate(spans, 1)]
     starts = [start for start, _ in spans]
-    linked = linker.link(doc)
+    linked = linker.link(doc, text)
     mentions = []
     for m in linked.mentions:
         span = doc[m.start : m.end]
@@ -202,7 +226,7 @@ def analyse_doc(doc: Doc, linker: Linker) -> Analysis:
                 "mention_id": len(mentions) + 1,
                 "start_char": span.start_char,
                 "end_char": span.end_char,
-                "text": span.text,
+                "text": text[span.start_char : span.end_char],
                 "label": m.label,
                 "actor_id": m.actor_id,
                 "role": m.role,

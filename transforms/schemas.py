@@ -60,6 +60,7 @@ ACTORS = pa.schema(
         pa.field("name", pa.string(), nullable=False),
         pa.field("type", pa.string(), nullable=False),
         pa.field("country_code", pa.string()),
+        pa.field("parent", pa.string()),
         pa.field("affiliation", pa.string()),
         pa.field("source", pa.string(), nullable=False),
         pa.field("wikidata_qid", pa.string()),
@@ -81,6 +82,7 @@ FILES = pa.schema(
         pa.field("article_id", pa.string()),
         pa.field("encoding", pa.string()),
         pa.field("seen_at", TS, nullable=False),
+        pa.field("etag", pa.string()),  # an object in object storage: its ETag when read (null for local files)
     ]
 )
 
@@ -140,7 +142,7 @@ TABLES: dict[str, pa.Schema] = {
     "source_lines": SOURCE_LINES,
 }
 
-FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "deleted")
+FILE_STATUSES = ("ingested", "unchanged", "duplicate", "near_duplicate", "non_english", "rejected", "skipped", "deleted")
 
 
 def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
@@ -149,3 +151,14 @@ def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     if missing:
         raise ValueError(f"rows lack columns {missing}")
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def same_rows(a: list[dict], b: list[dict], schema: pa.Schema) -> bool:
+    """Whether two lists of rows hold the same rows, in any order, once cast to ``schema``."""
+    if len(a) != len(b):
+        return False
+    try:
+        left, right = to_table(a, schema).to_pylist(), to_table(b, schema).to_pylist()
+    except (ValueError, pa.ArrowException):  # a column missing on one side (an older table): not the same
+        return False
+    return sorted(left, key=repr) == sorted(right, key=repr)

@@ -1,7 +1,8 @@
 -- int_actors: every actor with the actor it is merged into
 -- grain: one row per actor
 -- key: actor_id
--- references: canonical_id -> int_actors.actor_id
+-- references: canonical_id -> int_actors.actor_id, parent -> int_actors.actor_id
+-- parent: a subdivision's or city's country (alpha-3); null for every other actor
 -- canonical_id: for a person known only by a surname ("Blair" alone in an article), the full-name
 --   person with that surname who has at least 75% of that surname's articles ("Tony Blair" over
 --   "Ian Blair"); or, for a name the model typed two ways in different articles (person:yukos and
@@ -54,6 +55,7 @@ final as (
         actors.name,
         actors.type,
         actors.country_code,
+        actors.parent,
         actors.affiliation,
         case
             when actors.type = 'person' and actors.name not like '% %' and dominant.share >= 0.75

@@ -1,11 +1,11 @@
 -- files: the account of every input file of every run
--- grain: one row per input file per run, or per line of a JSON-lines file
+-- grain: one row per input file per run, or per line of a JSON-lines file, or per record of a WARC archive
 -- key: run_id, path, record
 -- nullable: record
 -- references: run_id -> runs.run_id
 -- export: no
--- record: the line of a JSON-lines file; null for other files
--- status: ingested, unchanged, duplicate, near_duplicate, non_english, rejected
+-- record: the line of a JSON-lines file or the record (1-based ordinal) of a WARC archive; null for other files and for a WARC archive's skipped row
+-- status: ingested, unchanged, duplicate, near_duplicate, non_english, rejected, skipped, deleted
 
 with files as (
     select * from {{ ref('stg_files') }}

@@ -1,7 +1,8 @@
 -- mentions_per_actor: how often each actor is mentioned, in how many articles, in which roles, and when
 -- grain: one row per mentioned actor
 -- key: actor_id
--- references: actor_id -> actors.actor_id
+-- references: actor_id -> actors.actor_id, parent -> actors.actor_id
+-- parent: a subdivision's or city's country (see mentions_per_country for the roll-up)
 -- top_role: the role named most often; of equals, the first alphabetically
 -- roles: every role with its mentions, "government 12, military 5"
 -- first_seen: the earliest article_date of its mentions
@@ -12,7 +13,7 @@ with actor_mentions as (
 ),
 
 actors as (
-    select actor_id, country_code from {{ ref('int_actors') }}
+    select actor_id, country_code, parent from {{ ref('int_actors') }}
 ),
 
 role_counts as (
@@ -50,6 +51,7 @@ final as (
         per_actor.actor_name,
         per_actor.actor_type,
         actors.country_code,
+        actors.parent,
         per_actor.mentions,
         per_actor.articles,
         roles.top_role,

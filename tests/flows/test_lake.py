@@ -44,7 +44,7 @@ def test_staging_again_overwrites_the_same_part(tmp_path):
 
 
 def test_replaced_tables_keep_only_the_latest_rows(tmp_path):
-    row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+    row = {"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA", "parent": None,
            "affiliation": None, "source": "seed", "wikidata_qid": None, "valid_from": None, "valid_to": None}
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {"actors": [row]})
@@ -77,7 +77,7 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
                             "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
                                              {"source_name": "blog", "line": "Subscribe", "n_articles": 5}]})
     assert lake.file_history(["/in/a2.txt", "/in/zz.txt"]) == [
-        {"path": "/in/a2.txt", "run_id": "r1", "record": None, "size": 10, "sha256": "sha-a2", "status": "ingested", "article_id": "a2"}]
+        {"path": "/in/a2.txt", "run_id": "r1", "record": None, "sha256": "sha-a2", "status": "ingested", "article_id": "a2", "size": 10, "etag": None}]
     assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
     assert sorted(r["path"] for r in lake.files_carrying(["a1", "a3", "b9"])) == ["/in/a1.txt", "/in/a3.txt"]
     assert lake.existing_articles([]) == set()
@@ -86,6 +86,22 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
     assert list(found) == ["a2"] and found["a2"].dtype == np.uint64 and np.array_equal(found["a2"], sig)
     assert lake.signature_candidates([12345]) == {}
     assert lake.source_lines(["blog"]) == [{"source_name": "blog", "line": "Subscribe", "n_articles": 5}]
+
+
+def test_a_files_table_written_before_the_etag_column_is_read_and_extended(tmp_path, monkeypatch):
+    from transforms.schemas import FILES, TABLES
+
+    lake = Lake(tmp_path)
+    monkeypatch.setitem(TABLES, "files", FILES.remove(FILES.get_field_index("etag")))
+    tables = article_tables(["a1"], "r1")
+    commit_run(lake, "r1", {**tables, "files": [{k: v for k, v in r.items() if k != "etag"} for r in tables["files"]]})
+    monkeypatch.setitem(TABLES, "files", FILES)
+    assert lake.file_history(["/in/a1.txt"])[0]["etag"] is None
+    assert lake.known_under(["/in"])["/in/a1.txt"].etag is None
+    later = article_tables(["a2"], "r2")
+    commit_run(lake, "r2", {**later, "files": [{**r, "etag": "e2"} for r in later["files"]]})
+    assert {r["path"]: r["etag"] for r in lake.file_history(["/in/a1.txt", "/in/a2.txt"])} == {"/in/a1.txt": None, "/in/a2.txt": "e2"}
+    assert lake.read("files", ["path", "etag"]).to_pylist() == [{"path": "/in/a1.txt", "etag": None}, {"path": "/in/a2.txt", "etag": "e2"}]
 
 
 def test_lookups_on_an_empty_lake(tmp_path):
@@ -145,9 +161,28 @@ def test_files_written_before_a_column_was_added_still_read(tmp_path):
     lake.commit_table("actors", [path])
     lake.commit("r2", stage_all(lake, "r2", {}), date(2026, 1, 8))
     rows = lake.read("actors").to_pylist()
-    assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA",
+    assert rows == [{"actor_id": "USA", "name": "United States", "type": "country", "country_code": "USA", "parent": None,
                      "affiliation": None, "source": "seed", "wikidata_qid": "Q30", "valid_from": None, "valid_to": None}]
     assert ACTORS.names == list(rows[0])
+
+
+def test_a_lake_created_before_a_column_was_added_gets_it_in_its_delta_schema(tmp_path):
+    from deltalake import DeltaTable
+
+    from flows.lake import delta_schema
+
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {})
+    path = tmp_path / "lake" / "actors"
+    old = pa.schema([f for f in delta_schema("actors") if f.name != "parent"])
+    for log in (path / "_delta_log").iterdir():
+        log.unlink()
+    DeltaTable.create(path, old)  # the actors table as a lake made before `parent` existed
+    assert "parent" not in [f.name for f in DeltaTable(path).schema().fields]
+    lake = Lake(tmp_path)
+    commit_run(lake, "r2", {})
+    assert sorted(f.name for f in DeltaTable(path).schema().fields) == sorted(delta_schema("actors").names)
+    assert "parent" in DeltaTable(path).to_pyarrow_table().column_names
 
 
 def test_row_count_reads_the_pinned_files(tmp_path):

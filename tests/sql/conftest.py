@@ -35,7 +35,7 @@ def run(run_id, at=T2, files_seen=0):
 
 
 def actor(aid, name, kind, source="seed"):
-    return {"actor_id": aid, "name": name, "type": kind, "country_code": aid if kind == "country" else None,
+    return {"actor_id": aid, "name": name, "type": kind, "country_code": aid if kind == "country" else None, "parent": None,
             "affiliation": None, "source": source, "wikidata_qid": None, "valid_from": None, "valid_to": None}
 
 

@@ -35,7 +35,7 @@ def test_build_order_of_the_real_views():
         "stg_actors", "stg_articles", "stg_files", "stg_mentions", "stg_runs", "stg_sentences",
         "int_actors", "int_articles", "int_counted_articles", "int_mentions", "int_counted_mentions", "int_actor_mentions",
         "actor_aliases", "actor_by_source", "actor_cooccurrence", "actor_daily", "actor_roles", "actors", "article_overview",
-        "articles", "file_status", "files", "mention_contexts", "mentions", "mentions_per_actor", "run_accounts", "runs",
+        "articles", "file_status", "files", "mention_contexts", "mentions", "mentions_per_actor", "mentions_per_country", "run_accounts", "runs",
         "latest_run", "sentences", "unlinked_mentions",
     ]
 
@@ -57,6 +57,7 @@ def test_every_mart_reads_the_intermediate_layer_or_staging_only():
         "mention_contexts": ("int_mentions", "stg_sentences", "int_articles"),
         "mentions": ("int_mentions",),
         "mentions_per_actor": ("int_actor_mentions", "int_actors"),
+        "mentions_per_country": ("int_actor_mentions", "int_actors"),
         "run_accounts": ("stg_files", "stg_runs"),
         "runs": ("stg_runs",),
         "sentences": ("stg_sentences",),
@@ -67,10 +68,11 @@ def test_every_mart_reads_the_intermediate_layer_or_staging_only():
 def test_header_declarations_are_read():
     view = sqlproject.load_views(SQL)["files"]
     assert (view.grain, view.key, view.nullable, view.references) == (
-        "one row per input file per run, or per line of a JSON-lines file", ("run_id", "path", "record"), ("record",),
-        (("run_id", "runs", "run_id"),))
-    assert view.header.notes == {"record": "the line of a JSON-lines file; null for other files",
-                                 "status": "ingested, unchanged, duplicate, near_duplicate, non_english, rejected"}
+        "one row per input file per run, or per line of a JSON-lines file, or per record of a WARC archive", ("run_id", "path", "record"),
+        ("record",), (("run_id", "runs", "run_id"),))
+    assert view.header.notes == {
+        "record": "the line of a JSON-lines file or the record (1-based ordinal) of a WARC archive; null for other files and for a WARC archive's skipped row",
+        "status": "ingested, unchanged, duplicate, near_duplicate, non_english, rejected, skipped, deleted"}
 
 
 def test_generated_tests_of_one_view():
@@ -166,3 +168,18 @@ def test_a_column_note_must_name_a_column(tmp_path):
     write(tmp_path, "marts", "things", "select * from {{ ref('stg_things') }}\n", header=HEADER + "-- colour: which colour\n")
     with pytest.raises(sqlproject.SqlProjectError, match=r"^sql/marts/things.sql: '-- colour:' names no column of the view$"):
         docs.section(sql_dir)
+
+
+def test_a_marts_inputs_change_with_its_data_files_and_any_sql_under_it(tmp_path):
+    from flows.warehouse import mart_inputs
+
+    sql_dir = project(tmp_path, counts="select * from {{ ref('stg_things') }}\n", other="select 1 as thing_id\n")
+    views = sqlproject.load_views(sql_dir)
+    files = {"runs": "read_parquet(['a.parquet'])"}
+    before = mart_inputs(views, "counts", files.get)
+    assert mart_inputs(views, "counts", files.get) == before
+    assert mart_inputs(views, "counts", {"runs": "read_parquet(['a.parquet', 'b.parquet'])"}.get) != before  # new data files
+    write(tmp_path, "marts", "other", "select 2 as thing_id\n")
+    assert mart_inputs(sqlproject.load_views(sql_dir), "counts", files.get) == before  # a view it does not read
+    write(tmp_path, "staging", "stg_things", "select *, 1 as n from {{ source('runs') }}\n")
+    assert mart_inputs(sqlproject.load_views(sql_dir), "counts", files.get) != before  # the view under it

@@ -238,6 +238,28 @@ def test_source_lines_become_lines_to_drop():
     assert drop_lines([]) == {}
 
 
+def test_a_run_replaces_the_lines_of_its_own_sources_only():
+    from transforms.boilerplate import with_sources_replaced
+
+    stored = [{"source_name": "bbc", "line": "Share this", "n_articles": 9}, {"source_name": "wire", "line": "Follow us", "n_articles": 7}]
+    run = [{"source_name": "bbc", "line": "Read more", "n_articles": 5}, {"source_name": "bbc", "line": "Share this", "n_articles": 12}]
+    assert with_sources_replaced(stored, run) == [
+        {"source_name": "bbc", "line": "Read more", "n_articles": 5}, {"source_name": "bbc", "line": "Share this", "n_articles": 12},
+        {"source_name": "wire", "line": "Follow us", "n_articles": 7}]
+    assert with_sources_replaced(stored, []) == stored and with_sources_replaced([], run) == sorted(run, key=lambda r: r["line"])
+
+
+def test_same_rows_ignores_order_and_sees_any_difference():
+    from transforms.schemas import TABLES, same_rows
+
+    rows = [{"source_name": "bbc", "line": "Share this", "n_articles": 9}, {"source_name": "wire", "line": "Follow us", "n_articles": 7}]
+    schema = TABLES["source_lines"]
+    assert same_rows(rows, rows[::-1], schema)
+    assert not same_rows(rows, [rows[0], {**rows[1], "n_articles": 8}], schema)
+    assert not same_rows(rows, rows[:1], schema)
+    assert not same_rows(rows, [{"source_name": "bbc", "line": "Share this"}, rows[1]], schema)  # a column missing: an older table
+
+
 def test_profiles_of_batches_merge_to_the_profile_of_the_whole():
     from transforms.boilerplate import SourceProfile
 
