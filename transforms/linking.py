@@ -127,6 +127,10 @@ class Linker:
         if self.places is not None:  # places below the country: transforms/places.py
             for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words, text).values():
                 linked.actors[place.actor_id] = place_actor(place)
+            _one_place_per_name(doc, mentions)
+            used = {m.actor_id for m in mentions}
+            for actor_id in [a for a, actor in linked.actors.items() if actor.source == "model" and a not in used]:
+                del linked.actors[actor_id]
         for m in mentions:
             if m.actor_id and m.role is None and m.label != "PERSON":
                 m.role = self._role_after(doc, m.end)
@@ -422,6 +426,17 @@ class Linker:
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
             linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
+
+
+def _one_place_per_name(doc: Doc, mentions: list[Mention]) -> None:
+    """A name the model typed an organisation or a person in one place and a place elsewhere in the same
+    article is that place throughout ("Arbil" as ORG beside "Arbil" linked to the city): one sense per
+    article, for names the dictionary does not know."""
+    places = {doc[m.start : m.end].text: m for m in mentions if m.link_method.startswith("place")}
+    for m in mentions:
+        same = places.get(doc[m.start : m.end].text) if m.link_method == "model-only" and m.label in ("ORG", "PERSON") else None
+        if same is not None:
+            m.actor_id, m.label, m.role, m.link_method = same.actor_id, same.label, None, "place-article"
 
 
 def _with_results_teams(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:
