@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
-from transforms.places import default_gazetteer, link_places, place_actor
+from transforms.places import Gazetteer, default_gazetteer, link_places, place_actor
 from transforms.sports import SPORTS, is_sports, results_teams, roster_people, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
@@ -80,10 +80,11 @@ class Linker:
             ambiguous name ("Washington", "Jordan") is taken as its actor when it stands alone: no
             capitalised word other than a stop word right before or after it ("George Washington",
             "Washington Post" and "Michael Jordan" are not the countries).
+        places: the place gazetteer (``transforms.places``; built here when not given), model mode only.
     """
 
     def __init__(self, make_doc, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str],
-                 model_entities: bool = True):
+                 model_entities: bool = True, places: Gazetteer | None = None):
         self.dictionary = dictionary
         self.model_entities = model_entities
         self.forms = dictionary.match_forms()
@@ -92,7 +93,7 @@ class Linker:
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
         self.subdivisions = _subdivisions()
         probe = make_doc("x")
-        self.places = default_gazetteer() if model_entities else None  # places: model mode only (README)
+        self.places = (places or default_gazetteer()) if model_entities else None  # places: model mode only (README)
         self.government_words = frozenset(w for phrase, role in self.agents.items() if role == "government" for w in phrase)
         self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
         for form in self.forms:
