@@ -80,14 +80,16 @@ def dictionary(settings: Settings) -> ActorDictionary:
 
 
 @lru_cache(maxsize=2)
-def _annotator(mode: str, model: str, seeds_dir: str, fingerprint: str) -> Annotator:
+def _annotator(mode: str, model: str, seeds_dir: str, fingerprint: str, cache_dir: str) -> Annotator:
+    from flows import cache
     from transforms.nlp import Annotator  # spaCy loads where texts are analysed, not in every command
 
     seeds = Path(seeds_dir)
     dictionary = _dictionary(seeds_dir, fingerprint)
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
-    return Annotator(model, dictionary, agents, titles, mode)
+    places = cache.gazetteer(Path(cache_dir)) if mode == "model" else None
+    return Annotator(model, dictionary, agents, titles, mode, places)
 
 
 _LOADING = threading.Lock()
@@ -96,7 +98,8 @@ _LOADING = threading.Lock()
 def annotator(settings: Settings) -> Annotator:
     """The pipeline for these settings, loaded once per process (each Dask worker keeps its own)."""
     with _LOADING:  # a warm-up thread may be loading it right now: wait for that one
-        return _annotator(settings.nlp, settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+        return _annotator(settings.nlp, settings.model, str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir),
+                          str(settings.cache_dir))
 
 
 def warm_up(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from transforms.actors import Actor, ActorDictionary, Alias, person_actor_id
-from transforms.places import default_gazetteer, link_places, place_actor
+from transforms.places import Gazetteer, default_gazetteer, link_places, place_actor
 from transforms.sports import SPORTS, is_sports, results_teams, roster_people, team_context
 
 # labels of named entities (the numeric ones, DATE, CARDINAL, ..., are not mentions)
@@ -80,10 +80,11 @@ class Linker:
             ambiguous name ("Washington", "Jordan") is taken as its actor when it stands alone: no
             capitalised word other than a stop word right before or after it ("George Washington",
             "Washington Post" and "Michael Jordan" are not the countries).
+        places: the place gazetteer (``transforms.places``; built here when not given), model mode only.
     """
 
     def __init__(self, make_doc, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str],
-                 model_entities: bool = True):
+                 model_entities: bool = True, places: Gazetteer | None = None):
         self.dictionary = dictionary
         self.model_entities = model_entities
         self.forms = dictionary.match_forms()
@@ -92,7 +93,7 @@ class Linker:
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
         self.subdivisions = _subdivisions()
         probe = make_doc("x")
-        self.places = default_gazetteer() if model_entities else None  # places: model mode only (README)
+        self.places = (places or default_gazetteer()) if model_entities else None  # places: model mode only (README)
         self.government_words = frozenset(w for phrase, role in self.agents.items() if role == "government" for w in phrase)
         self.matcher = PhraseMatcher(probe.vocab, attr="ORTH")
         for form in self.forms:
@@ -127,6 +128,10 @@ class Linker:
         if self.places is not None:  # places below the country: transforms/places.py
             for place in link_places(doc, mentions, self.places, self.dictionary, self.government_words, text).values():
                 linked.actors[place.actor_id] = place_actor(place)
+            _one_place_per_name(doc, mentions)
+            used = {m.actor_id for m in mentions}
+            for actor_id in [a for a, actor in linked.actors.items() if actor.source == "model" and a not in used]:
+                del linked.actors[actor_id]
         for m in mentions:
             if m.actor_id and m.role is None and m.label != "PERSON":
                 m.role = self._role_after(doc, m.end)
@@ -422,6 +427,17 @@ class Linker:
         if name:
             m.actor_id, m.link_method = org_actor_id(name), "model-only"
             linked.actors.setdefault(m.actor_id, Actor(m.actor_id, name, "organization", source="model"))
+
+
+def _one_place_per_name(doc: Doc, mentions: list[Mention]) -> None:
+    """A name the model typed an organisation or a person in one place and a place elsewhere in the same
+    article is that place throughout ("Arbil" as ORG beside "Arbil" linked to the city): one sense per
+    article, for names the dictionary does not know."""
+    places = {doc[m.start : m.end].text: m for m in mentions if m.link_method.startswith("place")}
+    for m in mentions:
+        same = places.get(doc[m.start : m.end].text) if m.link_method == "model-only" and m.label in ("ORG", "PERSON") else None
+        if same is not None:
+            m.actor_id, m.label, m.role, m.link_method = same.actor_id, same.label, None, "place-article"
 
 
 def _with_results_teams(doc: Doc, ents: list[Mention], text: str) -> list[Mention]:

@@ -30,6 +30,7 @@ from spacy.tokens import Doc
 from transforms.actors import Actor, ActorDictionary
 from transforms.casing import recased
 from transforms.linking import Linker
+from transforms.places import Gazetteer
 from transforms.sentences import sentence_spans
 
 NLP_MODES = ("model", "dictionary")
@@ -164,10 +165,10 @@ class Annotator:
     """A loaded spaCy pipeline plus the actor linker; build once per process, reuse for every batch."""
 
     def __init__(self, model: str, dictionary: ActorDictionary, agents: dict[str, str], titles: dict[str, str],
-                 mode: str = "model"):
+                 mode: str = "model", places: Gazetteer | None = None):
         self.nlp = load_pipeline(mode, model)
         self.model = "dictionary" if mode == "dictionary" else f"{model}-{self.nlp.meta.get('version', '?')}"
-        self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles, model_entities=mode == "model")
+        self.linker = Linker(self.nlp.make_doc, dictionary, agents, titles, model_entities=mode == "model", places=places)
         if mode == "model":  # the recogniser reads all-capitals lines re-cased; the dictionary's forms stay as written
             self.nlp.tokenizer = RecasingTokenizer(self.nlp.tokenizer, dictionary.capitals())
 

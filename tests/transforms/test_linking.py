@@ -282,3 +282,15 @@ def test_a_short_form_joins_the_full_name_written_with_a_legal_form(annotator):
 def test_a_holiday_named_after_a_party_or_a_country_is_not_a_mention_of_it(annotator):
     text = "Markets shut ahead of the long Labour Day weekend . Labour won the vote . Canada Day and Canada ."
     assert [(m[0], m[2]) for m in links(annotator, text)[0]] == [("Labour", "LABOUR_UK"), ("Canada Day", None), ("Canada", "CAN")]
+
+
+def test_a_name_linked_to_a_place_is_that_place_wherever_the_model_typed_it_otherwise(annotator):
+    from spacy.tokens import Span
+
+    doc = annotator.nlp.make_doc("Officials in Arbil met . Arbil said the talks failed . Acme Widgets reported it .")
+    doc.ents = [Span(doc, 2, 3, "GPE"), Span(doc, 5, 6, "ORG"), Span(doc, 11, 13, "ORG")]
+    linked = annotator.linker.link(doc)
+    assert [(doc[m.start : m.end].text, m.label, m.actor_id, m.link_method) for m in linked.mentions] == [
+        ("Arbil", "GPE", "city:iq-erbil", "place"), ("Arbil", "GPE", "city:iq-erbil", "place-article"),
+        ("Acme Widgets", "ORG", "org:acme-widgets", "model-only")]
+    assert "org:arbil" not in linked.actors and "org:acme-widgets" in linked.actors

@@ -39,7 +39,7 @@ def test_pieces_cover_the_text_in_order_within_the_limit(text, limit):
 @pytest.fixture(scope="module")
 def dictionary_annotator(settings):
     d = replace(settings, nlp="dictionary")
-    return _annotator(d.nlp, d.model, str(d.seeds_dir), seeds_fingerprint(d.seeds_dir))
+    return _annotator(d.nlp, d.model, str(d.seeds_dir), seeds_fingerprint(d.seeds_dir), str(d.cache_dir))
 
 
 def _rows(a: Analysis):
@@ -73,7 +73,7 @@ def _explode(doc):
 
 def test_an_article_whose_analysis_raises_fails_alone(settings):
     d = replace(settings, nlp="dictionary")
-    annotator = _annotator.__wrapped__(d.nlp, d.model, str(d.seeds_dir), seeds_fingerprint(d.seeds_dir))
+    annotator = _annotator.__wrapped__(d.nlp, d.model, str(d.seeds_dir), seeds_fingerprint(d.seeds_dir), str(d.cache_dir))
     annotator.nlp.add_pipe("newslake_test_explode")
     texts = ["Iraq said so.", "This one will EXPLODE in Iran.", "Iran said so."]
     out = list(annotator.analyse(texts))
