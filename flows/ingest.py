@@ -36,7 +36,7 @@ from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
     PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
-    prepare_files, profile_files, resolve, retired_articles,
+    prepare_files, profile_files, resolve, retired_articles, weighed_chunks, weight,
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.dedup import band_keys
@@ -379,26 +379,6 @@ def chunks(items: list, settings: Settings, per_worker: int = TASKS_PER_WORKER) 
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _weight(item: Item) -> int:
-    return item.lines if isinstance(item, Piece) else 1
-
-
-def weighed_chunks(items: list[Item], settings: Settings) -> list[list[Item]]:
-    """Read batches by record count across files: consecutive items of at most the batch size's weight
-    (a path read whole weighs one; a piece of a JSON-lines dump, its lines), at least one item each."""
-    total = sum(map(_weight, items))
-    size = min(settings.batch_size, max(MIN_BATCH, -(-total // settings.workers)))
-    out: list[list[Item]] = []
-    weight = size
-    for item in items:
-        if weight + _weight(item) > size and (not out or out[-1]):
-            out.append([])
-            weight = 0
-        out[-1].append(item)
-        weight += _weight(item)
-    return out
-
-
 def _results(futures: list[PrefectFuture], stage: str, sizes: list[int], progress: Progress | None) -> list:
     """Each mapped task's result, in submission order, reporting progress as they arrive."""
     done, total, out = 0, sum(sizes), []
@@ -444,13 +424,13 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         scans = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
         items = [i for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans],
                                              unmapped(settings.batch_size)) for i in f.result()]
-        batches = weighed_chunks(items, settings)
+        batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
         futures = prepare.map(batches, known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts, unmapped(scratch))
-        prepared = _results(futures, "reading files", [sum(map(_weight, b)) for b in batches], progress)
+        prepared = _results(futures, "reading files", [sum(map(weight, b)) for b in batches], progress)
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
         work = chunks(resolution.keep, settings)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),

@@ -388,3 +388,23 @@ def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, no
     sentences = [{"article_id": aid, **s} for s in a.sentences] if a else []
     mentions = [{"article_id": aid, **m} for m in a.mentions] if a else []
     return article, sentences, mentions
+
+
+def weight(item: str | Piece) -> int:
+    """What a read batch item counts for: a path read whole, one; a piece of a JSON-lines dump, its lines."""
+    return item.lines if isinstance(item, Piece) else 1
+
+
+def weighed_chunks(items: list[str | Piece], batch_size: int, workers: int, min_batch: int) -> list[list[str | Piece]]:
+    """Read batches by record count across files: consecutive items of at most ``batch_size``'s weight (less
+    when that spreads the items over every worker, never under ``min_batch``), at least one item each."""
+    size = min(batch_size, max(min_batch, -(-sum(map(weight, items)) // workers)))
+    out: list[list[str | Piece]] = []
+    filled = size
+    for item in items:
+        if filled + weight(item) > size and (not out or out[-1]):
+            out.append([])
+            filled = 0
+        out[-1].append(item)
+        filled += weight(item)
+    return out

@@ -325,3 +325,14 @@ def test_a_symbolic_link_is_a_duplicate_of_its_target():
         ("/in/gone.txt", None, "rejected", "dangling symbolic link: its target /in/none.txt does not exist"),
     ]
     assert [r["sha256"] for r in plan.file_rows][1:] == [None, None] and len(plan.keep) == 1
+
+
+def test_read_batches_are_weighed_by_records_across_files():
+    from transforms.batch import Piece, weighed_chunks
+
+    dump = [Piece("/in/d.jsonl", 900, "h", 0, start=i * 300, end=(i + 1) * 300, first_line=i * 30 + 1, lines=30) for i in range(3)]
+    items = ["/in/a.txt", *dump, "/in/b.txt", "/in/c.txt"]
+    assert [[getattr(i, "first_line", i) for i in b] for b in weighed_chunks(items, 40, 1, 10)] == [
+        ["/in/a.txt", 1], [31], [61, "/in/b.txt", "/in/c.txt"]]
+    assert [len(b) for b in weighed_chunks(items, 1000, 2, 10)] == [2, 1, 3]  # at most half the weight (93, so 47) each
+    assert [len(b) for b in weighed_chunks(items, 1000, 1, 100)] == [6]
