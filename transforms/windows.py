@@ -1,0 +1,102 @@
+"""Where a phrase dictionary can match a text: the stretches a dictionary-mode analysis must tokenise.
+
+spaCy's tokenizer cuts a text at whitespace first and tokenises each run of non-space characters on its
+own, so the tokens of a stretch that starts and ends at such runs are the tokens the whole text has
+there. A phrase of tokens t1 ... tn matches a Doc only where the text holds t1, t2, ... tn each
+followed by nothing or by one space (a token's trailing whitespace is one space at most: any other
+whitespace is a token of its own). ``FormSpotter`` finds every position where one of those spellings
+starts, with the end of the longest one, and returns the stretches around them, widened by whole runs
+of non-space characters (each at least one token) to the context the caller reads around a match.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from itertools import product
+
+_RUN = re.compile(r"\S+")
+SEPARATOR = "\n\n"  # between stretches: a whitespace token, which no phrase holds
+
+
+def spellings(tokens: Sequence[str]) -> list[str]:
+    """Every way a phrase's tokens can be written in a text: joined by nothing or by one space."""
+    return ["".join(t + gap for t, gap in zip(tokens, (*gaps, ""))) for gaps in product(("", " "), repeat=len(tokens) - 1)]
+
+
+def trie_pattern(strings: Iterable[str]) -> str:
+    """A regular expression matching exactly the given non-empty strings, written as a character trie
+    (each choice is on a distinct next character, so a match at a position is the longest string there)."""
+    trie: dict = {}
+    for s in strings:
+        node = trie
+        for c in s:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(c) + emit(child) for c, child in sorted(node.items()) if c]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+class FormSpotter:
+    """Finds the stretches of a text where phrases (each a sequence of token texts) can match.
+
+    Args:
+        phrases: the token texts of every phrase, as the tokenizer splits them.
+        before, after: whole runs of non-space characters kept before a match's first one and after its
+            last one (at least as many tokens as the caller reads beside a match).
+    """
+
+    def __init__(self, phrases: Iterable[Sequence[str]], before: int, after: int):
+        strings = {s for tokens in phrases if tokens for s in spellings(tokens) if s}
+        self.pattern = re.compile(trie_pattern(strings)) if strings else None
+        self.before = before
+        self.after = after
+
+    def matches(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of the longest spelling at every position where one starts, overlapping ones too."""
+        out: list[tuple[int, int]] = []
+        if self.pattern is None:
+            return out
+        search, pos = self.pattern.search, 0
+        while (m := search(text, pos)) is not None:
+            out.append(m.span())
+            pos = m.start() + 1
+        return out
+
+    def windows(self, text: str) -> list[tuple[int, int]]:
+        """Disjoint (start, end) stretches of ``text``, in order, holding every match with its context;
+        a stretch that reaches the first or last run of the text reaches the text's start or end."""
+        found = self.matches(text)
+        if not found:
+            return []
+        runs = [m.span() for m in _RUN.finditer(text)]
+        starts = [s for s, _ in runs]
+        last = len(runs) - 1
+        spans: list[list[int]] = []
+        for start, end in found:
+            a = max(bisect_right(starts, start) - 1 - self.before, 0)
+            b = min(bisect_right(starts, end - 1) - 1 + self.after, last)
+            if spans and a <= spans[-1][1] + 1:
+                spans[-1][1] = max(spans[-1][1], b)
+            else:
+                spans.append([a, b])
+        return [(0 if a == 0 else runs[a][0], len(text) if b == last else runs[b][1]) for a, b in spans]
+
+
+def joined(text: str, windows: list[tuple[int, int]]) -> tuple[str, list[int], list[int]]:
+    """The stretches of ``text`` joined by SEPARATOR, with each stretch's start in the joined text and in ``text``."""
+    parts, at, origins, pos = [], [], [], 0
+    for start, end in windows:
+        at.append(pos)
+        origins.append(start)
+        parts.append(text[start:end])
+        pos += end - start + len(SEPARATOR)
+    return SEPARATOR.join(parts), at, origins
