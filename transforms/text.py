@@ -57,7 +57,7 @@ def _nul_encoding(sample: bytes) -> str | None:
 
 
 def _looks_binary(sample: bytes) -> bool:
-    return _too_many(sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13)), len(sample))
+    return _too_many(len(sample) - len(sample.translate(None, _BINARY_CONTROLS)), len(sample))
 
 
 def _too_many(controls: int, length: int) -> bool:
@@ -65,6 +65,7 @@ def _too_many(controls: int, length: int) -> bool:
     return controls > max(1, length // 20)
 
 
+_BINARY_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))  # what makes bytes look binary
 # NUL and control bytes that no text needs; tab, line feed, form feed, carriage return and the shifts and
 # escape of ISO-2022 encodings (SO, SI, ESC) stay
 STRAY_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\x0c\r\x0e\x0f\x1b")
@@ -267,6 +268,7 @@ _DATELINES = [
 ]
 
 
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _PLACE_PREFIX = re.compile(r"[A-Z][A-Z .'’-]*,?\s*|")
 
 
@@ -277,7 +279,9 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
     "Published 25 January 2024"), or at the very start of a paragraph ("WASHINGTON, Jan. 5, 2023
     (Reuters) - ..."); a date inside running text is what the story is about, not when it ran.
     """
-    for line in [p for p in text.split("\n") if p][:lines]:
+    for line in _first_lines(text, lines):
+        if not _YEAR.search(line):  # every dateline pattern holds a year
+            continue
         short = len(line) <= 80
         for pattern in _DATELINES:
             m = pattern.search(line)
@@ -290,3 +294,16 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
             except ValueError:
                 continue
     return None
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` non-empty lines of a text, without splitting all of it."""
+    out: list[str] = []
+    start = 0
+    while len(out) < n and start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end > start:
+            out.append(text[start:end])
+        start = end + 1
+    return out

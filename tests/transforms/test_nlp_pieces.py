@@ -5,7 +5,6 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from spacy.language import Language
 
 from flows.ingest import _annotator, seeds_fingerprint
 from transforms.nlp import Analysis, pieces
@@ -64,17 +63,22 @@ def test_an_article_longer_than_the_models_limit_is_analysed(dictionary_annotato
     assert [(s["start_char"], s["end_char"]) for s in a.sentences] == [(i, min(i + 100_000, 1_000_030)) for i in range(0, 1_000_030, 100_000)]
 
 
-@Language.component("newslake_test_explode")
-def _explode(doc):
-    if "EXPLODE" in doc.text:
-        raise RuntimeError("boom\non two lines")
-    return doc
+class _Exploding:
+    """A linker that raises on a Doc holding "EXPLODE", as a bug in the analysis of one odd article would."""
+
+    def __init__(self, linker):
+        self.linker = linker
+
+    def link(self, doc, text=None):
+        if "EXPLODE" in doc.text:
+            raise RuntimeError("boom\non two lines")
+        return self.linker.link(doc, text)
 
 
 def test_an_article_whose_analysis_raises_fails_alone(settings):
     d = replace(settings, nlp="dictionary")
     annotator = _annotator.__wrapped__(d.nlp, d.model, str(d.seeds_dir), seeds_fingerprint(d.seeds_dir), str(d.cache_dir))
-    annotator.nlp.add_pipe("newslake_test_explode")
+    annotator.linker = _Exploding(annotator.linker)
     texts = ["Iraq said so.", "This one will EXPLODE in Iran.", "Iran said so."]
     out = list(annotator.analyse(texts))
     assert [a.error for a in out] == [None, "RuntimeError: boom on two lines", None]
