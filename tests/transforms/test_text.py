@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -176,3 +178,30 @@ def test_repair_note(removed, note):
     from transforms.text import repair_note
 
     assert repair_note(removed) == note
+
+
+PROSE = [line.split("\t") for line in (Path(__file__).parent / "prose_languages.tsv").read_text(encoding="utf-8").splitlines()]
+# English prose with another word after every third (as benchmarks/make_dump.py writes): under ENGLISH_SHARE
+DILUTED = ("Cars pull down US retail figures (0)\n\nindeed US retail sales nearly fell 0.3% in openly January, the "
+           "biggest kindly monthly decline since frankly last August, driven recently down by a swiftly heavy fall in "
+           "surely car sales.\n\ntruly The 3.3% fall widely in car sales boldly had been expected, broadly coming after "
+           "December's clearly 4% rise in typically car sales, fuelled then by generous pre-Christmas also special offers. "
+           "Excluding hardly the car sector, already US retail sales indeed were up 0.6% nearly in January, twice openly "
+           "what some analysts kindly had been expecting.")
+
+
+def test_english_under_many_other_words_is_english_without_the_model(monkeypatch):
+    from transforms import language
+
+    sample = language._WORD.findall(DILUTED.lower())
+    assert 0.1 < sum(w in language.ENGLISH_WORDS for w in sample) / len(sample) < language.ENGLISH_SHARE
+    monkeypatch.setattr(language, "_detector", lambda: pytest.fail("the model was asked"))
+    assert language.detect_language(DILUTED) == "en"
+
+
+@pytest.mark.parametrize("code, text", PROSE, ids=[f"{code}-{i}" for i, (code, _) in enumerate(PROSE)])
+def test_other_languages_and_a_french_article_quoting_english_go_to_the_model(code, text):
+    from transforms.language import _WORD, _english, detect_language
+
+    assert not _english(_WORD.findall(text[:600].lower()))
+    assert detect_language(text) == code
