@@ -49,8 +49,7 @@ def signature(text: str) -> np.ndarray:
     grams = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
     digests = b"".join(hashlib.sha1(g.encode("utf-8")).digest()[:4] for g in grams)
     hashes = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
-    with np.errstate(over="ignore"):
-        return (_A * hashes[None, :] + _B).min(axis=1).astype(np.uint64)
+    return (_A * hashes[None, :] + _B).min(axis=1).astype(np.uint64)  # uint32 arrays wrap mod 2^32, silently
 
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:

@@ -50,7 +50,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 def detect_language(text: str, sample_chars: int = 600) -> str:
     """ISO 639-1 code of the text's language ('en', 'fr', ...), or 'und' when undetermined
     (fewer than MIN_WORDS words: too short to tell), from its first ``sample_chars`` characters."""
-    if len(text.split()) < MIN_WORDS:
+    if len(text.split(maxsplit=MIN_WORDS)) < MIN_WORDS:  # counts the first words only
         return "und"
     sample = _WORD.findall(text[:sample_chars].lower())
     if len(sample) >= ENGLISH_MIN_SAMPLE and _english(sample):
@@ -61,10 +61,10 @@ def detect_language(text: str, sample_chars: int = 600) -> str:
 
 def _english(sample: list[str]) -> bool:
     """Whether a sample of lower-cased words is English by its function words alone (see ENGLISH_SHARE)."""
-    common = sum(w in ENGLISH_WORDS for w in sample)
+    common = sum(map(ENGLISH_WORDS.__contains__, sample))
     if common >= ENGLISH_SHARE * len(sample):
         return True
     if common < 0.1 * len(sample):
         return False
-    only = sum(w in ENGLISH_ONLY for w in sample)
-    return only >= ENGLISH_ONLY_SHARE * len(sample) and only >= 4 * sum(w in FOREIGN_WORDS for w in sample)
+    only = sum(map(ENGLISH_ONLY.__contains__, sample))
+    return only >= ENGLISH_ONLY_SHARE * len(sample) and only >= 4 * sum(map(FOREIGN_WORDS.__contains__, sample))

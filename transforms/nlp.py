@@ -152,6 +152,8 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
 def merged(parts: list[tuple[int, Analysis]]) -> Analysis:
     """One Analysis from the analyses of a text's pieces, each given with its start offset: sentences
     and mentions renumbered in order, offsets into the whole text, each actor as first met."""
+    if len(parts) == 1 and parts[0][0] == 0:
+        return parts[0][1]  # a text in one piece: its rows as they are
     out = Analysis([], [], {})
     for offset, a in parts:
         if a.error:

@@ -12,11 +12,9 @@ of non-space characters (each at least one token) to the context the caller read
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import product
 
-_RUN = re.compile(r"\S+")
 SEPARATOR = "\n\n"  # between stretches: a whitespace token, which no phrase holds
 
 
@@ -59,6 +57,9 @@ class FormSpotter:
         self.pattern = re.compile(trie_pattern(strings)) if strings else None
         self.before = before
         self.after = after
+        # the rest of a run and up to n more: matched forwards from a match's end, and in the reversed text from its start
+        self._ahead = re.compile(rf"\S*(?:\s+\S+){{0,{after}}}")
+        self._back = re.compile(rf"\S*(?:\s+\S+){{0,{before}}}")
 
     def matches(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of the longest spelling at every position where one starts, overlapping ones too."""
@@ -77,18 +78,20 @@ class FormSpotter:
         found = self.matches(text)
         if not found:
             return []
-        runs = [m.span() for m in _RUN.finditer(text)]
-        starts = [s for s, _ in runs]
-        last = len(runs) - 1
+        n = len(text)
+        reverse = text[::-1]
+        first, last = n - len(text.lstrip()), len(text.rstrip())
         spans: list[list[int]] = []
         for start, end in found:
-            a = max(bisect_right(starts, start) - 1 - self.before, 0)
-            b = min(bisect_right(starts, end - 1) - 1 + self.after, last)
-            if spans and a <= spans[-1][1] + 1:
+            a = n - self._back.match(reverse, n - start).end()
+            b = self._ahead.match(text, end).end()
+            a = 0 if a <= first else a
+            b = n if b >= last else b
+            if spans and (a <= spans[-1][1] or text[spans[-1][1] : a].isspace()):
                 spans[-1][1] = max(spans[-1][1], b)
             else:
                 spans.append([a, b])
-        return [(0 if a == 0 else runs[a][0], len(text) if b == last else runs[b][1]) for a, b in spans]
+        return [(a, b) for a, b in spans]
 
 
 def joined(text: str, windows: list[tuple[int, int]]) -> tuple[str, list[int], list[int]]:
