@@ -214,12 +214,11 @@ class Linker:
         return False
 
     def _match_phrase(self, doc: Doc, i: int, table: dict[tuple[str, ...], str], end: int | None = None) -> tuple[str, int] | None:
-        end = len(doc) if end is None else end
-        for n in (3, 2, 1):
-            if i + n <= end:
-                key = tuple(t.lower_ for t in doc[i : i + n])
-                if key in table:
-                    return table[key], n
+        stop = len(doc) if end is None else min(end, len(doc))
+        words = tuple(doc[k].lower_ for k in range(i, min(i + 3, stop)))
+        for n in range(len(words), 0, -1):
+            if words[:n] in table:
+                return table[words[:n]], n
         return None
 
     def _role_after(self, doc: Doc, i: int) -> str | None:

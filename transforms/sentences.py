@@ -41,6 +41,7 @@ _CANDIDATE = re.compile(
     rf"(?:[^\S\n]+|(?=[{re.escape(_OPENERS)}]*[^\W\d_]))"
     rf"(?=[{re.escape(_OPENERS)}]*(?P<word>\w*))"
 )
+_PUNCT = re.compile(r"[.!?…‽]")  # where a candidate can start
 _ALNUM = re.compile(r"[^\W_]")
 _MARKER = re.compile(rf"(?:[{re.escape(_BULLETS)}][^\S\n]*)?(?:\d{{1,3}}|[A-Za-z])")
 _INITIALISM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
@@ -90,7 +91,7 @@ def _split_line(text: str, start: int, end: int, spans: list[tuple[int, int]]) -
     items = _list_cuts(text, start, end)
     sent = start  # where the current sentence starts
     alnum = start - 1  # the first letter or digit at or after `sent`
-    for m in _CANDIDATE.finditer(text, start, end):
+    for m in _candidates(text, start, end):
         p = m.start()
         while items and items[0][1] <= p:
             cut_end, nxt = items.pop(0)
@@ -111,6 +112,19 @@ def _split_line(text: str, start: int, end: int, spans: list[tuple[int, int]]) -
             spans.append((sent, cut_end))
             sent = nxt
     spans.append((sent, end))
+
+
+def _candidates(text: str, start: int, end: int):
+    """``_CANDIDATE.finditer(text, start, end)``, tried only where a candidate can start (its lookbehinds
+    keep ``finditer`` from skipping ahead by itself)."""
+    find, match, pos = _PUNCT.search, _CANDIDATE.match, start
+    while (found := find(text, pos, end)) is not None:
+        m = match(text, found.start(), end)
+        if m is None:
+            pos = found.start() + 1
+        else:
+            yield m
+            pos = m.end()
 
 
 def _list_cuts(text: str, start: int, end: int) -> list[tuple[int, int]]:
