@@ -5,7 +5,7 @@ own, so the tokens of a stretch that starts and ends at such runs are the tokens
 there. A phrase of tokens t1 ... tn matches a Doc only where the text holds t1, t2, ... tn each
 followed by nothing or by one space (a token's trailing whitespace is one space at most: any other
 whitespace is a token of its own). ``FormSpotter`` finds every position where one of those spellings
-starts, with the end of the longest one, and returns the stretches around them, widened by whole runs
+starts, with the end of the longest one (Aho-Corasick over all of them, pyahocorasick), and returns the stretches around them, widened by whole runs
 of non-space characters (each at least one token) to the context the caller reads around a match.
 """
 
@@ -15,32 +15,14 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import product
 
+import ahocorasick
+
 SEPARATOR = "\n\n"  # between stretches: a whitespace token, which no phrase holds
 
 
 def spellings(tokens: Sequence[str]) -> list[str]:
     """Every way a phrase's tokens can be written in a text: joined by nothing or by one space."""
     return ["".join(t + gap for t, gap in zip(tokens, (*gaps, ""))) for gaps in product(("", " "), repeat=len(tokens) - 1)]
-
-
-def trie_pattern(strings: Iterable[str]) -> str:
-    """A regular expression matching exactly the given non-empty strings, written as a character trie
-    (each choice is on a distinct next character, so a match at a position is the longest string there)."""
-    trie: dict = {}
-    for s in strings:
-        node = trie
-        for c in s:
-            node = node.setdefault(c, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        alts = [re.escape(c) + emit(child) for c, child in sorted(node.items()) if c]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(trie)
 
 
 class FormSpotter:
@@ -54,7 +36,12 @@ class FormSpotter:
 
     def __init__(self, phrases: Iterable[Sequence[str]], before: int, after: int):
         strings = {s for tokens in phrases if tokens for s in spellings(tokens) if s}
-        self.pattern = re.compile(trie_pattern(strings)) if strings else None
+        self.automaton = None
+        if strings:
+            self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            for s in strings:
+                self.automaton.add_word(s, len(s))
+            self.automaton.make_automaton()
         self.before = before
         self.after = after
         # the rest of a run and up to n more: matched forwards from a match's end, and in the reversed text from its start
@@ -63,14 +50,14 @@ class FormSpotter:
 
     def matches(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of the longest spelling at every position where one starts, overlapping ones too."""
-        out: list[tuple[int, int]] = []
-        if self.pattern is None:
-            return out
-        search, pos = self.pattern.search, 0
-        while (m := search(text, pos)) is not None:
-            out.append(m.span())
-            pos = m.start() + 1
-        return out
+        if self.automaton is None:
+            return []
+        longest: dict[int, int] = {}
+        for last, length in self.automaton.iter(text):
+            start = last + 1 - length
+            if longest.get(start, -1) <= last:
+                longest[start] = last + 1
+        return sorted(longest.items())
 
     def windows(self, text: str) -> list[tuple[int, int]]:
         """Disjoint (start, end) stretches of ``text``, in order, holding every match with its context;
