@@ -1,0 +1,41 @@
+"""How model mode runs the recogniser: numpy's BLAS on one thread, and the Doc's text kept, not rebuilt."""
+
+import pytest
+from thinc.api import NumpyOps
+from threadpoolctl import threadpool_info
+
+from transforms.nlp import ORIGINAL, TEXT, doc_text
+
+
+def test_every_layer_of_the_recogniser_multiplies_with_numpys_blas(annotator):
+    layers = list(annotator.nlp.get_pipe("ner").model.walk())
+    assert len(layers) > 10
+    assert all(isinstance(layer.ops, NumpyOps) and not layer.ops.use_blis for layer in layers)
+
+
+def test_articles_are_analysed_on_one_blas_thread_and_the_limit_is_lifted_after(annotator, monkeypatch):
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    before = blas_threads()
+    seen = []
+    link = annotator.linker.link
+    monkeypatch.setattr(annotator.linker, "link", lambda doc, text=None: (seen.append(blas_threads()), link(doc, text))[1])
+    analyses = list(annotator.analyse(["Iraq and Iran met in Geneva.", "Tony Blair spoke in London."]))
+    assert [a.error for a in analyses] == [None, None]
+    assert seen == [{1}, {1}]
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize(
+    "text, recased",
+    [
+        ("Iraq and Iran met in Geneva.\n", False),
+        ("IRAQ AND IRAN MEET IN GENEVA\nIraq and Iran met in Geneva.\n", True),
+    ],
+)
+def test_the_tokenizer_keeps_the_text_it_made_the_doc_from(annotator, text, recased):
+    doc = annotator.nlp.make_doc(text)
+    assert doc.user_data[TEXT] == doc.text == doc_text(doc)
+    assert (ORIGINAL in doc.user_data) == recased
+    assert doc.user_data.get(ORIGINAL, text) == text
