@@ -39,3 +39,10 @@ def test_the_tokenizer_keeps_the_text_it_made_the_doc_from(annotator, text, reca
     assert doc.user_data[TEXT] == doc.text == doc_text(doc)
     assert (ORIGINAL in doc.user_data) == recased
     assert doc.user_data.get(ORIGINAL, text) == text
+
+
+def test_the_loaded_pipeline_is_left_out_of_later_collections(annotator):
+    import gc
+
+    assert gc.get_freeze_count() > 100_000  # the gazetteer and the pipeline: each collection would walk them (0.19 s)
+    assert not any(o is annotator for o in gc.get_objects())
