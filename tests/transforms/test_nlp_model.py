@@ -1,16 +1,39 @@
 """How model mode runs the recogniser: numpy's BLAS on one thread, and the Doc's text kept, not rebuilt."""
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from thinc.api import NumpyOps
 from threadpoolctl import threadpool_info
 
-from transforms.nlp import ORIGINAL, TEXT, doc_text
+from transforms.nlp import ORIGINAL, TEXT, PredictOps, doc_text
 
 
-def test_every_layer_of_the_recogniser_multiplies_with_numpys_blas(annotator):
+def test_every_layer_of_the_recogniser_predicts_with_numpys_blas(annotator):
     layers = list(annotator.nlp.get_pipe("ner").model.walk())
     assert len(layers) > 10
-    assert all(isinstance(layer.ops, NumpyOps) and not layer.ops.use_blis for layer in layers)
+    assert all(isinstance(layer.ops, PredictOps) and not layer.ops.use_blis for layer in layers)
+
+
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=3, max_dims=3, max_side=6),
+                  elements=st.sampled_from([-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, 7.25])))
+def test_maxout_gives_thincs_maxima_bit_for_bit(pieces):
+    best, _ = PredictOps().maxout(pieces)
+    expected, _ = NumpyOps().maxout(pieces)
+    assert best.dtype == expected.dtype and best.shape == expected.shape
+    assert best.tobytes() == expected.tobytes()  # ties of 0.0 and -0.0 keep the earlier piece, as thinc does
+
+
+def test_maxout_on_the_recognisers_shapes():
+    pieces = np.random.default_rng(7).normal(size=(500, 96, 3)).astype(np.float32)
+    assert PredictOps().maxout(pieces)[0].tobytes() == NumpyOps().maxout(pieces)[0].tobytes()
+
+
+def test_a_predicting_model_refuses_to_train():
+    with pytest.raises(NotImplementedError, match="cannot be trained"):
+        PredictOps().backprop_maxout(np.zeros((2, 3), np.float32), None, 3)
 
 
 def test_articles_are_analysed_on_one_blas_thread_and_the_limit_is_lifted_after(annotator, monkeypatch):
