@@ -106,11 +106,11 @@ def load_pipeline(mode: str, model: str) -> Language:
 
 
 class PredictOps(NumpyOps):
-    """thinc's NumpyOps for a model that only predicts, with the same numbers faster: matrix products
-    through numpy's BLAS (OpenBLAS, with kernels for the machine's vector units: a fifth less CPU for
-    the recogniser here than the BLIS bundled with thinc; ``Annotator`` runs them on one thread), and
-    maxout as numpy's element-wise maximum of its pieces, without the arg-max that only training reads
-    (a sixth of the time of thinc's loop)."""
+    """thinc's NumpyOps for a model that only predicts, faster: matrix products through numpy's BLAS
+    (OpenBLAS, with kernels for the machine's vector units, where the BLIS bundled with thinc took a
+    fifth more CPU; the products differ only in rounding; ``Annotator`` runs them on one thread), and
+    maxout as numpy's element-wise maximum of its pieces, the same maxima bit for bit without the
+    arg-max that only training reads (a sixth of the time of thinc's loop)."""
 
     def __init__(self):
         super().__init__(use_blis=False)
