@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import ctypes
 import fnmatch
@@ -89,7 +90,11 @@ def _annotator(mode: str, model: str, seeds_dir: str, fingerprint: str, cache_di
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
     places = cache.gazetteer(Path(cache_dir)) if mode == "model" else None
-    return Annotator(model, dictionary, agents, titles, mode, places)
+    loaded = Annotator(model, dictionary, agents, titles, mode, places)
+    gc.collect()
+    gc.freeze()  # the pipeline lives as long as the process: its ~350,000 objects stay out of every later collection
+    atexit.register(gc.unfreeze)  # and are finalised at exit as usual
+    return loaded
 
 
 _LOADING = threading.Lock()
