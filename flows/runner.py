@@ -76,12 +76,20 @@ def task_runner(settings: Settings, cluster: bool, address: str | None = None):
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
+    if address or settings.dask_address:
+        return dask_runner(address or settings.dask_address)
     from prefect_dask import DaskTaskRunner
 
-    if address or settings.dask_address:
-        return DaskTaskRunner(address=address or settings.dask_address)
     _fork_workers()
     return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+
+
+def dask_runner(address: str):
+    """prefect-dask's task runner on the cluster at ``address``, whose task runs keep their worker thread's
+    Prefect settings and API client from one task to the next (see ``flows.dask_runner``)."""
+    from flows.dask_runner import ReusingDaskTaskRunner
+
+    return ReusingDaskTaskRunner(address=address)
 
 
 def _cluster_kwargs(settings: Settings) -> dict:
