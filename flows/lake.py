@@ -55,7 +55,7 @@ PARTITION = "ingest_date"
 STAGING = "_staging"
 OLD_MANIFEST = "_manifest.json"
 COMPACT_FILES = 32
-FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "size", "etag"]  # what current_files reads
+FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "size", "seen_at", "etag"]  # what current_files reads (etag last)
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
 

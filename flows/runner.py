@@ -13,7 +13,7 @@ from dataclasses import replace
 from prefect import flow
 
 from flows import storage
-from flows.discover import discover_files, local_path
+from flows.discover import discover_files, local_path, settled
 from flows.lake import Lake
 from flows.settings import Settings
 from transforms.paths import escape_path
@@ -24,7 +24,8 @@ DICTIONARY_CLUSTER_FACTOR = 20
 
 def pending_bytes(paths: list[str], settings: Settings) -> int:
     """Bytes of the input files the lake has not seen with the same content (new or changed; of a
-    file that grew, the bytes past the size the lake knows), hashed a chunk at a time."""
+    file that grew, the bytes past the size the lake knows), hashed a chunk at a time; files settled by
+    their size and status-change time (``discover.settled``) are not read."""
     files, _ = discover_files(paths, settings.exclude)
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
@@ -36,6 +37,8 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
             except (FileNotFoundError, storage.StorageError):
                 continue
     for path in files:
+        if not settings.rehash and settled(path, known.get(path)):
+            continue
         if storage.is_remote(path):
             info = listed.get(path)
             total += 0 if info is None or storage.unchanged(info, known.get(path)) else info.size
