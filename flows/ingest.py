@@ -431,7 +431,8 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
         gone = find_gone(lake, paths) if prune else {}
-        to_read, settled_account = settle_unchanged(files, quote(known), settings.rehash)
+        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash) if known and not settings.rehash
+                                    else (files, PreparedBatch("settled")))
         scans = chunks([p for p in to_read if streamed(p)], settings, per_worker=1)  # only dumps and archives need planning
         planned: dict[str, list[Item]] = defaultdict(list)
         for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans], unmapped(settings.batch_size)):
