@@ -9,6 +9,7 @@ one database that the Prefect UI shows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -102,6 +103,37 @@ def without_heartbeats():
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+@contextmanager
+def settings_serialized_once():
+    """The current Prefect settings, current again in a context that serializes them once per settings and
+    profile object. prefect-dask serializes the settings for every task run it submits (40 ms of the
+    flow's process each here, most of a submission), though a settings object never changes; settings
+    entered inside (``temporary_settings``) are plain contexts of their own, serialized as usual."""
+    from prefect.context import SettingsContext
+
+    current = SettingsContext.get()
+    with _serialized_once()(profile=current.profile, settings=current.settings):
+        yield
+
+
+@functools.cache
+def _serialized_once():
+    """The class of ``settings_serialized_once``'s context (made on first use: Prefect is imported late)."""
+    from prefect.context import SettingsContext
+    from pydantic import PrivateAttr
+
+    class SettingsSerializedOnce(SettingsContext):
+        _serialized: dict = PrivateAttr(default_factory=dict)  # (include_secrets, settings, profile ids) -> (kept objects, dict)
+
+        def serialize(self, include_secrets: bool = True) -> dict:
+            key = (include_secrets, id(self.settings), id(self.profile))
+            if key not in self._serialized:  # a copy with other settings gets its own entry; objects are kept, so ids stay unique
+                self._serialized[key] = ((self.settings, self.profile), super().serialize(include_secrets=include_secrets))
+            return self._serialized[key][1]
+
+    return SettingsSerializedOnce
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:

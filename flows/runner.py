@@ -171,7 +171,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     language detector load in a background thread meanwhile, while Prefect starts the flow run and
     the first tasks read the files (mostly waits on the API and the disk)."""
     from flows.ingest import ingest_flow, warm_up
-    from flows.prefect_env import api_server, without_heartbeats
+    from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
     forced = settings.runner == "dask" or settings.dask_address
     pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
@@ -187,7 +187,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats(), ExitStack() as stack:
+        with api_server(), without_heartbeats(), settings_serialized_once(), ExitStack() as stack:
             address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
             runner = task_runner(settings, cluster, address)
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)

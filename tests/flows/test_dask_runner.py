@@ -95,3 +95,23 @@ def test_the_client_is_rebuilt_when_the_run_settings_differ():
     assert (first[1], moved[1]) == (serialized["settings"]["api"]["request_timeout"], 61.5)
     assert first[2] == {"tags_context": {}}  # the settings are entered around the engine, not rebuilt by it
     assert run_task_reusing_client(engine, context={})[2] == {}  # no settings: passed through as it came
+
+
+def test_settings_are_serialized_once_and_settings_entered_inside_as_usual():
+    from prefect.context import SettingsContext
+    from prefect.settings import PREFECT_API_REQUEST_TIMEOUT, temporary_settings
+
+    from flows.prefect_env import settings_serialized_once
+
+    plain = SettingsContext.get().serialize()
+    with settings_serialized_once():
+        once = SettingsContext.get().serialize()
+        assert once == plain and SettingsContext.get().serialize() is once
+        assert SettingsContext.get().serialize(include_secrets=False) is not once
+        with temporary_settings({PREFECT_API_REQUEST_TIMEOUT: 61.5}):
+            assert SettingsContext.get().serialize()["settings"]["api"]["request_timeout"] == 61.5
+        changed = SettingsContext.get().settings.copy_with_update(updates={PREFECT_API_REQUEST_TIMEOUT: 62.5})
+        copy = SettingsContext.get().model_copy(update={"settings": changed})
+        assert copy.serialize()["settings"]["api"]["request_timeout"] == 62.5  # a copy with other settings is not served the cache
+        assert SettingsContext.get().serialize() is once
+    assert SettingsContext.get().serialize() is not once
