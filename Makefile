@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: setup run lint docs test bench conll linking check clean
+.PHONY: setup run lint docs test bench bench-speed bench-dumps conll linking check clean
 
 setup: $(VENV)/.installed
 
@@ -33,9 +33,13 @@ docs: setup
 test: setup lint
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: bench-speed bench-dumps
+
+bench-speed: setup
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/synthetic_lake.py 0 100000 1000000 --flow
+
+bench-dumps: setup
 	$(BIN)/python benchmarks/dumps.py --sizes 20M,1G --nlp dictionary --dir /tmp
 
 conll: setup

@@ -182,6 +182,8 @@ def ingest(
     wait: Annotated[float, typer.Option(help="When another run is writing to the lake, wait up to this many seconds for it (default: exit 75 at once).")] = 0,
     prune: Annotated[bool, typer.Option("--prune", help="Files the lake knows under PATHS that no longer exist: "
                                                          "account them 'deleted' and retire their articles.")] = False,
+    rehash: Annotated[bool, typer.Option("--rehash", help="Read and hash every file, even those whose size and status-change "
+                                                           "time show them unchanged since the run that hashed them (NEWSLAKE_REHASH).")] = False,
 ) -> None:
     """Ingest raw news files into the lake with the Prefect flow, then refresh the DuckDB views.
 
@@ -193,7 +195,8 @@ def ingest(
     from flows.lake import LakeBusy
     from flows.storage import StorageError
 
-    settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address)
+    settings = _settings(lake=lake, batch_size=batch_size, model=model, nlp=nlp, runner=runner, workers=workers, dask_address=dask_address,
+                         rehash=rehash or None)
     paths = paths or [str(settings.seeds_dir / "articles")]
     try:
         missing = missing_paths(paths)

@@ -166,6 +166,28 @@ def read_file(path: str, max_bytes: int, known: KnownFile | None = None) -> RawF
     return _read_regular(path, local, max_bytes)
 
 
+SETTLED_MARGIN_NS = 2_000_000_000  # status-change times within this of a run's start are not trusted (clock ticks)
+
+
+def settled(path: str, known: KnownFile | None) -> bool:
+    """Whether a local file read whole is known unchanged without reading it: a regular file (not a symbolic
+    link) of the size the lake hashed, whose inode last changed (its ctime: any write, truncation, rename
+    over it or metadata change sets it to the kernel's clock, and no tool can set it back, unlike the
+    mtime) more than ``SETTLED_MARGIN_NS`` before the start of the run that read and hashed it. Anything
+    else is read and hashed: objects in storage (their ETag decides), streamed dumps and archives (their
+    planning hashes them), links, and files on a platform whose ctime is not a change time."""
+    if known is None or known.size is None or known.seen_at is None or os.name != "posix":
+        return False
+    if storage.is_remote(path) or streamed(path):
+        return False
+    try:
+        info = os.lstat(local_path(path))
+    except OSError:
+        return False
+    read_at_ns = int(known.seen_at.timestamp()) * 1_000_000_000 + known.seen_at.microsecond * 1000
+    return stat.S_ISREG(info.st_mode) and info.st_size == known.size and info.st_ctime_ns < read_at_ns - SETTLED_MARGIN_NS
+
+
 def _folder_reason(local: str) -> str:
     """Why a folder among the inputs was not searched."""
     try:

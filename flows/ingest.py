@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import ctypes
 import fnmatch
@@ -29,7 +30,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import lifecycle, storage, warehouse
-from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, streamed
+from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, settled, streamed
 from flows.lake import Lake
 from flows.scratch import RunScratch
 from flows.settings import Settings
@@ -89,7 +90,11 @@ def _annotator(mode: str, model: str, seeds_dir: str, fingerprint: str, cache_di
     agents = {w.strip(): r["role"] for r in _read_seed_csv(seeds / "agents.csv") for w in r["words"].split(";") if w.strip()}
     titles = {r["title"]: r["role"] for r in _read_seed_csv(seeds / "titles.csv")}
     places = cache.gazetteer(Path(cache_dir)) if mode == "model" else None
-    return Annotator(model, dictionary, agents, titles, mode, places)
+    loaded = Annotator(model, dictionary, agents, titles, mode, places)
+    gc.collect()
+    gc.freeze()  # the pipeline lives as long as the process: its ~350,000 objects stay out of every later collection
+    atexit.register(gc.unfreeze)  # and are finalised at exit as usual
+    return loaded
 
 
 _LOADING = threading.Lock()
@@ -137,6 +142,16 @@ def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
 def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     """What the lake last made of these paths (only these: the cost follows the run, not the lake)."""
     return lake.known_files(paths)
+
+
+@task(name="settle-unchanged", cache_policy=NO_CACHE)
+def settle_unchanged(paths: list[str], known: dict[str, KnownFile], rehash: bool) -> tuple[list[str], PreparedBatch]:
+    """The files to read, and the account of those known unchanged by their size and status-change time
+    (``discover.settled``) without being read; with ``rehash``, every file is read and hashed."""
+    same = [] if rehash else [p for p in paths if settled(p, known.get(p))]
+    account = prepare_files((RawFile(p, known[p].size, None, sha256=known[p].sha256) for p in same), known, {}, ReadOptions(), "settled")
+    kept = set(same)
+    return [p for p in paths if p not in kept], account
 
 
 @task(name="plan-reading", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -421,9 +436,14 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
         gone = find_gone(lake, paths) if prune else {}
-        scans = chunks(files, settings, per_worker=1)  # reading is cheap next to a task's own cost
-        items = [i for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans],
-                                             unmapped(settings.batch_size)) for i in f.result()]
+        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash) if known and not settings.rehash
+                                    else (files, PreparedBatch("settled")))
+        scans = chunks([p for p in to_read if streamed(p)], settings, per_worker=1)  # only dumps and archives need planning
+        planned: dict[str, list[Item]] = defaultdict(list)
+        for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans], unmapped(settings.batch_size)):
+            for i in f.result():
+                planned[item_path(i)].append(i)
+        items = [i for p in to_read for i in planned.get(p, [p])]
         batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
@@ -431,6 +451,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
         futures = prepare.map(batches, known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts, unmapped(scratch))
         prepared = _results(futures, "reading files", [sum(map(weight, b)) for b in batches], progress)
+        prepared = [settled_account, *prepared]
         resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
         work = chunks(resolution.keep, settings)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),

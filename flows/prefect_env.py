@@ -9,14 +9,16 @@ one database that the Prefect UI shows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 STATE_FILE = "newslake-server.json"  # in PREFECT_HOME: the background server's pid and API URL
@@ -101,6 +103,37 @@ def without_heartbeats():
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+@contextmanager
+def settings_serialized_once():
+    """The current Prefect settings, current again in a context that serializes them once per settings and
+    profile object. prefect-dask serializes the settings for every task run it submits (40 ms of the
+    flow's process each here, most of a submission), though a settings object never changes; settings
+    entered inside (``temporary_settings``) are plain contexts of their own, serialized as usual."""
+    from prefect.context import SettingsContext
+
+    current = SettingsContext.get()
+    with _serialized_once()(profile=current.profile, settings=current.settings):
+        yield
+
+
+@functools.cache
+def _serialized_once():
+    """The class of ``settings_serialized_once``'s context (made on first use: Prefect is imported late)."""
+    from prefect.context import SettingsContext
+    from pydantic import PrivateAttr
+
+    class SettingsSerializedOnce(SettingsContext):
+        _serialized: dict = PrivateAttr(default_factory=dict)  # (include_secrets, settings, profile ids) -> (kept objects, dict)
+
+        def serialize(self, include_secrets: bool = True) -> dict:
+            key = (include_secrets, id(self.settings), id(self.profile))
+            if key not in self._serialized:  # a copy with other settings gets its own entry; objects are kept, so ids stay unique
+                self._serialized[key] = ((self.settings, self.profile), super().serialize(include_secrets=include_secrets))
+            return self._serialized[key][1]
+
+    return SettingsSerializedOnce
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
@@ -204,3 +237,52 @@ def _stop_group(pid: int, grace: float = 15) -> None:
                 if not _alive(pid):
                     return
             time.sleep(0.2)
+
+
+class _WorkerPrefect(threading.local):
+    """What one worker thread keeps across the task runs it executes: the run's Prefect settings context and
+    an open API client built under them, and the serialized settings they were built from (the key)."""
+
+    key: str | None = None
+    pid: int = 0
+    settings = None  # prefect.context.SettingsContext
+    client = None  # prefect.client.orchestration.SyncPrefectClient, entered once and held open
+
+
+_WORKER = _WorkerPrefect()
+
+
+def run_task_reusing_client(run_task, /, *args, **kwargs):
+    """Run a Prefect task run on a Dask worker (``run_task`` is what prefect-dask submits: it calls
+    ``prefect.task_engine.run_task_sync`` with the flow's serialized ``context``) in a settings context and
+    with an API client that this worker thread keeps from one task run to the next.
+
+    Without it, every task run on a worker rebuilds Prefect's settings from their serialized form and
+    builds two API clients (each loading the CA bundle into a new SSL context): about 0.12 CPU-s a task
+    here. The settings context and the client are rebuilt whenever the serialized settings differ (another
+    flow, another API URL), and in a forked child; TLS is Prefect's own (the client is made by
+    ``get_client``). A context without settings (not Prefect's submission) runs as it came.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.context import SettingsContext, SyncClientContext
+
+    context = kwargs.get("context")
+    serialized = context.get("settings_context") if isinstance(context, dict) else None
+    if not serialized:
+        return run_task(*args, **kwargs)
+    key = json.dumps(serialized, sort_keys=True, default=str)
+    state = _WORKER
+    if state.key != key or state.pid != os.getpid():
+        if state.client is not None and state.pid == os.getpid():
+            state.client.__exit__(None, None, None)
+        state.key = None
+        settings = SettingsContext(**serialized)
+        with settings:
+            client = get_client(sync_client=True)
+        client.__enter__()
+        state.key, state.pid, state.settings, state.client = key, os.getpid(), settings, client
+    rest = {k: v for k, v in context.items() if k != "settings_context"}  # entered here instead, built once
+    with ExitStack() as stack:
+        stack.enter_context(state.settings.model_copy())  # a context object is entered once at a time
+        stack.enter_context(SyncClientContext.model_construct(client=state.client))
+        return run_task(*args, **{**kwargs, "context": rest})

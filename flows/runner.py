@@ -13,7 +13,7 @@ from dataclasses import replace
 from prefect import flow
 
 from flows import storage
-from flows.discover import discover_files, local_path
+from flows.discover import discover_files, local_path, settled
 from flows.lake import Lake
 from flows.settings import Settings
 from transforms.paths import escape_path
@@ -24,7 +24,8 @@ DICTIONARY_CLUSTER_FACTOR = 20
 
 def pending_bytes(paths: list[str], settings: Settings) -> int:
     """Bytes of the input files the lake has not seen with the same content (new or changed; of a
-    file that grew, the bytes past the size the lake knows), hashed a chunk at a time."""
+    file that grew, the bytes past the size the lake knows), hashed a chunk at a time; files settled by
+    their size and status-change time (``discover.settled``) are not read."""
     files, _ = discover_files(paths, settings.exclude)
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
@@ -36,6 +37,8 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
             except (FileNotFoundError, storage.StorageError):
                 continue
     for path in files:
+        if not settings.rehash and settled(path, known.get(path)):
+            continue
         if storage.is_remote(path):
             info = listed.get(path)
             total += 0 if info is None or storage.unchanged(info, known.get(path)) else info.size
@@ -76,12 +79,20 @@ def task_runner(settings: Settings, cluster: bool, address: str | None = None):
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
+    if address or settings.dask_address:
+        return dask_runner(address or settings.dask_address)
     from prefect_dask import DaskTaskRunner
 
-    if address or settings.dask_address:
-        return DaskTaskRunner(address=address or settings.dask_address)
     _fork_workers()
     return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+
+
+def dask_runner(address: str):
+    """prefect-dask's task runner on the cluster at ``address``, whose task runs keep their worker thread's
+    Prefect settings and API client from one task to the next (see ``flows.dask_runner``)."""
+    from flows.dask_runner import ReusingDaskTaskRunner
+
+    return ReusingDaskTaskRunner(address=address)
 
 
 def _cluster_kwargs(settings: Settings) -> dict:
@@ -160,7 +171,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     language detector load in a background thread meanwhile, while Prefect starts the flow run and
     the first tasks read the files (mostly waits on the API and the disk)."""
     from flows.ingest import ingest_flow, warm_up
-    from flows.prefect_env import api_server, without_heartbeats
+    from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
     forced = settings.runner == "dask" or settings.dask_address
     pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
@@ -176,7 +187,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats(), ExitStack() as stack:
+        with api_server(), without_heartbeats(), settings_serialized_once(), ExitStack() as stack:
             address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
             runner = task_runner(settings, cluster, address)
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)

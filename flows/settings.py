@@ -31,6 +31,8 @@ class Settings:
     max_line_bytes: int = 5_000_000  # a longer JSON line is rejected (the file's other lines are read)
     retention_seconds: int = 3600
     compact_files: int = 32
+    # read and hash every input file, even those whose size and status-change time show them unchanged
+    rehash: bool = False
     mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8
@@ -79,6 +81,10 @@ class Settings:
 
 
 def _coerce(kind: str, raw: str, name: str):
+    if kind == "bool":
+        if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no", ""):
+            raise ValueError(f"NEWSLAKE_{name.upper()}={raw!r} is not one of 1, true, yes, 0, false, no")
+        return raw.strip().lower() in ("1", "true", "yes")
     try:
         return int(raw) if kind == "int" else float(raw) if kind == "float" else Path(raw) if kind == "Path" else raw
     except ValueError:

@@ -63,6 +63,7 @@ class KnownFile:
     article_ids: set[str] = field(default_factory=set)
     etag: str | None = None  # an object in object storage: its ETag when last read
     size: int | None = None  # the bytes that hash to ``sha256`` (None in a lake older than this field's use)
+    seen_at: datetime | None = None  # the start of the run that read the bytes hashing to ``sha256``
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def current_files(rows: list[dict]) -> dict[str, KnownFile]:
         run, known = latest.get(r["path"], ("", None))
         if known is None or r["run_id"] > run:
             earlier = known.article_ids if known is not None and (r["path"], r["run_id"]) in appends else set()
-            known = KnownFile(r["sha256"], set(earlier), etag=r.get("etag"), size=r.get("size"))
+            known = KnownFile(r["sha256"], set(earlier), etag=r.get("etag"), size=r.get("size"), seen_at=r.get("seen_at"))
             latest[r["path"]] = (r["run_id"], known)
         if r["article_id"]:
             known.article_ids.add(r["article_id"])

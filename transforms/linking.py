@@ -91,6 +91,7 @@ class Linker:
         self.agents = _phrases(agents)
         self.titles = _phrases(titles)
         self.title_words = {w for phrase in self.titles for w in phrase} | HONORIFICS
+        self.first_words = frozenset(phrase[0] for table in (self.agents, self.titles) for phrase in table if phrase)
         self.subdivisions = _subdivisions()
         probe = make_doc("x")
         self.places = (places or default_gazetteer()) if model_entities else None  # places: model mode only (README)
@@ -102,7 +103,8 @@ class Linker:
     def link(self, doc: Doc, text: str | None = None) -> Linked:
         """All name mentions of ``doc``, non-overlapping, in text order, linked where possible (``text``:
         the Doc's text as the caller has it, to save building it again)."""
-        ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents for m in _clean_span(doc, e)]
+        ents = [self._fix_person(doc, self._fix_titled_person(doc, m)) for e in doc.ents if e.label_ in NAME_LABELS
+                for m in _clean_span(doc, e)]  # the fixes never give a date or a number a name's label
         ents = [m for m in ents if m.label in NAME_LABELS and doc[m.start : m.end].text.lower() not in SPORTS]
         text = doc.text if text is None else text
         sports = self.model_entities and is_sports(text)
@@ -215,6 +217,8 @@ class Linker:
 
     def _match_phrase(self, doc: Doc, i: int, table: dict[tuple[str, ...], str], end: int | None = None) -> tuple[str, int] | None:
         stop = len(doc) if end is None else min(end, len(doc))
+        if i >= stop or doc[i].lower_ not in self.first_words:
+            return None
         words = tuple(doc[k].lower_ for k in range(i, min(i + 3, stop)))
         for n in range(len(words), 0, -1):
             if words[:n] in table:

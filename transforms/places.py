@@ -347,8 +347,8 @@ def link_places(doc, mentions: list, gazetteer: Gazetteer, dictionary, governmen
         elif m.label == "LOC" and (name := _location_name(doc[m.start : m.end].text)) and _slug(name):
             _set(m, Place(location_actor_id(name), name, "location", None), "model-only", found)
     for before, m in zip(mentions, mentions[1:]):  # "in London, Frankfurt and Paris": the list shares the preposition
-        joint = [t.lower_ for t in doc[before.end : m.start]]
-        if (found.get(before.actor_id) is not None and found[before.actor_id].type == "city" and joint in ([","], ["and"], ["or"], [",", "and"])
+        if (found.get(before.actor_id) is not None and found[before.actor_id].type == "city" and m.start - before.end in (1, 2)
+                and [t.lower_ for t in doc[before.end : m.start]] in ([","], ["and"], ["or"], [",", "and"])
                 and m.actor_id and m.link_method == "alias" and _metonym(doc[m.start : m.end].text, dictionary)):
             _to_city(m, doc[m.start : m.end].text, gazetteer, dictionary, "place-locative", found)
     _homonym_countries(doc, mentions, gazetteer, dictionary, found)
@@ -360,6 +360,8 @@ def _homonym_countries(doc, mentions: list, gazetteer: Gazetteer, dictionary, fo
     Georgia in no other way (no "Tbilisi", no "Georgian"): the dictionary's ambiguous country name becomes
     the subdivision of that name (``place-context``)."""
     countries_of_places = {p.country for p in found.values() if p.type in ("city", "subdivision")}
+    if not countries_of_places:
+        return  # no subdivision can be in context
     for m in mentions:
         alias = dictionary.lookup(doc[m.start : m.end].text) if m.actor_id else None
         if alias is None or alias.actor_id != m.actor_id or not alias.ambiguous or alias.kind != "name":

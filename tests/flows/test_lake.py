@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from flows.lake import Lake, LakeBusy, OldLakeFormat
-from tests.flows.delta_rows import article_tables, commit_run, signature, stage_all
+from tests.flows.delta_rows import T0, article_tables, commit_run, signature, stage_all
 from transforms.dedup import band_keys
 from transforms.schemas import ACTORS, SENTENCES
 
@@ -77,7 +77,8 @@ def test_lookups_return_only_the_asked_keys(tmp_path):
                             "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
                                              {"source_name": "blog", "line": "Subscribe", "n_articles": 5}]})
     assert lake.file_history(["/in/a2.txt", "/in/zz.txt"]) == [
-        {"path": "/in/a2.txt", "run_id": "r1", "record": None, "sha256": "sha-a2", "status": "ingested", "article_id": "a2", "size": 10, "etag": None}]
+        {"path": "/in/a2.txt", "run_id": "r1", "record": None, "sha256": "sha-a2", "status": "ingested", "article_id": "a2", "size": 10,
+         "seen_at": T0, "etag": None}]
     assert lake.existing_articles(["a1", "a3", "b9"]) == {"a1", "a3"}
     assert sorted(r["path"] for r in lake.files_carrying(["a1", "a3", "b9"])) == ["/in/a1.txt", "/in/a3.txt"]
     assert lake.existing_articles([]) == set()
@@ -235,3 +236,20 @@ def test_wait_gives_a_busy_lake_time_to_free_up(tmp_path):
     holder.join()
     assert waited.returncode == 0, waited.stderr
     assert "done run" in waited.stderr
+
+
+def test_known_files_reads_past_the_rows_that_repeat_an_account(tmp_path):
+    """A no-op run adds an ``unchanged`` row per file; the lookup of what the lake knows skips them (its cost
+    must not grow with every rerun) and knows exactly what the whole history says."""
+    from transforms.batch import current_files
+
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", article_tables(["a1", "a2"], "r1"))
+    for run in ("r2", "r3"):
+        rows = article_tables(["a1", "a2"], run)["files"]
+        commit_run(lake, run, {"files": [{**r, "status": "unchanged", "article_id": None} for r in rows]})
+    paths = ["/in/a1.txt", "/in/a2.txt"]
+    assert len(lake.file_history(paths)) == 6
+    assert [r["run_id"] for r in lake.file_history(paths, repeats=False)] == ["r1", "r1"]
+    assert lake.known_files(paths) == current_files(lake.file_history(paths))
+    assert lake.known_files(paths)["/in/a1.txt"].article_ids == {"a1"}

@@ -15,6 +15,10 @@ from flows.settings import Settings, _coerce
     ("Path", "~/lake", Path("~/lake")),
     ("str", "dictionary", "dictionary"),
     ("str | None", "tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
+    ("bool", "1", True),
+    ("bool", " Yes", True),
+    ("bool", "false", False),
+    ("bool", "0", False),
 ])
 def test_coerce(kind, raw, value):
     got = _coerce(kind, raw, "x")
@@ -25,6 +29,7 @@ def test_coerce(kind, raw, value):
     ("int", "abc", "NEWSLAKE_BATCH_SIZE='abc' is not a whole number"),
     ("int", "2.5", "NEWSLAKE_BATCH_SIZE='2.5' is not a whole number"),
     ("float", "high", "NEWSLAKE_BATCH_SIZE='high' is not a number"),
+    ("bool", "always", "NEWSLAKE_BATCH_SIZE='always' is not one of 1, true, yes, 0, false, no"),
 ])
 def test_coerce_refuses_in_one_line(kind, raw, message):
     with pytest.raises(ValueError) as e:
