@@ -227,7 +227,10 @@ def test_contract_holds_for_any_text(text):
     ["1. " + " " * 100_000 + "x", "Ab." * 50_000, "! " * 100_000, "a." + '"' * 100_000 + "x", ". . " * 50_000 + "A"],
     ids=["spaces-in-list", "glued", "punctuation-only", "quotes", "spaced-dots"],
 )
-def test_time_is_linear_on_pathological_lines(text):
-    started = time.perf_counter()
-    assert_contract(text, sentence_spans(text))
-    assert time.perf_counter() - started < 2  # each takes milliseconds; a quadratic rule takes minutes
+def test_no_catastrophic_backtracking_on_pathological_lines(text):
+    # A guard against a rule that backtracks (minutes of CPU), not a speed goal: the splitter alone takes
+    # 0-0.15 CPU-s on these; this process's CPU time, not wall time, so a loaded machine cannot fail it.
+    started = time.process_time()
+    spans = sentence_spans(text)
+    assert time.process_time() - started < 5
+    assert_contract(text, spans)
