@@ -504,6 +504,24 @@ class Lake:
         write_durable(to_stored(table, rows), self.dir / rel)
         return str(rel)
 
+    def stage_file(self, table: str, source: Path, run_id: str, part: str) -> str | None:
+        """Stage the rows of a Parquet file (in the declared columns) as one part, a row group at a time."""
+        reader = pq.ParquetFile(source)
+        if reader.metadata.num_rows == 0:
+            return None
+        rel = Path(STAGING) / run_id / table / f"{part}.parquet"
+        path = self.dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
+        with pq.ParquetWriter(tmp, stored_schema(table), compression="zstd") as writer:
+            for group in range(reader.num_row_groups):
+                rows = reader.read_row_group(group, columns=TABLES[table].names)
+                writer.write_table(to_stored(table, rows), row_group_size=ROW_GROUP_ROWS)
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+        _fsync_path(path.parent)
+        return str(rel)
+
     def commit_table(self, table: str, added: list[Path], removed: list[dict] = (), data_change: bool = True) -> int:
         """Commit one table: add these data files (already durable inside the table folder), remove these
         add-action rows, in one Delta transaction; returns the new version."""
@@ -565,7 +583,8 @@ class Lake:
         return added, removed
 
     def write_bands(self, staged_signatures: list[str], run_id: str, day: date) -> list[Path]:
-        """The ``signature_bands`` file of a run: one row per article per LSH band, sorted by band key."""
+        """The ``signature_bands`` file of a run that staged signatures but not their bands: one row per
+        article per LSH band, sorted by band key (an ingest stages the bands with the signatures)."""
         rows = []
         for rel in staged_signatures:
             sigs = from_stored("signatures", pq.read_table(self.dir / rel))
@@ -588,10 +607,10 @@ class Lake:
         if not staged.get("runs"):
             raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
         self._ensure_tables()
-        staged_bands = self.write_bands(staged.get("signatures", []), run_id, day)
+        staged_bands = [] if staged.get("signature_bands") else self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
             added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
-            if table == "signature_bands":
+            if table == "signature_bands" and staged_bands:
                 added = staged_bands
             removed: list[dict] = []
             if table in REPLACED_TABLES and added:

@@ -28,6 +28,11 @@ def plan_batch(files, **kw):
     return Plan(files, **kw)
 
 
+def carried(plan):
+    """The article ids the run's own file rows carry."""
+    return {r["article_id"] for r in plan.file_rows if r["article_id"]}
+
+
 def accounts(plan):
     return [(r["path"], r["record"], r["status"], r["reason"]) for r in plan.file_rows]
 
@@ -96,9 +101,9 @@ def test_changed_file_replaces_its_article():
     plan = plan_batch([RawFile("/in/a.txt", 9, b"New text.")], known={"/in/a.txt": old})
     assert accounts(plan) == [("/in/a.txt", None, "ingested", None)]
     assert plan.batches[0].replaced == {"oldid"} and plan.batches[0].changed == {"/in/a.txt"}
-    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old}) == {"oldid"}
+    assert retired_articles(plan.batches, carried(plan), {"/in/a.txt": old}) == {"oldid"}
     # another file still carries the old article: nothing is retired
-    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old, "/in/b.txt": KnownFile("s", {"oldid"})}) == set()
+    assert retired_articles(plan.batches, carried(plan), {"/in/a.txt": old, "/in/b.txt": KnownFile("s", {"oldid"})}) == set()
 
 
 def test_source_boilerplate_lines_are_dropped():
@@ -151,7 +156,7 @@ def test_gone_files_retire_the_articles_no_other_file_carries():
     gone = gone_files(known, ["/in/c.txt"])
     assert sorted(gone) == ["/in/a.txt", "/in/b.txt"]
     plan = plan_batch([])
-    assert retired_articles(plan.batches, plan.resolution, {"/in/c.txt": known["/in/c.txt"]}, gone) == {"B"}
+    assert retired_articles(plan.batches, carried(plan), {"/in/c.txt": known["/in/c.txt"]}, gone) == {"B"}
     now = datetime(2024, 1, 1, tzinfo=timezone.utc)
     assert [(r["path"], r["status"], r["reason"], r["sha256"], r["article_id"]) for r in deleted_rows(gone, "r9", now)] == [
         ("/in/a.txt", "deleted", "no longer exists (--prune)", None, None),
@@ -297,10 +302,8 @@ def changed_batch(part, path, replaced):
      {"/in/a.txt": KnownFile("s", {"old"}), "/in/b.txt": KnownFile("t", {"old", "b-old"})}, {"old"}),
 ])
 def test_retired_articles(batches, rows, carriers, retired):
-    from transforms.batch import Resolution
-
     prepared = [changed_batch(*b) for b in batches]
-    assert retired_articles(prepared, Resolution(rows, []), carriers) == retired
+    assert retired_articles(prepared, {r["article_id"] for r in rows if r["article_id"]}, carriers) == retired
 
 
 def test_stray_nul_bytes_are_removed_and_noted_in_the_account():
