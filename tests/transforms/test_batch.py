@@ -339,3 +339,15 @@ def test_read_batches_are_weighed_by_records_across_files():
         ["/in/a.txt", 1], [31], [61, "/in/b.txt", "/in/c.txt"]]
     assert [len(b) for b in weighed_chunks(items, 1000, 2, 10)] == [2, 1, 3]  # at most half the weight (93, so 47) each
     assert [len(b) for b in weighed_chunks(items, 1000, 1, 100)] == [6]
+
+
+def test_ranges_of_a_dump_are_read_together_up_to_the_dump_batch():
+    from transforms.batch import Piece, weighed_chunks
+
+    ranges = [Piece("/in/d.jsonl", 3000, "h", 0, start=i * 300, end=(i + 1) * 300, first_line=i * 30 + 1, lines=30) for i in range(10)]
+    whole = Piece("/in/e.jsonl.gz", 50, "g", 0, lines=30)  # a compressed dump: one piece, never grouped
+    items = [*ranges[:4], "/in/a.txt", *ranges[4:], whole, "/in/b.txt"]
+    shape = [[getattr(i, "first_line", i) if i is not whole else "gz" for i in b] for b in weighed_chunks(items, 40, 1, 10, dump_batch=100)]
+    assert shape == [[1, 31, 61], [91, "/in/a.txt"], [121, 151, 181], [211, 241, 271], ["gz", "/in/b.txt"]]
+    assert [len(b) for b in weighed_chunks(items, 40, 4, 10, dump_batch=100)] == [2, 2, 2, 2, 2, 1, 2]  # spread: 83 (332 / 4) at most
+    assert weighed_chunks(items, 40, 1, 10) == weighed_chunks(items, 40, 1, 10, dump_batch=40)  # without it: as before
