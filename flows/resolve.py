@@ -17,7 +17,9 @@ from flows.scratch import KEEP_ROWS, RESOLVED, RunScratch
 from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT
 from transforms.schemas import FILES
 
-MEMORY_LIMIT = "128MB"  # DuckDB spills joins, aggregations and sorts to the scratch folder past this
+# DuckDB spills joins, aggregations and sorts to the scratch folder past the first limit; a decision that
+# cannot be made within it (rows too wide to spill) is made again within the next
+MEMORY_LIMITS = ("128MB", "1GB")
 FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
 NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
 # the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
@@ -43,6 +45,18 @@ def _relation(paths: Iterable, columns: str, empty: str) -> str:
 
 def resolve_staged(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime) -> Resolved:
     """Decide every pending record of these prepare batches (in their order), write the run's file rows and
+    keep list to ``scratch`` and return the counts (see ``_resolve``), within the first memory limit that suffices."""
+    for n, limit in enumerate(MEMORY_LIMITS):
+        try:
+            return _resolve(lake, scratch, parts, threshold, run_id, now, limit)
+        except duckdb.OutOfMemoryException:
+            if n == len(MEMORY_LIMITS) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime, limit: str) -> Resolved:
+    """Decide every pending record of these prepare batches (in their order), write the run's file rows and
     keep list to ``scratch`` and return the counts.
 
     Exact duplicates: a record whose article the lake holds, or an earlier record of the run carries.
@@ -60,7 +74,7 @@ def resolve_staged(lake: Lake, scratch: RunScratch, parts: list[str], threshold:
     db.unlink(missing_ok=True)  # a retried decision starts over
     accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
     with duckdb.connect(str(db)) as con:
-        for setting in (f"memory_limit = '{MEMORY_LIMIT}'", f"temp_directory = {_sql_list([str(work / 'spill')])}",
+        for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}",
                         "enable_progress_bar = false"):
             con.execute(f"set {setting}")
         con.execute(f"""create table cand as select (batch::BIGINT << 32) | seq as pos, article_id, language, part

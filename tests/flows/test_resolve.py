@@ -7,7 +7,9 @@ import random
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pytest
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,3 +172,14 @@ def test_the_staged_decision_equals_the_in_memory_one(tmp_path_factory, seed, n,
     in_lake = {article_id(t.decode().strip()) for t in texts if rng.random() < lake_share}
     run = Both(tmp_path_factory.mktemp("run"), batches, in_lake, lake_signatures, threshold)
     assert run.same(), (run.file_rows, run.reference.file_rows)
+
+
+def test_a_decision_that_does_not_fit_the_first_memory_limit_is_made_within_the_next(tmp_path, monkeypatch):
+    import flows.resolve
+
+    monkeypatch.setattr(flows.resolve, "MEMORY_LIMITS", ("1KB", "128MB"))
+    run = Both(tmp_path, [FILES[:2], FILES[2:]])
+    assert run.statuses() == ["ingested", "ingested", "duplicate", "near_duplicate", "ingested"] and run.same()
+    monkeypatch.setattr(flows.resolve, "MEMORY_LIMITS", ("1KB",))
+    with pytest.raises(duckdb.OutOfMemoryException):  # the last limit's error is the run's
+        Both(tmp_path / "again", [FILES])
