@@ -397,6 +397,15 @@ class Lake:
         rows = self._lookup("articles", ["article_id"], "article_id", sorted(set(ids)))
         return set(rows.column("article_id").to_pylist())
 
+    def signature_candidates(self, keys: Iterable[int]) -> dict[str, np.ndarray]:
+        """MinHash signatures of the lake's articles that share at least one LSH band key with ``keys``."""
+        bands = self._lookup("signature_bands", ["article_id"], "band_key", sorted(set(keys)))
+        ids = sorted(set(bands.column("article_id").to_pylist()))
+        rows = self._lookup("signatures", ["article_id", "minhash"], "article_id", ids)
+        minhash = from_stored("signatures", rows).column("minhash")
+        return {aid: np.asarray(mh, dtype=np.uint64) for aid, mh in zip(rows.column("article_id").to_pylist(),
+                                                                         minhash.to_numpy(zero_copy_only=False))}
+
     def source_lines(self, sources: Iterable[str]) -> list[dict]:
         """The ``source_lines`` rows (boilerplate lines) of these sources."""
         return self._lookup("source_lines", ["source_name", "line", "n_articles"], "source_name", sorted(set(sources))).to_pylist()
