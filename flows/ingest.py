@@ -32,15 +32,15 @@ from prefect.utilities.annotations import quote
 from flows import lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, settled, streamed
 from flows.lake import Lake
+from flows.resolve import Resolved, carried, resolve_staged
 from flows.scratch import RunScratch
 from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
 from transforms.batch import (
-    PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, Resolution, article_rows, deleted_rows, gone_files,
-    prepare_files, profile_files, resolve, retired_articles, weighed_chunks, weight,
+    ACCOUNT, PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, account_rows, article_rows, deleted_rows,
+    gone_files, is_range, prepare_files, profile_files, replaced_articles, retired_articles, weighed_chunks, weight,
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
-from transforms.dedup import band_keys
 from transforms.formats import input_kind
 from transforms.language import detect_language
 from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 # called as stages progress with (stage, done, total): the CLI's progress bar or log lines
 Progress = Callable[[str, int, int], None]
-ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures")
+ARTICLE_TABLES = ("articles", "sentences", "mentions", "signatures", "signature_bands")
 TASKS_PER_WORKER = 4
 MIN_BATCH = 10
 PROFILE_LINES = 20_000  # a JSON-lines dump's boilerplate is learnt from its first lines (a sample, bounded memory)
@@ -144,14 +144,19 @@ def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
     return lake.known_files(paths)
 
 
+SETTLED = "settled"  # the part, and batch 0, of the files accounted unchanged without being read
+
+
 @task(name="settle-unchanged", cache_policy=NO_CACHE)
-def settle_unchanged(paths: list[str], known: dict[str, KnownFile], rehash: bool) -> tuple[list[str], PreparedBatch]:
-    """The files to read, and the account of those known unchanged by their size and status-change time
-    (``discover.settled``) without being read; with ``rehash``, every file is read and hashed."""
+def settle_unchanged(paths: list[str], known: dict[str, KnownFile], rehash: bool, scratch: RunScratch) -> tuple[list[str], PreparedBatch]:
+    """The files to read; the account of those known unchanged by their size and status-change time
+    (``discover.settled``) without being read is staged as batch 0, and its summary returned. With
+    ``rehash``, every file is read and hashed."""
     same = [] if rehash else [p for p in paths if settled(p, known.get(p))]
-    account = prepare_files((RawFile(p, known[p].size, None, sha256=known[p].sha256) for p in same), known, {}, ReadOptions(), "settled")
+    account = prepare_files((RawFile(p, known[p].size, None, sha256=known[p].sha256) for p in same), known, {}, ReadOptions(), SETTLED)
+    scratch.write_account(SETTLED, to_table(account_rows(account, 0), ACCOUNT) if account.file_rows else ACCOUNT.empty_table())
     kept = set(same)
-    return [p for p in paths if p not in kept], account
+    return [p for p in paths if p not in kept], account.summary()
 
 
 @task(name="plan-reading", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -197,22 +202,24 @@ def boilerplate_lines(lake: Lake, profiles: list[SourceProfile], settings: Setti
 
 
 @task(name="prepare", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def prepare(items: list[Item], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
+def prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
-    """Read, decode, clean, hash and sign one batch; stages its articles (in pieces as they come) and
-    returns the small rest."""
+    """Read, decode, clean, hash and sign one batch (the ``index``-th); stages its articles (in pieces as
+    they come) and its file rows, and returns the changed files only."""
     batch = prepare_files((read_item(i, options, known) for i in items), known, drop_lines, options, part,
                           sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)))
+    scratch.write_account(part, to_table(account_rows(batch, index), ACCOUNT) if batch.file_rows else ACCOUNT.empty_table())
+    summary = batch.summary()
+    del batch
     release_memory()
-    return batch.without_articles()
+    return summary
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
-def resolve_run(lake: Lake, batches: list[PreparedBatch], threshold: float, run_id: str, now: datetime) -> Resolution:
-    """Exact and near-duplicate decisions across this run and the lake, in input order."""
-    ids = {c.article_id for b in batches for c in b.candidates}
-    keys = {k for b in batches for c in b.candidates for k in band_keys(c.signature)}
-    return resolve(batches, lake.existing_articles(ids), lake.signature_candidates(keys), threshold, run_id, now)
+def resolve_run(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime) -> Resolved:
+    """Exact and near-duplicate decisions across this run and the lake, in input order, over the staged
+    batches; the file rows and the articles to keep go to the scratch folder."""
+    return resolve_staged(lake, scratch, parts, threshold, run_id, now)
 
 
 @task(name="find-gone-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -238,19 +245,20 @@ def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
 
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)
-def find_retired(lake: Lake, batches: list[PreparedBatch], resolution: Resolution, gone: dict[str, KnownFile]) -> set[str]:
+def find_retired(lake: Lake, scratch: RunScratch, batches: list[PreparedBatch], gone: dict[str, KnownFile]) -> set[str]:
     """Articles of changed or gone files that no file carries any more (looked up for those articles only)."""
-    replaced = set().union(*(b.replaced for b in batches), *(k.article_ids for k in gone.values()))
+    replaced = replaced_articles(batches, gone)
     if not replaced:
         return set()
     carriers = lake.known_files(r["path"] for r in lake.files_carrying(replaced))
-    return retired_articles(batches, resolution, carriers, gone)
+    return retired_articles(batches, carried(scratch, replaced), carriers, gone)
 
 
 @task(name="analyse", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
-    """NLP and linking of one batch of kept articles; stages their rows under the batch's name, so a
+def analyse(rows: range, part: str, lake: Lake, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
+    """NLP and linking of one range of the kept articles; stages their rows under the batch's name, so a
     retried task replaces its own files instead of adding to them."""
+    keep = [Keep(k["part"], k["article_id"], k["duplicate_of"], k["analyse"]) for k in scratch.read_keep(rows.start, rows.stop)]
     ids_by_part: dict[str, list[str]] = defaultdict(list)
     for k in keep:
         ids_by_part[k.part].append(k.article_id)
@@ -267,10 +275,12 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
         tables["sentences"] += sentences
         tables["mentions"] += mentions
         tables["signatures"].append({"article_id": k.article_id, "minhash": prepared[k.article_id]["minhash"]})
+        tables["signature_bands"] += [{"band_key": key, "article_id": k.article_id} for key in prepared[k.article_id]["bands"]]
         result.words += article["n_words"]
         if analysis:
             keep_first(result.actors, analysis.actors.values())
             result.failed += analysis.error is not None
+    tables["signature_bands"].sort(key=lambda r: (r["band_key"], r["article_id"]))
     for name, rows in tables.items():
         rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
         result.staged[name] = [rel] if rel else []
@@ -281,8 +291,8 @@ def analyse(keep: list[Keep], part: str, lake: Lake, settings: Settings, scratch
 
 
 @task(name="commit-run", cache_policy=NO_CACHE)
-def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resolution: Resolution, analysed: list[Analysed],
-           source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
+def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resolution: Resolved, scratch: RunScratch,
+           analysed: list[Analysed], source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
     stored = lake.read("actors").to_pylist()
@@ -298,15 +308,16 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         source_lines = with_sources_replaced(stored, source_lines)
         if same_rows(source_lines, stored, TABLES["source_lines"]):
             source_lines = []
-    whole = {"actors": actors, "source_lines": source_lines, "files": resolution.file_rows + deleted}
+    whole = {"actors": actors, "source_lines": source_lines, "files": deleted}
     for name, rows in whole.items():
         staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]
+    staged["files"] += [rel for rel in [lake.stage_file("files", scratch.files_path, run_id, "read")] if rel]
     run_row = {
         "run_id": run_id,
         "started_at": started,
         "finished_at": datetime.now(timezone.utc),
         "files_seen": files_seen,
-        "records_seen": len(resolution.file_rows),
+        "records_seen": resolution.records,
         "articles_retired": len(retired),
         "articles_written": sum(r.articles for r in analysed),
         "sentences_written": sum(r.sentences for r in analysed),
@@ -387,10 +398,10 @@ def new_run_id(started: datetime) -> str:
     return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def chunks(items: list, settings: Settings, per_worker: int = TASKS_PER_WORKER) -> list[list]:
-    """``items`` cut into consecutive batches: at most ``batch_size`` each, and at least ``per_worker``
-    batches per worker when there are enough items, so that workers share the load."""
-    size = min(settings.batch_size, max(MIN_BATCH, -(-len(items) // (per_worker * settings.workers))))
+def chunks(items: list | range, settings: Settings, per_worker: int = TASKS_PER_WORKER, cap: int | None = None) -> list:
+    """``items`` cut into consecutive batches: at most ``batch_size`` (or ``cap``) each, and at least
+    ``per_worker`` batches per worker when there are enough items, so that workers share the load."""
+    size = min(cap or settings.batch_size, max(MIN_BATCH, -(-len(items) // (per_worker * settings.workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -436,33 +447,35 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, files)
         gone = find_gone(lake, paths) if prune else {}
-        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash) if known and not settings.rehash
-                                    else (files, PreparedBatch("settled")))
+        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash, scratch) if known and not settings.rehash
+                                    else (files, None))
         scans = chunks([p for p in to_read if streamed(p)], settings, per_worker=1)  # only dumps and archives need planning
         planned: dict[str, list[Item]] = defaultdict(list)
         for f in plan_reading.map(scans, [{p: known[p] for p in s if p in known} for s in scans], unmapped(settings.batch_size)):
             for i in f.result():
                 planned[item_path(i)].append(i)
         items = [i for p in to_read for i in planned.get(p, [p])]
-        batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH)
+        batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH, settings.dump_batch)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
-        futures = prepare.map(batches, known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts, unmapped(scratch))
+        futures = prepare.map(batches, list(range(1, len(batches) + 1)), known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts,
+                              unmapped(scratch))
         prepared = _results(futures, "reading files", [sum(map(weight, b)) for b in batches], progress)
-        prepared = [settled_account, *prepared]
-        resolution = resolve_run(lake, quote(prepared), settings.near_duplicate_threshold, run_id, started)
-        work = chunks(resolution.keep, settings)
+        if settled_account is not None:  # accounted first, as batch 0, by the settle-unchanged task
+            prepared, parts = [settled_account, *prepared], [SETTLED, *parts]
+        resolution = resolve_run(lake, scratch, parts, settings.near_duplicate_threshold, run_id, started)
+        work = chunks(range(resolution.kept), settings, cap=settings.dump_batch if any(map(is_range, items)) else None)
         futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),
                               unmapped(run_id), unmapped(started))
         analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
-        retired = find_retired(lake, quote(prepared), quote(resolution), gone)
+        retired = find_retired(lake, scratch, quote(prepared), gone)
         deleted = deleted_rows(gone, run_id, started)
-        commit(lake, settings, run_id, started, quote(resolution), quote(analysed), source_lines, retired, len(files), deleted)
+        commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
         marts_exported = refresh_views(lake, settings)
         scratch.remove()
-    statuses = Counter(r["status"] for r in resolution.file_rows + deleted)
+    statuses = Counter(resolution.statuses) + Counter(r["status"] for r in deleted)
     seconds = time.perf_counter() - t0
     words = sum(r.words for r in analysed)
     summary = {
@@ -470,7 +483,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         "lake": str(settings.lake),
         "files_seen": len(files),
         "set_aside": set_aside,
-        "records_seen": len(resolution.file_rows),
+        "records_seen": resolution.records,
         "statuses": dict(statuses),
         "articles": sum(r.articles for r in analysed),
         "sentences": sum(r.sentences for r in analysed),

@@ -58,6 +58,7 @@ COMPACT_FILES = 32
 FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "size", "seen_at", "etag"]  # what current_files reads (etag last)
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
+MERGE_MEMORY = "128MB"  # compaction sorts a merged file's rows within this (DuckDB spills past it)
 
 
 def _bins(rows: list[dict]) -> list[list[dict]]:
@@ -141,6 +142,48 @@ def from_stored(table: str, rows: pa.Table) -> pa.Table:
         if rows.schema.field(name).type != declared.type:
             rows = rows.set_column(i, declared, _reinterpret(rows.column(i), declared.type))
     return rows
+
+
+def merge_sorted(table: str, paths: list[Path], target: Path, spill: Path) -> None:
+    """One durable Parquet file of these files' rows sorted by the table's lookup keys. A table whose
+    columns are all plain (the article tables and ``files``) is sorted by DuckDB within ``MERGE_MEMORY``
+    (spilling to ``spill``) and written a slice at a time; others (small tables) in memory."""
+    stored = stored_schema(table)
+    present = set().union(*(pq.read_schema(p).names for p in paths))
+    plain = all(pa.types.is_string(f.type) or pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)
+                or pa.types.is_boolean(f.type) or pa.types.is_floating(f.type)
+                or (pa.types.is_list(f.type) and pa.types.is_integer(f.type.value_type)) for f in stored)
+    if plain and set(stored.names) <= present:
+        try:
+            return _merge_in_duckdb(table, paths, target, spill)
+        except duckdb.OutOfMemoryException:  # rows too wide to sort within the limit: sort them in memory
+            pass
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+    merged = pa.concat_tables([conform(pq.read_table(p), stored) for p in paths])
+    write_durable(merged.sort_by([(k, "ascending") for k in SORT_KEYS[table]]), target)
+
+
+def _merge_in_duckdb(table: str, paths: list[Path], target: Path, spill: Path) -> None:
+    stored = stored_schema(table)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{time.time_ns()}.tmp")
+    with duckdb.connect() as con:
+        for setting in (f"memory_limit = '{MERGE_MEMORY}'", "threads = 1", "TimeZone = 'UTC'", "enable_progress_bar = false",
+                        f"temp_directory = {_sql_list([str(spill)])}"):
+            con.execute(f"set {setting}")
+        rel = con.sql(f"select {', '.join(stored.names)} from read_parquet([{_sql_list(str(p) for p in paths)}], union_by_name = true, "
+                      f"hive_partitioning = false) order by {', '.join(SORT_KEYS[table])}")
+        try:
+            with pq.ParquetWriter(tmp, stored, compression="zstd") as writer:
+                for batch in rel.to_arrow_reader(ROW_GROUP_ROWS):
+                    writer.write_table(pa.Table.from_batches([batch]).cast(stored), row_group_size=ROW_GROUP_ROWS)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    _fsync_path(tmp)
+    os.replace(tmp, target)
+    _fsync_path(target.parent)
 
 
 def _fsync_path(path: Path) -> None:
@@ -506,6 +549,24 @@ class Lake:
         write_durable(to_stored(table, rows), self.dir / rel)
         return str(rel)
 
+    def stage_file(self, table: str, source: Path, run_id: str, part: str) -> str | None:
+        """Stage the rows of a Parquet file (in the declared columns) as one part, a row group at a time."""
+        reader = pq.ParquetFile(source)
+        if reader.metadata.num_rows == 0:
+            return None
+        rel = Path(STAGING) / run_id / table / f"{part}.parquet"
+        path = self.dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
+        with pq.ParquetWriter(tmp, stored_schema(table), compression="zstd") as writer:
+            for group in range(reader.num_row_groups):
+                rows = reader.read_row_group(group, columns=TABLES[table].names)
+                writer.write_table(to_stored(table, rows), row_group_size=ROW_GROUP_ROWS)
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+        _fsync_path(path.parent)
+        return str(rel)
+
     def commit_table(self, table: str, added: list[Path], removed: list[dict] = (), data_change: bool = True) -> int:
         """Commit one table: add these data files (already durable inside the table folder), remove these
         add-action rows, in one Delta transaction; returns the new version."""
@@ -567,7 +628,8 @@ class Lake:
         return added, removed
 
     def write_bands(self, staged_signatures: list[str], run_id: str, day: date) -> list[Path]:
-        """The ``signature_bands`` file of a run: one row per article per LSH band, sorted by band key."""
+        """The ``signature_bands`` file of a run that staged signatures but not their bands: one row per
+        article per LSH band, sorted by band key (an ingest stages the bands with the signatures)."""
         rows = []
         for rel in staged_signatures:
             sigs = from_stored("signatures", pq.read_table(self.dir / rel))
@@ -590,10 +652,10 @@ class Lake:
         if not staged.get("runs"):
             raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
         self._ensure_tables()
-        staged_bands = self.write_bands(staged.get("signatures", []), run_id, day)
+        staged_bands = [] if staged.get("signature_bands") else self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
             added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
-            if table == "signature_bands":
+            if table == "signature_bands" and staged_bands:
                 added = staged_bands
             removed: list[dict] = []
             if table in REPLACED_TABLES and added:
@@ -635,11 +697,9 @@ class Lake:
                 if len(rows) < 2:
                     continue
                 root = self.table_path(table)
-                merged = pa.concat_tables([conform(pq.read_table(root / r["path"]), stored_schema(table)) for r in rows])
-                merged = merged.sort_by([(k, "ascending") for k in SORT_KEYS[table]])
                 folder = root / (f"{PARTITION}={part}" if table in PARTITIONED_TABLES else "")
                 target = folder / f"compacted-{time.time_ns()}.parquet"
-                write_durable(merged, target)
+                merge_sorted(table, [root / r["path"] for r in rows], target, self.dir / STAGING / "merge-spill")
                 added.append(target)
                 removed += rows
             if added:

@@ -1,4 +1,6 @@
-"""A run's working folder: prepared articles handed from the prepare stage to the analyse stage."""
+"""A run's working folder: what the prepare stage hands to the run-wide duplicate decision (file rows and
+prepared articles), and what that decision hands to the analyse and commit stages (the articles to keep,
+the final file rows), so that none of it is held whole in the run's own process."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 WORK = "_work"
+ACCOUNTS = "accounts"  # one file per prepare batch: its file rows before the decision (``transforms.batch.ACCOUNT``)
+RESOLVED = "resolved"  # the duplicate decision's working database and its outputs
+KEEP_ROWS = 10_000  # rows per row group of the keep list: an analyse task reads the groups holding its range
 
 
 class RunScratch:
@@ -22,11 +27,34 @@ class RunScratch:
 
     def write(self, part: str, table: pa.Table) -> None:
         """Stage one batch's prepared articles; writing the same part again replaces it."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        target = self.dir / f"{part}.parquet"
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
+        _replace(self.dir / f"{part}.parquet", table)
+
+    def write_account(self, part: str, table: pa.Table) -> None:
+        """Stage one batch's file rows (``ACCOUNT``); writing the same part again replaces it."""
+        _replace(self.dir / ACCOUNTS / f"{part}.parquet", table)
+
+    def account_paths(self, parts: list[str]) -> list[Path]:
+        """The staged file rows of these prepare batches."""
+        return [self.dir / ACCOUNTS / f"{part}.parquet" for part in parts]
+
+    def article_paths(self) -> list[Path]:
+        """Every staged file of prepared articles."""
+        return sorted(self.dir.glob("*.parquet"))
+
+    @property
+    def files_path(self) -> Path:
+        """The run's final file rows (``files`` columns), in input order, written by the duplicate decision."""
+        return self.dir / RESOLVED / "files.parquet"
+
+    @property
+    def keep_path(self) -> Path:
+        """The articles the run writes (``n``, part, article_id, duplicate_of, analyse), in input order."""
+        return self.dir / RESOLVED / "keep.parquet"
+
+    def read_keep(self, start: int, stop: int) -> list[dict]:
+        """Rows ``start`` to ``stop - 1`` of the keep list (only the row groups holding them are read)."""
+        table = pq.read_table(self.keep_path, filters=[("n", ">=", start), ("n", "<", stop)])
+        return table.sort_by("n").to_pylist()
 
     def read(self, part: str, ids: list[str]) -> dict[str, dict]:
         """The prepared rows of these article ids from one batch, by id."""
@@ -45,3 +73,10 @@ class RunScratch:
     def clear(root: Path) -> None:
         """Remove every run's working folder (call only while holding the lake's write lock)."""
         shutil.rmtree(Path(root) / WORK, ignore_errors=True)
+
+
+def _replace(target: Path, table: pa.Table) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, target)

@@ -20,6 +20,9 @@ class Settings:
     # model: the spaCy pipeline's entity recogniser; dictionary: phrase matching of the curated actors only
     nlp: str = "model"
     batch_size: int = 200
+    # records per read task and articles per analyse task when reading the line ranges of JSON-lines dumps
+    # (consecutive ranges of ``batch_size`` lines are read together up to this many lines)
+    dump_batch: int = 1000
     # where mapped tasks run: auto (a local Dask cluster when the run has enough new input, else this
     # process), dask (always a cluster), local (always this process)
     runner: str = "auto"

@@ -13,10 +13,10 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.boilerplate import SourceProfile
-from transforms.dedup import NearDuplicateIndex, signature
+from transforms.dedup import NearDuplicateIndex, band_keys, signature
 from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
-from transforms.schemas import ARTICLES, SIGNATURES
+from transforms.schemas import ARTICLES, FILES, SIGNATURE_BANDS, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
 from transforms.warc import Skipped
 
@@ -25,14 +25,23 @@ if TYPE_CHECKING:  # spaCy is imported where texts are analysed, not where files
 
 ANALYSED_LANGUAGES = ("en", "und")  # texts too short to identify are read as English
 PENDING = "pending"  # a file row whose article awaits the run-wide duplicate decision
+SAME_TEXT = "same normalised text as an article already in the lake or this run"  # the reason of a ``duplicate``
 SINK_ROWS = 1000  # prepared articles handed to the sink at once (a streamed file's task stages them in pieces)
 
 # one row per distinct article a prepare batch found: article_id (the ``articles`` columns known
-# before analysis, and the MinHash signature)
+# before analysis, the MinHash signature and its LSH band keys)
 PREPARED = pa.schema(
     [ARTICLES.field(name) for name in ("article_id", "source_uri", "source_name", "title", "text", "published_at",
                                        "language", "n_words", "boilerplate_chars", "encoding")]
-    + [SIGNATURES.field("minhash")]
+    + [SIGNATURES.field("minhash"), pa.field("bands", pa.list_(SIGNATURE_BANDS.field("band_key").type), nullable=False)]
+)
+# one row per file row of a prepare batch: batch, seq (its input order); the ``files`` columns known before
+# the run-wide decision (no run_id, seen_at), and for a ``pending`` row its article's language and the
+# scratch part holding its prepared article
+ACCOUNT = pa.schema(
+    [pa.field("batch", pa.int32(), nullable=False), pa.field("seq", pa.int32(), nullable=False)]
+    + [FILES.field(name) for name in ("path", "record", "size", "sha256", "status", "reason", "article_id", "encoding", "etag")]
+    + [pa.field("language", pa.string()), pa.field("part", pa.string())]
 )
 
 
@@ -128,9 +137,19 @@ class PreparedBatch:
     replaced: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
 
-    def without_articles(self) -> PreparedBatch:
-        """The same batch minus the article rows (what crosses the orchestration boundary)."""
-        return PreparedBatch(self.part, self.file_rows, [], self.candidates, self.replaced, self.changed)
+    def summary(self) -> PreparedBatch:
+        """The batch minus its rows, articles and candidates, which are staged (what crosses the orchestration
+        boundary: its size follows the changed files, not the records)."""
+        return PreparedBatch(self.part, [], [], [], self.replaced, self.changed)
+
+
+def account_rows(batch: PreparedBatch, index: int) -> list[dict]:
+    """The batch's file rows as ``ACCOUNT`` rows: numbered by batch ``index`` and position, each pending
+    row with its article's language and the part its article was staged under."""
+    rows = [{"batch": index, "seq": n, **r, "language": None, "part": None} for n, r in enumerate(batch.file_rows)]
+    for c in batch.candidates:
+        rows[c.row].update(language=c.language, part=c.part or batch.part)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -307,6 +326,7 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, d
             "boilerplate_chars": article.boilerplate_chars,
             "encoding": rec.encoding,
             "minhash": sig,
+            "bands": band_keys(sig),
         })
     candidate = Candidate(len(batch.file_rows), aid, language, sig, piece if aid not in seen else seen[aid].part)
     seen.setdefault(aid, candidate)
@@ -319,6 +339,9 @@ def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: di
     """Decide every pending article across the run, in input order (batches in order, rows in order):
     ``duplicate`` of the lake or an earlier file, ``near_duplicate`` (kept, analysed), ``non_english``
     (kept, not analysed) or ``ingested``. The outcome does not depend on which batch finished first.
+
+    The whole run in memory: the definition of the decision, for small runs and tests. The flow makes the
+    same decisions over the staged batches in bounded memory (``flows/resolve.py``; a test compares them).
 
     Args:
         in_lake: ids among this run's articles that the lake already holds.
@@ -335,7 +358,7 @@ def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: di
         for c in batch.candidates:
             row = batch_rows[c.row]
             if c.article_id in seen:
-                row.update(status="duplicate", reason=_noted("same normalised text as an article already in the lake or this run", row))
+                row.update(status="duplicate", reason=_noted(SAME_TEXT, row))
                 continue
             seen.add(c.article_id)
             near = index.check_and_add(c.article_id, c.signature)
@@ -355,20 +378,26 @@ def _noted(reason: str, row: dict) -> str:
     return f"{reason}; {row['reason']}" if row["reason"] else reason
 
 
-def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carriers: dict[str, KnownFile],
+def replaced_articles(batches: list[PreparedBatch], gone: dict[str, KnownFile] | None = None) -> set[str]:
+    """The articles that the run's changed files and the gone files carried before."""
+    return set().union(*(b.replaced for b in batches), *(k.article_ids for k in (gone or {}).values()))
+
+
+def retired_articles(batches: list[PreparedBatch], carried: set[str], carriers: dict[str, KnownFile],
                      gone: dict[str, KnownFile] | None = None) -> set[str]:
     """Articles that changed or gone files carried before and that no file carries any more.
 
     Args:
+        carried: article ids the run's own file rows carry (at least those among the replaced articles).
         carriers: what the lake last made of every path that carried one of the replaced articles.
         gone: known files that no longer exist (pruned), with what the lake last made of them.
     """
     gone = gone or {}
-    replaced = set().union(*(b.replaced for b in batches), *(k.article_ids for k in gone.values()))
+    replaced = replaced_articles(batches, gone)
     if not replaced:
         return set()
     changed = set().union(*(b.changed for b in batches), gone)
-    still = {r["article_id"] for r in resolution.file_rows if r["article_id"]}
+    still = set(carried)
     for path, known in carriers.items():
         if path not in changed:
             still |= known.article_ids
@@ -378,7 +407,7 @@ def retired_articles(batches: list[PreparedBatch], resolution: Resolution, carri
 def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, now: datetime) -> tuple[dict, list[dict], list[dict]]:
     """The articles row and the sentences and mentions rows of one kept article (``a`` None: not analysed)."""
     aid = prepared["article_id"]
-    article = {k: v for k, v in prepared.items() if k != "minhash"} | {
+    article = {k: v for k, v in prepared.items() if k not in ("minhash", "bands")} | {
         "nlp_status": ("analysed" if not a.error else f"failed: {a.error}") if a is not None else "skipped: not English",
         "duplicate_of": keep.duplicate_of,
         "n_sentences": len(a.sentences) if a else 0,
@@ -396,16 +425,25 @@ def weight(item: str | Piece) -> int:
     return item.lines if isinstance(item, Piece) else 1
 
 
-def weighed_chunks(items: list[str | Piece], batch_size: int, workers: int, min_batch: int) -> list[list[str | Piece]]:
-    """Read batches by record count across files: consecutive items of at most ``batch_size``'s weight (less
-    when that spreads the items over every worker, never under ``min_batch``), at least one item each."""
-    size = min(batch_size, max(min_batch, -(-sum(map(weight, items)) // workers)))
+def is_range(item: str | Piece) -> bool:
+    """Whether an item is a byte range of an uncompressed JSON-lines dump (not a file read whole or in one piece)."""
+    return isinstance(item, Piece) and item.end is not None
+
+
+def weighed_chunks(items: list[str | Piece], batch_size: int, workers: int, min_batch: int,
+                   dump_batch: int | None = None) -> list[list[str | Piece]]:
+    """Read batches by record count across files: consecutive items of at most ``batch_size``'s weight, or
+    ``dump_batch``'s for a batch of dump ranges only (less when that spreads the items over every worker,
+    never under ``min_batch``), at least one item each."""
+    spread = max(min_batch, -(-sum(map(weight, items)) // workers))
+    size, ranges = min(batch_size, spread), min(max(batch_size, dump_batch or batch_size), spread)
     out: list[list[str | Piece]] = []
-    filled = size
+    filled, only_ranges = size, False
     for item in items:
-        if filled + weight(item) > size and (not out or out[-1]):
+        only_ranges = only_ranges and is_range(item)
+        if filled + weight(item) > (ranges if only_ranges else size) and (not out or out[-1]):
             out.append([])
-            filled = 0
+            filled, only_ranges = 0, is_range(item)
         out[-1].append(item)
         filled += weight(item)
     return out

@@ -1,6 +1,7 @@
 """Task runs on Dask workers reuse their worker thread's Prefect settings and API client (flows.dask_runner)."""
 
 import threading
+import time
 
 import pytest
 
@@ -28,7 +29,12 @@ def forked_worker():
     from flows.prefect_env import api_server
     from flows.runner import _fork_workers
 
-    with api_server():
+    # task runs reach the API's database through the task-run recorder, which a temporary server runs
+    # without (prefect_env.EPHEMERAL_ONLY): this test reads them back. The server takes Prefect's loaded
+    # settings over the environment, so the recorder is switched on through them.
+    from prefect.settings import PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED, temporary_settings
+
+    with temporary_settings({PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: True}), api_server():
         _fork_workers()
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             yield cluster.scheduler_address
@@ -50,8 +56,12 @@ def _run(runner, n: int = 4) -> tuple[list[tuple[int, int, int]], list[str]]:
         return [f.result() for f in probe.map(range(n))], flow_run.id
 
     results, run_id = probes()
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    for _ in range(300):  # the recorder writes task runs from their events, a moment after they finish
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        if len(runs) == n and all(r.state and r.state.is_final() for r in runs):
+            break
+        time.sleep(0.1)
     assert all(pid != os.getpid() for pid, _, _ in results)
     return results, sorted(r.state.name for r in runs)
 

@@ -28,6 +28,11 @@ def plan_batch(files, **kw):
     return Plan(files, **kw)
 
 
+def carried(plan):
+    """The article ids the run's own file rows carry."""
+    return {r["article_id"] for r in plan.file_rows if r["article_id"]}
+
+
 def accounts(plan):
     return [(r["path"], r["record"], r["status"], r["reason"]) for r in plan.file_rows]
 
@@ -96,9 +101,9 @@ def test_changed_file_replaces_its_article():
     plan = plan_batch([RawFile("/in/a.txt", 9, b"New text.")], known={"/in/a.txt": old})
     assert accounts(plan) == [("/in/a.txt", None, "ingested", None)]
     assert plan.batches[0].replaced == {"oldid"} and plan.batches[0].changed == {"/in/a.txt"}
-    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old}) == {"oldid"}
+    assert retired_articles(plan.batches, carried(plan), {"/in/a.txt": old}) == {"oldid"}
     # another file still carries the old article: nothing is retired
-    assert retired_articles(plan.batches, plan.resolution, {"/in/a.txt": old, "/in/b.txt": KnownFile("s", {"oldid"})}) == set()
+    assert retired_articles(plan.batches, carried(plan), {"/in/a.txt": old, "/in/b.txt": KnownFile("s", {"oldid"})}) == set()
 
 
 def test_source_boilerplate_lines_are_dropped():
@@ -151,7 +156,7 @@ def test_gone_files_retire_the_articles_no_other_file_carries():
     gone = gone_files(known, ["/in/c.txt"])
     assert sorted(gone) == ["/in/a.txt", "/in/b.txt"]
     plan = plan_batch([])
-    assert retired_articles(plan.batches, plan.resolution, {"/in/c.txt": known["/in/c.txt"]}, gone) == {"B"}
+    assert retired_articles(plan.batches, carried(plan), {"/in/c.txt": known["/in/c.txt"]}, gone) == {"B"}
     now = datetime(2024, 1, 1, tzinfo=timezone.utc)
     assert [(r["path"], r["status"], r["reason"], r["sha256"], r["article_id"]) for r in deleted_rows(gone, "r9", now)] == [
         ("/in/a.txt", "deleted", "no longer exists (--prune)", None, None),
@@ -297,10 +302,8 @@ def changed_batch(part, path, replaced):
      {"/in/a.txt": KnownFile("s", {"old"}), "/in/b.txt": KnownFile("t", {"old", "b-old"})}, {"old"}),
 ])
 def test_retired_articles(batches, rows, carriers, retired):
-    from transforms.batch import Resolution
-
     prepared = [changed_batch(*b) for b in batches]
-    assert retired_articles(prepared, Resolution(rows, []), carriers) == retired
+    assert retired_articles(prepared, {r["article_id"] for r in rows if r["article_id"]}, carriers) == retired
 
 
 def test_stray_nul_bytes_are_removed_and_noted_in_the_account():
@@ -336,3 +339,15 @@ def test_read_batches_are_weighed_by_records_across_files():
         ["/in/a.txt", 1], [31], [61, "/in/b.txt", "/in/c.txt"]]
     assert [len(b) for b in weighed_chunks(items, 1000, 2, 10)] == [2, 1, 3]  # at most half the weight (93, so 47) each
     assert [len(b) for b in weighed_chunks(items, 1000, 1, 100)] == [6]
+
+
+def test_ranges_of_a_dump_are_read_together_up_to_the_dump_batch():
+    from transforms.batch import Piece, weighed_chunks
+
+    ranges = [Piece("/in/d.jsonl", 3000, "h", 0, start=i * 300, end=(i + 1) * 300, first_line=i * 30 + 1, lines=30) for i in range(10)]
+    whole = Piece("/in/e.jsonl.gz", 50, "g", 0, lines=30)  # a compressed dump: one piece, never grouped
+    items = [*ranges[:4], "/in/a.txt", *ranges[4:], whole, "/in/b.txt"]
+    shape = [[getattr(i, "first_line", i) if i is not whole else "gz" for i in b] for b in weighed_chunks(items, 40, 1, 10, dump_batch=100)]
+    assert shape == [[1, 31, 61], [91, "/in/a.txt"], [121, 151, 181], [211, 241, 271], ["gz", "/in/b.txt"]]
+    assert [len(b) for b in weighed_chunks(items, 40, 4, 10, dump_batch=100)] == [2, 2, 2, 2, 2, 1, 2]  # spread: 83 (332 / 4) at most
+    assert weighed_chunks(items, 40, 1, 10) == weighed_chunks(items, 40, 1, 10, dump_batch=40)  # without it: as before

@@ -1,0 +1,168 @@
+"""The run-wide duplicate decision over the staged prepare batches, in DuckDB within a memory limit: the
+decisions of ``transforms.batch.resolve`` (exact duplicates of the lake or an earlier record, then
+near-duplicates through shared LSH band keys, in input order), with no per-record state in the run's process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flows.lake import Lake, _sql_list
+from flows.scratch import KEEP_ROWS, RESOLVED, RunScratch
+from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT
+from transforms.schemas import FILES
+
+# DuckDB spills joins, aggregations and sorts to the scratch folder past the first limit; a decision that
+# cannot be made within it (rows too wide to spill) is made again within the next
+MEMORY_LIMITS = ("128MB", "1GB")
+FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
+NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
+# the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
+KEEP = pa.schema([pa.field("n", pa.int64(), nullable=False), pa.field("part", pa.string(), nullable=False),
+                  pa.field("article_id", pa.string(), nullable=False), pa.field("duplicate_of", pa.string()),
+                  pa.field("analyse", pa.bool_(), nullable=False)])
+
+
+@dataclass
+class Resolved:
+    """What the decision hands back: counts only; the file rows and the keep list are in the run's scratch."""
+
+    records: int = 0
+    kept: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _relation(paths: Iterable, columns: str, empty: str) -> str:
+    """SQL reading these Parquet files, or a typed empty relation when there are none."""
+    listed = _sql_list(str(p) for p in paths)
+    return f"(select {columns} from read_parquet([{listed}], filename = true))" if listed else f"(select {empty} where false)"
+
+
+def resolve_staged(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime) -> Resolved:
+    """Decide every pending record of these prepare batches (in their order), write the run's file rows and
+    keep list to ``scratch`` and return the counts (see ``_resolve``), within the first memory limit that suffices."""
+    for n, limit in enumerate(MEMORY_LIMITS):
+        try:
+            return _resolve(lake, scratch, parts, threshold, run_id, now, limit)
+        except duckdb.OutOfMemoryException:
+            if n == len(MEMORY_LIMITS) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime, limit: str) -> Resolved:
+    """Decide every pending record of these prepare batches (in their order), write the run's file rows and
+    keep list to ``scratch`` and return the counts.
+
+    Exact duplicates: a record whose article the lake holds, or an earlier record of the run carries.
+    Near-duplicates: among the other articles, one whose signature shares an LSH band key with an article of
+    the lake or an earlier one of the run at estimated Jaccard similarity ``threshold`` or more; it names the
+    most similar (ties: the smallest id).
+    """
+    work = scratch.dir / RESOLVED
+    work.mkdir(parents=True, exist_ok=True)
+    if not parts:
+        pq.write_table(FILES.empty_table(), scratch.files_path)
+        pq.write_table(KEEP.empty_table(), scratch.keep_path)
+        return Resolved()
+    db = work / "resolve.duckdb"
+    db.unlink(missing_ok=True)  # a retried decision starts over
+    accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
+    with duckdb.connect(str(db)) as con:
+        for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}",
+                        "enable_progress_bar = false"):
+            con.execute(f"set {setting}")
+        con.execute(f"""create table cand as select (batch::BIGINT << 32) | seq as pos, article_id, language, part
+                        from {accounts} where status = '{PENDING}'""")
+        con.execute("""create table firsts as select article_id, min(pos) as pos, arg_min(language, pos) as language,
+                       arg_min(part, pos) as part from cand group by article_id""")
+        lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
+        con.execute(f"create table new as select * from firsts anti join {lake_articles} l using (article_id)")
+        prepared = _relation(scratch.article_paths(), "article_id, minhash::BIGINT[] as minhash, bands, parse_filename(filename, true) as part",
+                             "null::VARCHAR as article_id, null::BIGINT[] as minhash, null::BIGINT[] as bands, null::VARCHAR as part")
+        con.execute(f"create view run_prepared as select p.* from {prepared} p semi join new n using (article_id, part)")
+        con.execute("create table nb as select article_id, pos, unnest(bands) as key from run_prepared join new using (article_id, part)")
+        lake_bands = _relation(lake.files("signature_bands"), "band_key as key, article_id", "null::BIGINT as key, null::VARCHAR as article_id")
+        con.execute(f"create table lb as select distinct key, article_id from {lake_bands} semi join nb using (key)")
+        con.execute("""create table shared as select key from (select key from nb union all select key from lb)
+                       group by key having count(*) > 1""")
+        con.execute("""create table pairs as
+                       with x as (select * from nb semi join shared using (key)),
+                       m as (select key, article_id, pos from x union all select key, article_id, -1 as pos from lb semi join shared using (key))
+                       select distinct x.article_id as x, x.pos as xpos, m.article_id as y
+                       from x join m on x.key = m.key and m.pos < x.pos and m.article_id <> x.article_id""")
+        lake_sigs = _relation(lake.files("signatures"), "article_id, minhash", "null::VARCHAR as article_id, null::BIGINT[] as minhash")
+        con.execute(f"""create table sig as
+                        select article_id, minhash from run_prepared semi join (select x as article_id from pairs union select y from pairs) using (article_id)
+                        union all
+                        select article_id, any_value(minhash) from {lake_sigs} semi join (select y as article_id from pairs) using (article_id)
+                        anti join new using (article_id) group by article_id""")
+        con.execute("""create table scored as
+                       select x, y, len(list_filter(range(1, len(a) + 1), lambda i: a[i] = b[i]))::DOUBLE / len(a) as sim
+                       from (select p.x, p.y, sx.minhash as a, sy.minhash as b from pairs p
+                             join sig sx on sx.article_id = p.x join sig sy on sy.article_id = p.y)""")
+        con.execute("""create table best as select x, y, sim from scored where sim >= $threshold
+                       qualify row_number() over (partition by x order by sim desc, y) = 1""", {"threshold": float(threshold)})
+        english = _sql_list(ANALYSED_LANGUAGES)
+
+        def noted(reason: str) -> str:
+            return f"case when a.reason is null or a.reason = '' then {reason} else {reason} || '; ' || a.reason end"
+
+        con.execute(f"""create view decided as
+            select *, case when status <> '{PENDING}' then reason
+                           when decision = 'duplicate' then {noted(_sql_list([SAME_TEXT]))}
+                           when decision = 'near_duplicate' then {noted(NEAR)}
+                           when decision = 'non_english' then {noted("'language ' || a.language || ': kept, not analysed'")}
+                           else reason end as decided_reason
+            from (select a.*, (a.batch::BIGINT << 32) | a.seq as pos, b.y as near, b.sim,
+                         case when a.status <> '{PENDING}' then a.status
+                              when n.pos is distinct from ((a.batch::BIGINT << 32) | a.seq) then 'duplicate'
+                              when b.x is not null then 'near_duplicate'
+                              when a.language not in ({english}) then 'non_english'
+                              else 'ingested' end as decision
+                  from {accounts} a left join new n on a.article_id = n.article_id left join best b on b.x = a.article_id) a""")
+        resolved = Resolved(statuses=dict(con.execute("select decision, count(*) from decided group by decision order by decision").fetchall()))
+        resolved.records = sum(resolved.statuses.values())
+        files = con.sql("""select path, record, size, sha256, decision as status, decided_reason as reason, article_id, encoding, etag
+                               from decided order by pos""").to_arrow_reader(FETCH_ROWS)
+        _write(files, scratch.files_path, FILES, lambda b: _with_run(b, run_id, now))
+        keep = con.sql(f"""select row_number() over (order by n.pos) - 1 as n, n.part, n.article_id, b.y as duplicate_of,
+                                      n.language in ({english}) as analyse
+                               from new n left join best b on b.x = n.article_id order by n.pos""").to_arrow_reader(FETCH_ROWS)
+        resolved.kept = _write(keep, scratch.keep_path, KEEP)
+    db.unlink(missing_ok=True)
+    return resolved
+
+
+def _with_run(batch: pa.RecordBatch, run_id: str, now: datetime) -> pa.Table:
+    n = batch.num_rows
+    table = pa.Table.from_batches([batch])
+    return table.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column("seen_at", pa.array([now] * n, FILES.field("seen_at").type))
+
+
+def _write(reader: pa.RecordBatchReader, path, schema: pa.Schema, extend=None) -> int:
+    """Stream DuckDB's record batches into one Parquet file of ``schema``; returns the rows written."""
+    rows = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            table = extend(batch) if extend else pa.Table.from_batches([batch])
+            writer.write_table(table.select(schema.names).cast(schema), row_group_size=KEEP_ROWS)
+            rows += batch.num_rows
+    return rows
+
+
+def carried(scratch: RunScratch, ids: set[str]) -> set[str]:
+    """Which of these article ids the run's own file rows carry."""
+    if not ids:
+        return set()
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        wanted = pa.table({"article_id": pa.array(sorted(ids), pa.string())})
+        con.register("wanted", wanted)
+        rows = con.execute(f"select distinct article_id from read_parquet({_sql_list([str(scratch.files_path)])}) semi join wanted using (article_id)")
+        return {r[0] for r in rows.fetchall()}
