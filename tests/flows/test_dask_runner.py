@@ -23,21 +23,39 @@ def _contexts_kept(_item) -> tuple[int, int, int]:
 
 @pytest.fixture(scope="module")
 def forked_worker():
-    """A local cluster of one forked worker process with one thread, as `newslake ingest` starts."""
-    from distributed import LocalCluster
+    """A local cluster of one forked worker process with one thread, as `newslake ingest` starts, reporting
+    to a Prefect server of its own. Task runs reach the API's database through the task-run recorder,
+    which the temporary servers of the other tests run without (prefect_env.EPHEMERAL_ONLY) and which
+    this test reads back: so a server on a port of its own, with the recorder on (through Prefect's
+    settings, which the server takes over the environment)."""
+    import os
+    import socket
 
-    from flows.prefect_env import api_server
+    from distributed import LocalCluster
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED, temporary_settings
+
     from flows.runner import _fork_workers
 
-    # task runs reach the API's database through the task-run recorder, which a temporary server runs
-    # without (prefect_env.EPHEMERAL_ONLY): this test reads them back. The server takes Prefect's loaded
-    # settings over the environment, so the recorder is switched on through them.
-    from prefect.settings import PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED, temporary_settings
-
-    with temporary_settings({PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: True}), api_server():
-        _fork_workers()
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-            yield cluster.scheduler_address
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with temporary_settings({PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: True}):
+        server = SubprocessASGIServer(port=port)
+        server.start(timeout=120)
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # for the worker process
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            _fork_workers()
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+                yield cluster.scheduler_address
+    finally:
+        server.stop()
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
 
 
 def _run(runner, n: int = 4) -> tuple[list[tuple[int, int, int]], list[str]]:
