@@ -31,10 +31,19 @@ class ReusingPrefectDaskClient(PrefectDaskClient, _ReusingSubmission):
 
 
 class ReusingDaskTaskRunner(DaskTaskRunner):
-    """A ``DaskTaskRunner`` on an existing scheduler (``address``) that submits through ``ReusingPrefectDaskClient``."""
+    """A ``DaskTaskRunner`` on an existing scheduler (``address``) that submits through ``ReusingPrefectDaskClient``.
+    ``own_cluster``: the local cluster behind that address when the run started it (its workers are the run's to close)."""
 
-    def __init__(self, address: str, **kwargs) -> None:
+    def __init__(self, address: str, own_cluster=None, **kwargs) -> None:
         super().__init__(address=address, **kwargs)
+        self.own_cluster = own_cluster
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "own_cluster": None}  # pickled with the flow into every task run's context; the cluster stays here
+
+    def duplicate(self) -> ReusingDaskTaskRunner:
+        return type(self)(self.address, own_cluster=self.own_cluster, client_kwargs=self.client_kwargs,
+                          performance_report_path=self.performance_report_path)
 
     @property
     def client(self) -> PrefectDaskClient:

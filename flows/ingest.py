@@ -13,7 +13,7 @@ import os
 import secrets
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +33,7 @@ from flows import lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, settled, streamed
 from flows.lake import Lake
 from flows.resolve import Resolved, carried, resolve_staged
+from flows.runner import close_own_workers, release_future
 from flows.scratch import RunScratch
 from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
@@ -405,15 +406,27 @@ def chunks(items: list | range, settings: Settings, per_worker: int = TASKS_PER_
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _results(futures: list[PrefectFuture], stage: str, sizes: list[int], progress: Progress | None) -> list:
-    """Each mapped task's result, in submission order, reporting progress as they arrive."""
+def _results(submit: Callable[[slice], list[PrefectFuture]], sizes: list[int], window: int, stage: str | None = None,
+             progress: Progress | None = None) -> list:
+    """The results of ``len(sizes)`` mapped task runs, in submission order, reporting progress as they arrive.
+    ``submit(slice)`` maps the task over that slice of its inputs; runs are submitted ``window // 2`` at a time,
+    at most ``window`` of them unfinished at once, and each is released once its result is here: what the
+    flow's process (and a Dask scheduler in it) holds for submitted runs does not grow with the run's size."""
+    step, n = max(1, window // 2), len(sizes)
     done, total, out = 0, sum(sizes), []
-    if progress:
+    pending: deque[PrefectFuture] = deque()
+    submitted = 0
+    if progress and stage:
         progress(stage, 0, total)
-    for future, size in zip(futures, sizes):
+    while len(out) < n:
+        while submitted < n and len(pending) <= window - step:
+            pending.extend(submit(slice(submitted, submitted + step)))
+            submitted = min(n, submitted + step)
+        future = pending.popleft()
         out.append(future.result())
-        done += size
-        if progress:
+        release_future(future)
+        done += sizes[len(out) - 1]
+        if progress and stage:
             progress(stage, done, total)
     return out
 
@@ -458,18 +471,21 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH, settings.dump_batch)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
-        profiles = [f.result() for f in profile_sources.map(batches, known_in, unmapped(options))]
+        window = 2 * TASKS_PER_WORKER * settings.workers
+        profiles = _results(lambda s: profile_sources.map(batches[s], known_in[s], unmapped(options)), [1] * len(batches), window)
         source_lines = boilerplate_lines(lake, quote(profiles), settings)
-        futures = prepare.map(batches, list(range(1, len(batches) + 1)), known_in, unmapped(drop_lines(source_lines)), unmapped(options), parts,
-                              unmapped(scratch))
-        prepared = _results(futures, "reading files", [sum(map(weight, b)) for b in batches], progress)
+        lines = drop_lines(source_lines)
+        prepared = _results(lambda s: prepare.map(batches[s], list(range(1, len(batches) + 1))[s], known_in[s], unmapped(lines),
+                                                   unmapped(options), parts[s], unmapped(scratch)),
+                            [sum(map(weight, b)) for b in batches], window, "reading files", progress)
         if settled_account is not None:  # accounted first, as batch 0, by the settle-unchanged task
             prepared, parts = [settled_account, *prepared], [SETTLED, *parts]
         resolution = resolve_run(lake, scratch, parts, settings.near_duplicate_threshold, run_id, started)
         work = chunks(range(resolution.kept), settings, cap=settings.dump_batch if any(map(is_range, items)) else None)
-        futures = analyse.map(work, [f"a{n:05d}" for n in range(len(work))], unmapped(lake), unmapped(settings), unmapped(scratch),
-                              unmapped(run_id), unmapped(started))
-        analysed = _results(futures, "analysing articles", [len(w) for w in work], progress)
+        analysed = _results(lambda s: analyse.map(work[s], [f"a{n:05d}" for n in range(len(work))][s], unmapped(lake), unmapped(settings),
+                                                  unmapped(scratch), unmapped(run_id), unmapped(started)),
+                            [len(w) for w in work], window, "analysing articles", progress)
+        close_own_workers()
         retired = find_retired(lake, scratch, quote(prepared), gone)
         deleted = deleted_rows(gone, run_id, started)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)

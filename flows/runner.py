@@ -72,27 +72,30 @@ def task_runner_for(paths: list[str], settings: Settings):
     return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
 
 
-def task_runner(settings: Settings, cluster: bool, address: str | None = None):
-    """A Dask runner (on ``address`` or the settings' cluster, else a local cluster of worker processes
-    started and stopped by the run), or one thread of this process."""
+def task_runner(settings: Settings, cluster: bool, own=None):
+    """A Dask runner (on ``own``, a local cluster the run started, or the settings' cluster, else a local
+    cluster of worker processes started and stopped by prefect-dask), or one thread of this process."""
     if not cluster:
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
-    if address or settings.dask_address:
-        return dask_runner(address or settings.dask_address)
+    if own is not None:
+        return dask_runner(own.scheduler_address, own)
+    if settings.dask_address:
+        return dask_runner(settings.dask_address)
     from prefect_dask import DaskTaskRunner
 
     _fork_workers()
     return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
 
 
-def dask_runner(address: str):
-    """prefect-dask's task runner on the cluster at ``address``, whose task runs keep their worker thread's
-    Prefect settings and API client from one task to the next (see ``flows.dask_runner``)."""
+def dask_runner(address: str, own_cluster=None):
+    """prefect-dask's task runner on the cluster at ``address`` (``own_cluster``: the local cluster there, when
+    the run started it), whose task runs keep their worker thread's Prefect settings and API client from one
+    task to the next (see ``flows.dask_runner``)."""
     from flows.dask_runner import ReusingDaskTaskRunner
 
-    return ReusingDaskTaskRunner(address=address)
+    return ReusingDaskTaskRunner(address=address, own_cluster=own_cluster)
 
 
 def _cluster_kwargs(settings: Settings) -> dict:
@@ -127,24 +130,49 @@ def _fork_workers() -> None:
     dask.config.set({"distributed.worker.multiprocessing-method": method})
 
 
+def close_own_workers() -> bool:
+    """Close the worker processes of the local Dask cluster this run started, once the run has no more tasks
+    for them: each holds its NLP pipeline, caches and allocator pools (some 300 MB) that the rest of the run,
+    the commit in this process, does not need. A cluster the run did not start (``dask_address``) keeps its
+    workers. Returns whether workers were closed."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    cluster = getattr(runner, "own_cluster", None) or getattr(runner, "_cluster", None)  # started by the run or by prefect-dask
+    if cluster is None or not cluster.workers:
+        return False
+    cluster.sync(_close_workers, cluster)
+    return True
+
+
+def release_future(future) -> None:
+    """Let the Dask scheduler forget a finished task run's result now (its future may sit in a reference
+    cycle until the next collection); a future of another runner has nothing to release."""
+    release = getattr(getattr(future, "wrapped_future", None), "release", None)
+    if release is not None:
+        release()
+
+
+async def _close_workers(cluster) -> None:
+    """Close every worker of a local cluster through its nanny, giving each one second before it is ended
+    (Dask's own graceful close sometimes waited four seconds for a worker that had nothing left to do)."""
+    await asyncio.gather(*(nanny.close(timeout=1) for nanny in list(cluster.workers.values())), return_exceptions=True)
+
+
 @contextmanager
 def local_cluster(settings: Settings):
-    """A local Dask cluster for one run, yielding its scheduler's address. When the run is over its
-    workers get one second to stop before they are ended: the run has committed by then, and Dask's
-    own graceful close sometimes waited four seconds for a worker that had nothing left to do."""
+    """A local Dask cluster for one run. When the run is over its workers (unless the run closed them
+    already, ``close_own_workers``) get one second to stop before they are ended: the run has committed by then."""
     from distributed import LocalCluster
 
     _fork_workers()
     cluster = LocalCluster(**_cluster_kwargs(settings), plugins=[warm_up_plugin(settings)])
     try:
-        yield cluster.scheduler_address
+        yield cluster
     finally:
-        async def stop_workers() -> None:
-            await asyncio.gather(*(nanny.close(timeout=1) for nanny in list(cluster.workers.values())),
-                                 return_exceptions=True)
-
         try:
-            cluster.sync(stop_workers)
+            cluster.sync(_close_workers, cluster)
         finally:
             cluster.close()
 
@@ -188,8 +216,8 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
         with api_server(), without_heartbeats(), settings_serialized_once(), ExitStack() as stack:
-            address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
-            runner = task_runner(settings, cluster, address)
+            own = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
+            runner = task_runner(settings, cluster, own)
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked
