@@ -141,8 +141,10 @@ def discover(paths: list[str], exclude: str) -> tuple[list[str], list[str]]:
 
 @task(name="look-up-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def look_up_files(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
-    """What the lake last made of these paths (only these: the cost follows the run, not the lake)."""
-    return lake.known_files(paths)
+    """What the lake last made of these paths (only these: the cost follows the run, not the lake), without
+    their article ids, which only the paths that changed need (``find_retired`` looks them up): a dump's
+    hundreds of thousands would otherwise go to every task that reads a piece of it."""
+    return lake.known_files(paths, articles=False)
 
 
 SETTLED = "settled"  # the part, and batch 0, of the files accounted unchanged without being read
@@ -220,7 +222,9 @@ def prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lin
 def resolve_run(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime) -> Resolved:
     """Exact and near-duplicate decisions across this run and the lake, in input order, over the staged
     batches; the file rows and the articles to keep go to the scratch folder."""
-    return resolve_staged(lake, scratch, parts, threshold, run_id, now)
+    resolved = resolve_staged(lake, scratch, parts, threshold, run_id, now)
+    release_memory()  # DuckDB's freed memory, held by this process's allocator through the rest of the run otherwise
+    return resolved
 
 
 @task(name="find-gone-files", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -247,7 +251,11 @@ def find_gone(lake: Lake, paths: list[str]) -> dict[str, KnownFile]:
 
 @task(name="find-retired-articles", cache_policy=NO_CACHE)
 def find_retired(lake: Lake, scratch: RunScratch, batches: list[PreparedBatch], gone: dict[str, KnownFile]) -> set[str]:
-    """Articles of changed or gone files that no file carries any more (looked up for those articles only)."""
+    """Articles of changed or gone files that no file carries any more (looked up for those articles only).
+    The articles the changed files carried are looked up here, for those files only."""
+    changed = sorted(set().union(*(b.changed for b in batches)))
+    before = lake.known_files(changed) if changed else {}
+    batches = [*batches, PreparedBatch("changed", replaced=set().union(*(k.article_ids for k in before.values())))]
     replaced = replaced_articles(batches, gone)
     if not replaced:
         return set()

@@ -56,6 +56,12 @@ STAGING = "_staging"
 OLD_MANIFEST = "_manifest.json"
 COMPACT_FILES = 32
 FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "size", "seen_at", "etag"]  # what current_files reads (etag last)
+# what current_files reads of a path's account without its articles: a record number only marks an appended read,
+# a status only tells deleted, unchanged and read apart (etag last)
+ACCOUNT_COLUMNS = ["path", "run_id", "case when status = 'unchanged' and record is not null then 0 end as record", "sha256",
+                   "case when status in ('unchanged', 'deleted') then status else 'read' end as status", "null::VARCHAR as article_id",
+                   "size", "seen_at", "etag"]
+REPEATS_SKIPPED = "status <> 'unchanged' or record is not null"  # the ``unchanged`` rows that only repeat an earlier account
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
 MERGE_MEMORY = "128MB"  # compaction sorts a merged file's rows within this (DuckDB spills past it)
@@ -341,36 +347,43 @@ class Lake:
             parts.append(conform(pq.read_table(p, columns=present), stored))
         return from_stored(table, pa.concat_tables(parts))
 
-    def _lookup(self, table: str, columns: list[str], key: str, values: list, where: str = "true") -> pa.Table:
-        """Rows of ``table`` whose ``key`` is one of ``values`` (and that meet ``where``): a DuckDB scan of the
-        pinned files with the key filter pushed into the Parquet reader, so only the key column is read in full."""
+    def _lookup(self, table: str, columns: list[str], key: str, values: list, where: str = "true", distinct: bool = False) -> pa.Table:
+        """Rows of ``table`` whose ``key`` is one of ``values`` (and that meet ``where``; with ``distinct``, each
+        distinct row once): a DuckDB scan of the pinned files with the key filter pushed into the Parquet
+        reader, so only the key column is read in full."""
         paths = self.files(table)
         if not paths or not values:
-            return pa.schema([stored_schema(table).field(c) for c in columns]).empty_table()
+            stored = stored_schema(table)  # a column given as an expression ("... as name") is typed null
+            return pa.schema([stored.field(c) if c in stored.names else pa.field(c.rsplit(" as ", 1)[-1], pa.null())
+                              for c in columns]).empty_table()
         with duckdb.connect() as con:
             con.execute("set enable_progress_bar = false")
-            sql = (f"select {', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
+            sql = (f"select {'distinct ' if distinct else ''}{', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
                    f"where {key} in ({_sql_list(values)}) and ({where})")
             return con.sql(sql).to_arrow_table()
 
-    def _file_rows(self, key: str, values: list, where: str = "true") -> list[dict]:
+    def _file_rows(self, key: str, values: list, where: str = "true", columns: list[str] = FILE_COLUMNS, distinct: bool = False) -> list[dict]:
         """The ``files`` rows whose ``key`` is one of ``values``, with the columns ``current_files`` reads."""
         try:
-            return self._lookup("files", FILE_COLUMNS, key, values, where).to_pylist()
+            return self._lookup("files", columns, key, values, where, distinct).to_pylist()
         except duckdb.BinderException:  # every files part predates the etag column
-            return self._lookup("files", FILE_COLUMNS[:-1] + ["null as etag"], key, values, where).to_pylist()
+            return self._lookup("files", columns[:-1] + ["null as etag"], key, values, where, distinct).to_pylist()
 
     def file_history(self, paths: Iterable[str], repeats: bool = True) -> list[dict]:
         """The ``files`` rows of these paths only (path, run_id, record, sha256, status, article_id, size, seen_at,
         etag); without ``repeats``, not the ``unchanged`` rows that only repeat an earlier account (one per
         path and no-op run: what ``current_files`` reads past)."""
-        return self._file_rows("path", sorted(set(paths)), "true" if repeats else "status <> 'unchanged' or record is not null")
+        return self._file_rows("path", sorted(set(paths)), "true" if repeats else REPEATS_SKIPPED)
 
-    def known_files(self, paths: Iterable[str]) -> dict[str, KnownFile]:
-        """What the lake last made of these paths (hash and articles of the latest run that read each)."""
+    def known_files(self, paths: Iterable[str], articles: bool = True) -> dict[str, KnownFile]:
+        """What the lake last made of these paths (hash and articles of the latest run that read each). Without
+        ``articles``, their article ids are left out (empty) and the rows of one path and run are first made one
+        in DuckDB: a dump's hundreds of thousands of records are then a row or two here."""
         from transforms.batch import current_files  # not for the read-only commands, which never need it
 
-        return current_files(self.file_history(paths, repeats=False))
+        if articles:
+            return current_files(self.file_history(paths, repeats=False))
+        return current_files(self._file_rows("path", sorted(set(paths)), REPEATS_SKIPPED, ACCOUNT_COLUMNS, distinct=True))
 
     def known_under(self, folders: Iterable[str]) -> dict[str, KnownFile]:
         """What the lake last made of every path it knows inside these folders (or equal to these paths)."""

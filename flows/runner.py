@@ -27,7 +27,7 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
     file that grew, the bytes past the size the lake knows), hashed a chunk at a time; files settled by
     their size and status-change time (``discover.settled``) are not read."""
     files, _ = discover_files(paths, settings.exclude)
-    known = Lake(settings.lake, settings.retention_seconds).known_files(files)
+    known = Lake(settings.lake, settings.retention_seconds).known_files(files, articles=False)
     total = 0
     listed = {}  # objects as the listing describes them: unchanged ones are not downloaded to be hashed
     for p in paths:

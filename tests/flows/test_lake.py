@@ -253,3 +253,28 @@ def test_known_files_reads_past_the_rows_that_repeat_an_account(tmp_path):
     assert [r["run_id"] for r in lake.file_history(paths, repeats=False)] == ["r1", "r1"]
     assert lake.known_files(paths) == current_files(lake.file_history(paths))
     assert lake.known_files(paths)["/in/a1.txt"].article_ids == {"a1"}
+
+
+def test_known_files_without_articles_is_the_same_account_with_no_article_ids(tmp_path):
+    """The look-up a run starts with leaves the article ids out (a dump carries hundreds of thousands) and
+    collapses a path's rows per run in DuckDB; hashes, sizes, times and ETags are those of the full account,
+    across an appended read (which keeps the earlier run's account) and a deletion."""
+    from dataclasses import replace
+
+    lake = Lake(tmp_path)
+    first = article_tables(["a1", "a2", "a3"], "r1")
+    for n, r in enumerate(first["files"]):
+        r.update(path="/in/dump.jsonl", record=n + 1, sha256="s1", size=300)
+    commit_run(lake, "r1", first)
+    grown = article_tables(["a4"], "r2")
+    for r in grown["files"]:
+        r.update(path="/in/dump.jsonl", record=4, sha256="s2", size=400, etag="e2")
+    kept = {**grown["files"][0], "record": 3, "status": "unchanged", "article_id": None}
+    commit_run(lake, "r2", {**grown, "files": [kept, *grown["files"]]})
+    gone = article_tables(["a5"], "r3")
+    commit_run(lake, "r3", gone)
+    commit_run(lake, "r4", {"files": [{**gone["files"][0], "run_id": "r4", "status": "deleted", "sha256": None, "article_id": None}]})
+    paths = ["/in/dump.jsonl", gone["files"][0]["path"], "/in/never.txt"]
+    full = lake.known_files(paths)
+    assert full["/in/dump.jsonl"].article_ids == {"a1", "a2", "a3", "a4"} and list(full) == ["/in/dump.jsonl"]
+    assert lake.known_files(paths, articles=False) == {p: replace(k, article_ids=set()) for p, k in full.items()}

@@ -96,6 +96,31 @@ def test_a_real_two_worker_cluster_gives_the_rows_of_a_local_run(articles, clean
     assert max(loaded.values()) == 1
 
 
+def test_a_run_closes_the_workers_of_its_own_cluster_once_the_analysis_is_done(articles, clean_rows, tmp_path, monkeypatch):
+    """The local cluster a run starts has its workers closed before the commit (the run's memory peak), and
+    the rows are those of a one-process run; the external cluster above keeps its workers."""
+    import psutil
+
+    from flows import ingest, runner
+
+    me = psutil.Process()
+    forked = lambda: [p for p in me.children() if p.cmdline() == me.cmdline()]  # noqa: E731 (the Dask workers: forked from here)
+    workers = []
+
+    def closing() -> bool:
+        workers.append(len(forked()))
+        closed = runner.close_own_workers()
+        workers.append(len(forked()))
+        return closed
+
+    monkeypatch.setattr(ingest, "close_own_workers", closing)
+    settings = Settings.load(lake=tmp_path / "lake", batch_size=1, runner="dask", workers=2)
+    summary = runner.run([str(articles)], settings)
+    assert workers == [2, 0]
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    assert lake_rows(settings, articles) == clean_rows
+
+
 def test_small_runs_stay_in_this_process_and_large_ones_use_a_cluster(tmp_path):
     from flows.runner import uses_cluster
 
