@@ -99,18 +99,17 @@ def test_a_real_two_worker_cluster_gives_the_rows_of_a_local_run(articles, clean
 def test_a_run_closes_the_workers_of_its_own_cluster_once_the_analysis_is_done(articles, clean_rows, tmp_path, monkeypatch):
     """The local cluster a run starts has its workers closed before the commit (the run's memory peak), and
     the rows are those of a one-process run; the external cluster above keeps its workers."""
-    import psutil
-
     from flows import ingest, runner
 
-    me = psutil.Process()
-    forked = lambda: [p for p in me.children() if p.cmdline() == me.cmdline()]  # noqa: E731 (the Dask workers: forked from here)
     workers = []
 
-    def closing() -> bool:
-        workers.append(len(forked()))
+    def closing() -> bool:  # holds nothing unpicklable: the flow's context, pickled for every task, refers to it
+        import psutil
+
+        me = psutil.Process()
+        workers.append(sum(p.cmdline() == me.cmdline() for p in me.children()))  # the Dask workers: forked from here
         closed = runner.close_own_workers()
-        workers.append(len(forked()))
+        workers.append(sum(p.cmdline() == me.cmdline() for p in me.children()))
         return closed
 
     monkeypatch.setattr(ingest, "close_own_workers", closing)
