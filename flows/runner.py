@@ -66,25 +66,13 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes * scale
 
 
-def task_runner_for(paths: list[str], settings: Settings):
-    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one."""
-    measure = settings.runner == "auto" and not settings.dask_address
-    return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
-
-
 def task_runner(settings: Settings, cluster: bool, address: str | None = None):
-    """A Dask runner (on ``address`` or the settings' cluster, else a local cluster of worker processes
-    started and stopped by the run), or one thread of this process."""
+    """A Dask runner (on ``address``, else the settings' cluster), or one thread of this process."""
     if not cluster:
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
-    if address or settings.dask_address:
-        return dask_runner(address or settings.dask_address)
-    from prefect_dask import DaskTaskRunner
-
-    _fork_workers()
-    return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+    return dask_runner(address or settings.dask_address)
 
 
 def dask_runner(address: str):
@@ -149,6 +137,34 @@ def local_cluster(settings: Settings):
             cluster.close()
 
 
+def placement(paths: list[str], settings: Settings) -> tuple[Settings, bool]:
+    """Where an ingest of ``paths`` runs its tasks: the run's settings, and whether on a Dask cluster
+    (when the settings or the new input call for one).
+
+    When the tasks stay in this process and there is new input, the NLP pipeline and the language
+    detector start loading in a background thread now, while Prefect starts the flow run and the first
+    tasks read the files (mostly waits on the API and the disk)."""
+    from flows.ingest import warm_up
+
+    forced = settings.runner == "dask" or settings.dask_address
+    pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
+    cluster = uses_cluster(settings, pending)
+    if not cluster:
+        settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
+        if pending:
+            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
+    return settings, cluster
+
+
+@contextmanager
+def runner_for(settings: Settings, cluster: bool):
+    """The task runner of one run: on a cluster, the settings' cluster or a local one started now and
+    stopped at the end (inside ``api_server``, so its workers inherit the API's address)."""
+    with ExitStack() as stack:
+        address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
+        yield task_runner(settings, cluster, address)
+
+
 @flow(name="newslake-scheduled-ingest", log_prints=False)
 def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
@@ -161,35 +177,25 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     if Lake(settings.lake).busy():
         get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
         return {"skipped": f"another newslake run is writing to {settings.lake}"}
-    return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
+    settings, cluster = placement(paths, settings)
+    with runner_for(settings, cluster) as runner:
+        return ingest_flow.with_options(task_runner=runner)(paths, settings)
 
 
 def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
-    """Run the ingest flow with the task runner its input calls for; returns the run summary.
+    """Run the ingest flow with the task runner its input calls for (``placement``); returns the run summary."""
+    import pyarrow
 
-    When the run's tasks stay in this process and there is new input, the NLP pipeline and the
-    language detector load in a background thread meanwhile, while Prefect starts the flow run and
-    the first tasks read the files (mostly waits on the API and the disk)."""
-    from flows.ingest import ingest_flow, warm_up
+    from flows.ingest import ingest_flow
     from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
-    forced = settings.runner == "dask" or settings.dask_address
-    pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
-    cluster = uses_cluster(settings, pending)
-    if not cluster:
-        settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
-        if pending:
-            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
-
-    import pyarrow
+    settings, cluster = placement(paths, settings)
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())  # freed Arrow buffers go back (jemalloc's pool keeps them)
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats(), settings_serialized_once(), ExitStack() as stack:
-            address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
-            runner = task_runner(settings, cluster, address)
+        with api_server(), without_heartbeats(), settings_serialized_once(), runner_for(settings, cluster) as runner:
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked
