@@ -58,6 +58,33 @@ def configure(prefect_home: Path, console_level: str = "WARNING") -> None:
     if not os.environ.get("PREFECT_API_URL"):
         for key, value in EPHEMERAL_ONLY.items():
             os.environ.setdefault(key, value)
+    if _BUILT_FROM and _BUILT_FROM[0] != _prefect_environment():
+        refresh()
+
+
+_BUILT_FROM: list[dict] = []  # in the warm process and its children: the environment Prefect's settings were built from
+
+
+def _prefect_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("PREFECT_")}
+
+
+def settings_built() -> None:
+    """Note that Prefect has built its settings from the environment as it is now (the warm process, after
+    importing Prefect): ``configure`` then rebuilds them whenever it changes the environment they came from."""
+    _BUILT_FROM[:] = [_prefect_environment()]
+
+
+def refresh() -> None:
+    """Rebuild Prefect's root settings and its logging from the environment (profiles file included) as it is
+    now. Prefect builds both once, at import: a child of the warm process, which imported Prefect under the
+    warm process's environment, takes up its client's this way."""
+    from prefect.context import refresh_global_settings_context
+    from prefect.logging.configuration import setup_logging
+
+    refresh_global_settings_context()
+    setup_logging(incremental=False)
+    _BUILT_FROM[:] = [_prefect_environment()]
 
 
 @contextmanager
