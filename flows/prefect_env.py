@@ -58,15 +58,27 @@ def configure(prefect_home: Path, console_level: str = "WARNING") -> None:
     if not os.environ.get("PREFECT_API_URL"):
         for key, value in EPHEMERAL_ONLY.items():
             os.environ.setdefault(key, value)
-    if _BUILT_FROM and _BUILT_FROM[0] != _prefect_environment():
-        refresh()
+    refresh_if_changed()
 
 
 _BUILT_FROM: list[dict] = []  # in the warm process and its children: the environment Prefect's settings were built from
 
 
-def _prefect_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith("PREFECT_")}
+def _prefect_environment() -> dict[str, object]:
+    """What Prefect's settings are built from: the PREFECT_ variables and the profiles file (by its time)."""
+    found: dict[str, object] = {k: v for k, v in os.environ.items() if k.startswith("PREFECT_")}
+    profiles = os.environ.get("PREFECT_PROFILES_PATH") or os.path.join(os.environ.get("PREFECT_HOME") or "~/.prefect", "profiles.toml")
+    try:
+        found[" profiles"] = (profiles, os.stat(os.path.expanduser(profiles)).st_mtime_ns)
+    except OSError:
+        found[" profiles"] = (profiles, None)
+    return found
+
+
+def refresh_if_changed() -> None:
+    """In the warm process's children: rebuild Prefect's settings when what they were built from has changed."""
+    if _BUILT_FROM and _BUILT_FROM[0] != _prefect_environment():
+        refresh()
 
 
 def settings_built() -> None:

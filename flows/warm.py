@@ -59,6 +59,13 @@ def run_warm(argv: list[str]) -> int | None:
         _say(f"cold: {why}")
         return None
     try:
+        return _through(record, argv)
+    except KeyboardInterrupt:  # before the child's pid came: a child already forked sees the connection close
+        return 130
+
+
+def _through(record: dict, argv: list[str]) -> int | None:
+    try:
         for fd in (0, 1, 2):
             os.fstat(fd)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -351,14 +358,29 @@ def preload() -> None:
 
     settings = Settings.load()
     configure(settings.prefect_home, console_level="CRITICAL")
+    import _strptime  # noqa: F401
+    import zoneinfo  # noqa: F401
+
+    import anyio._backends._asyncio  # noqa: F401
+    import deltalake.fs  # noqa: F401
     import distributed  # noqa: F401
     import duckdb  # noqa: F401
+    import fastapi  # noqa: F401  (the modules from here on are those a run imported past the ones above)
+    import opentelemetry._logs  # noqa: F401
+    import opentelemetry.metrics  # noqa: F401
+    import pandas  # noqa: F401
     import prefect.flow_engine  # noqa: F401
     import prefect.task_engine  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401
     import prefect_dask  # noqa: F401
     import psutil  # noqa: F401
+    import pyarrow.dataset  # noqa: F401
+    import pyarrow.pandas_compat  # noqa: F401
+    import pydantic.color  # noqa: F401
+    import pytz  # noqa: F401
+    import rich._emoji_codes  # noqa: F401
     import rich.progress  # noqa: F401
-    import typer.testing  # noqa: F401
+    import starlette.applications  # noqa: F401
 
     import flows.cli  # noqa: F401
     import flows.dask_runner  # noqa: F401
@@ -540,7 +562,7 @@ def adopt_environment() -> None:
 
     from flows import cli, prefect_env
 
-    prefect_env.refresh()
+    prefect_env.refresh_if_changed()
     dask.config.refresh()
     rich._console = None
     cli.out_console, cli.err = cli.consoles()
