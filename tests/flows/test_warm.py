@@ -46,7 +46,7 @@ def home(tmp_path_factory):
 
 def _env(home, **more) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    return {**env, "PREFECT_HOME": str(home), "NEWSLAKE_WARM_VERBOSE": "1", **more}
+    return {**env, "PREFECT_HOME": str(home), "NEWSLAKE_WARM": "1", "NEWSLAKE_WARM_VERBOSE": "1", **more}
 
 
 def newslake(home, *args, **env) -> subprocess.CompletedProcess:
@@ -168,22 +168,16 @@ def test_server_status_names_the_warm_process(home):
 
 
 def test_a_child_takes_up_prefect_settings_from_the_environment_it_is_given():
-    """What a child of the warm process does with its client's environment: Prefect's settings, built at
-    import, follow it (in a forked process, so this one's Prefect is left as it is)."""
-    from prefect.settings import get_current_settings
-
-    get_current_settings()
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            prefect_env.settings_built()
-            os.environ["PREFECT_CLIENT_MAX_RETRIES"] = "7"
-            prefect_env.configure(Settings().prefect_home)  # what every command that runs a flow calls first
-            ok = get_current_settings().client.max_retries == 7
-        finally:
-            os._exit(0 if ok else 1)
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    """What a child of the warm process does with its client's environment: Prefect's settings, built when
+    Prefect was imported, follow the environment once `configure` has seen it change (in a process of its own,
+    so that this one's Prefect is left as it is)."""
+    code = ("import os; from prefect.settings import get_current_settings; from flows import prefect_env; "
+            "from flows.settings import Settings; prefect_env.settings_built(); before = get_current_settings().client.max_retries; "
+            "os.environ['PREFECT_CLIENT_MAX_RETRIES'] = '7'; prefect_env.configure(Settings().prefect_home); "
+            "print(before, get_current_settings().client.max_retries)")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_CLIENT_MAX_RETRIES"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert done.stdout.split() == ["5", "7"], done.stderr
 
 
 def test_the_code_fingerprint_follows_size_and_time_of_the_code_only(tmp_path):
