@@ -339,7 +339,7 @@ def serve(prefect_home: str, socket_path: str) -> None:
                     pass
                 _reap(children)
             if listener in ready and not stopping:
-                _accept(listener, children, (listener.fileno(), wake_r, wake_w))
+                _accept(listener, children, (listener.fileno(), wake_r, wake_w, *(c.fileno() for c in children.values())))
     finally:
         if read_record(prefect_home) and read_record(prefect_home).get("pid") == os.getpid():
             os.unlink(record_path(prefect_home))
@@ -350,7 +350,8 @@ def serve(prefect_home: str, socket_path: str) -> None:
 
 def preload() -> None:
     """Import what the commands use and load what an ingest loads for the default settings, as a cold
-    ``newslake ingest`` would (Prefect configured before it is imported)."""
+    ``newslake ingest`` would (Prefect configured before it is imported). The list holds every package a
+    seed ingest imported beyond flows.cli, flows.ingest and flows.runner."""
     from dataclasses import replace
 
     from flows.prefect_env import configure, settings_built
@@ -365,7 +366,7 @@ def preload() -> None:
     import deltalake.fs  # noqa: F401
     import distributed  # noqa: F401
     import duckdb  # noqa: F401
-    import fastapi  # noqa: F401  (the modules from here on are those a run imported past the ones above)
+    import fastapi  # noqa: F401
     import opentelemetry._logs  # noqa: F401
     import opentelemetry.metrics  # noqa: F401
     import pandas  # noqa: F401
@@ -397,7 +398,8 @@ def preload() -> None:
 
 
 def _accept(listener: socket.socket, children: dict, closing: tuple[int, ...]) -> None:
-    """Take one request and fork its child; a request that cannot be read is dropped (the client goes cold)."""
+    """Take one request and fork its child; a request that cannot be read is dropped (the client goes cold).
+    ``closing``: the descriptors the child closes (the listener, the wake-up pipe, other clients' connections)."""
     conn, _ = listener.accept()
     fds: list[int] = []
     try:
