@@ -557,14 +557,15 @@ def _stdio(streams: dict) -> None:
 
 
 def adopt_environment() -> None:
-    """Take up the environment that a forked child was given where libraries read it at import: Prefect's
-    settings and logging, Dask's configuration, the consoles of the CLI and of rich."""
+    """Take up the environment that a forked child was given where libraries read it at import: Dask's
+    configuration, the consoles of the CLI and of rich. Prefect's settings and logging follow in
+    ``prefect_env.configure``, which every command that runs a flow calls first, and only when the
+    environment it leaves differs from the warm process's (usually it is the same)."""
     import dask.config
     import rich
 
-    from flows import cli, prefect_env
+    from flows import cli
 
-    prefect_env.refresh_if_changed()
     dask.config.refresh()
     rich._console = None
     cli.out_console, cli.err = cli.consoles()
