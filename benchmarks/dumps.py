@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import duckdb
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_dump import CORPORA, ROOT, articles, record, size_arg, write_dump  # noqa: E402
-from throughput import _children_cpu_delta, background_server, measure  # noqa: E402
+from throughput import _children_cpu_delta, measure  # noqa: E402
 from timeline import Sampler, describe  # noqa: E402
 
 CLI = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flows.cli import app; app()", str(ROOT)]
@@ -48,6 +50,21 @@ def ingest(dump: Path, lake: Path, nlp: str, server, timeline: Path | None = Non
              records_per_s=round(records / m["wall_s"], 1))
     m.pop("output")
     return m
+
+
+def prefect_server() -> tuple[psutil.Process, bool]:
+    """The background Prefect server's process, and whether this benchmark started it. No warm process: each
+    ingest is measured cold (``NEWSLAKE_WARM=0``), every process it starts inside the command's own tree."""
+    sys.path.insert(0, str(ROOT))
+    from flows import prefect_env
+    from flows.settings import Settings
+
+    home = prefect_env.home(Settings.load().prefect_home)
+    started = prefect_env.running_server(home) is None
+    state = prefect_env.start_server(home)
+    os.environ["PREFECT_API_URL"] = state["api_url"]
+    os.environ["NEWSLAKE_WARM"] = "0"
+    return psutil.Process(state["pid"]), started
 
 
 def append(dump: Path, share: float, bbc: Path) -> int:
@@ -73,7 +90,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.bbc.exists():
         sys.exit(f"corpus {args.bbc} is absent (set NEWSLAKE_CORPORA)")
-    server, started = background_server()
+    server, started = prefect_server()
     _children_cpu_delta()
     results = {}
     try:
