@@ -101,8 +101,8 @@ def _cluster_kwargs(settings: Settings) -> dict:
 
 
 def warm_up_plugin(settings: Settings):
-    """A Dask worker plugin: the worker loads the NLP pipeline and the language detector in a
-    background thread as soon as it starts, while the run's first tasks read the files."""
+    """A Dask worker plugin: the worker loads the NLP pipeline in a background thread as soon as it
+    starts, while the run's first tasks read the files."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
     from flows.ingest import warm_up
@@ -167,9 +167,9 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
 def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
     """Run the ingest flow with the task runner its input calls for; returns the run summary.
 
-    When the run's tasks stay in this process and there is new input, the NLP pipeline and the
-    language detector load in a background thread meanwhile, while Prefect starts the flow run and
-    the first tasks read the files (mostly waits on the API and the disk)."""
+    When the run's tasks stay in this process and there is new input, the NLP pipeline loads in a
+    background thread meanwhile, while Prefect starts the flow run and the first tasks read the files
+    (mostly waits on the API and the disk)."""
     from flows.ingest import ingest_flow, warm_up
     from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
