@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -261,16 +262,24 @@ class Lake:
                                 f"convert it with: newslake migrate --lake {self.root}")
 
     def _delta(self, table: str) -> DeltaTable | None:
-        """The table at its latest version (opened once per Lake, then brought up to date), or None."""
+        """The table at its latest version (opened once per Lake, then brought up to date when its log
+        holds a later commit), or None."""
         dt = self._open.get(table)
         if dt is not None:
-            dt.update_incremental()
+            if self._has_later(table, dt.version()):
+                dt.update_incremental()
             return dt
         path = self.table_path(table)
         if not (path / "_delta_log").exists():
             return None
         self._open[table] = dt = DeltaTable(path)
         return dt
+
+    def _has_later(self, table: str, version: int) -> bool:
+        """Whether the table's log holds a commit after ``version``: every commit writes the next version's
+        JSON file (put-if-absent), so one stat answers what reading the log again would (a run reads a
+        table's version dozens of times; each reread lists and parses its log)."""
+        return (self.table_path(table) / "_delta_log" / f"{version + 1:020d}.json").exists()
 
     def _at(self, table: str, version: int) -> DeltaTable:
         dt = self._delta(table)
@@ -515,13 +524,20 @@ class Lake:
         return restored
 
     def _ensure_tables(self) -> None:
+        """Create the tables a new lake lacks (side by side: each creation mostly waits on the disk),
+        and add columns declared since to the others."""
+        missing = [t for t in TABLES if not (self.table_path(t) / "_delta_log").exists()]
+        if missing:
+            with ThreadPoolExecutor(len(missing)) as pool:
+                list(pool.map(self._create_table, missing))
         for table in TABLES:
-            if not (self.table_path(table) / "_delta_log").exists():
-                DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
-                                  partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
-                self._sync_log(table, 0)
-            else:
+            if table not in missing:
                 self._add_new_columns(table)
+
+    def _create_table(self, table: str) -> None:
+        DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
+                          partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
+        self._sync_log(table, 0)
 
     def _add_new_columns(self, table: str) -> None:
         """Columns declared since the table was created (``actors.parent``) added to its Delta schema,
