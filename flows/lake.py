@@ -195,14 +195,16 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def write_durable(rows: pa.Table, path: Path) -> None:
-    """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder."""
+def write_durable(rows: pa.Table, path: Path, sync_folder: bool = True) -> None:
+    """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder (not with
+    ``sync_folder`` false: a staged part, whose name only matters once ``Lake.place`` has moved it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
     pq.write_table(rows, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     _fsync_path(tmp)
     os.replace(tmp, path)
-    _fsync_path(path.parent)
+    if sync_folder:
+        _fsync_path(path.parent)
 
 
 def _file_problem(path: Path, size: int, rows: int | None, deep: bool) -> str | None:
@@ -562,7 +564,7 @@ class Lake:
         if rows.num_rows == 0:
             return None
         rel = Path(STAGING) / run_id / table / f"{part}.parquet"
-        write_durable(to_stored(table, rows), self.dir / rel)
+        write_durable(to_stored(table, rows), self.dir / rel, sync_folder=False)  # its data is durable; its folder is synced once placed
         return str(rel)
 
     def stage_file(self, table: str, source: Path, run_id: str, part: str) -> str | None:
@@ -580,7 +582,6 @@ class Lake:
                 writer.write_table(to_stored(table, rows), row_group_size=ROW_GROUP_ROWS)
         _fsync_path(tmp)
         os.replace(tmp, path)
-        _fsync_path(path.parent)
         return str(rel)
 
     def commit_table(self, table: str, added: list[Path], removed: list[dict] = (), data_change: bool = True) -> int:
@@ -609,13 +610,15 @@ class Lake:
     def _live_files(self, table: str) -> list[dict]:
         return pa.table(self._delta(table).get_add_actions(flatten=True)).to_pylist()
 
-    def place(self, table: str, rel: str, run_id: str, day: date) -> Path:
-        """Move a staged part into its table folder (and partition); returns its new path."""
+    def place(self, table: str, rel: str, run_id: str, day: date, sync: bool = True) -> Path:
+        """Move a staged part into its table folder (and partition); returns its new path. With ``sync``
+        false the caller fsyncs the folder (once for all the parts it places there)."""
         folder = self.table_path(table) / (f"{PARTITION}={day.isoformat()}" if table in PARTITIONED_TABLES else "")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{run_id}-{Path(rel).name}"
         os.replace(self.dir / rel, target)
-        _fsync_path(folder)
+        if sync:
+            _fsync_path(folder)
         return target
 
     def _without_articles(self, table: str, run_id: str, retired: set[str]) -> tuple[list[Path], list[dict]]:
@@ -670,7 +673,9 @@ class Lake:
         self._ensure_tables()
         staged_bands = [] if staged.get("signature_bands") else self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
-            added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
+            added = [self.place(table, rel, run_id, day, sync=False) for rel in staged.get(table, [])]
+            for folder in {path.parent for path in added}:
+                _fsync_path(folder)
             if table == "signature_bands" and staged_bands:
                 added = staged_bands
             removed: list[dict] = []
