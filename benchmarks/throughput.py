@@ -9,13 +9,23 @@ Usage: python benchmarks/throughput.py [--rounds N] [--corpus DIR] [--bbc DIR]
    model-mode lake. Medians of each, and the peer/newslake wall ratio of every round.
 2. On all of BBC and on a quarter of it (model mode, default settings): peak memory and its growth,
    and the no-op rerun's share of the first run's wall time.
+3. The seed article (seeds/articles) into a fresh lake, alternating cold and warm.
+
+Every newslake figure is measured twice, alternating: cold (NEWSLAKE_WARM=0: the command runs in its own
+process) and warm (the command runs in a child forked from the warm process that `newslake server start`
+leaves running; see flows/warm.py).
 
 Every figure is of the whole process tree: wall seconds from start to exit, CPU seconds (user+system of
 the command and every process it started and waited for), peak resident memory of the tree (the sum
 of its processes' proportional set sizes, PSS, sampled every 50 ms: pages shared by forked workers
 count once; the JSON also has the peak sum of RSS, which counts them once per process). newslake reports to a background Prefect server (started
 here when none runs, as `newslake server start` does for a user); that server's CPU during each run is
-added to newslake's CPU seconds, its memory is shown on its own line (it is shared by all runs).
+added to newslake's CPU seconds, its memory is shown on its own line (it is shared by all runs). A warm
+command's work happens in the warm process's child, not in the command's process tree: its CPU seconds
+add the warm process's own CPU and that of its waited-for children (the child and the child's waited-for
+descendants, as the kernel accounts them when the child is reaped) during the command, and its memory
+adds the PSS of the warm process and of all its descendants at each sample (the warm process's pages are
+the child's too: PSS counts them once).
 """
 
 from __future__ import annotations
@@ -38,26 +48,35 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = Path(os.environ.get("NEWSLAKE_CORPORA", ROOT.parent / "shared" / "corpora"))
 PEER = ROOT.parent / "shared" / "bench" / "naive_baseline.py"
-BIN = ROOT / ".venv" / "bin"
+BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv").exists() else Path(sys.executable).parent
 QUIET = {"PYTHONWARNINGS": "ignore"}
+# the `newslake` console script's code (flows.warm:main), as this checkout has it
+NEWSLAKE = [str(BIN / "python"), "-m", "flows.warm"]
+MODES = {"cold": {"NEWSLAKE_WARM": "0"}, "warm": {"NEWSLAKE_WARM": "1"}}
 
 
 class Measured(dict):
     """wall_s, cpu_s, peak_mb of one command (plus what the caller adds)."""
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Process | None = None) -> Measured:
-    """Run ``cmd`` to completion; its wall and CPU seconds and the peak memory of its process tree."""
-    server_cpu = _cpu(server)
+def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Process | None = None,
+            warm: psutil.Process | None = None) -> Measured:
+    """Run ``cmd`` to completion; its wall and CPU seconds and the peak memory of its process tree (and of the
+    warm process with its children, when given: a warm command runs there)."""
+    server_cpu, warm_cpu = _cpu(server), _cpu_with_reaped(warm)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **QUIET, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, **QUIET, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT)
     root, peak, peak_rss = psutil.Process(proc.pid), 0, 0
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
     reader.start()
     while proc.poll() is None:
         try:
-            tree = [_memory(p) for p in (root, *root.children(recursive=True))]
+            processes = [root, *root.children(recursive=True)]
+            if warm is not None:
+                processes += [warm, *warm.children(recursive=True)]
+            tree = [_memory(p) for p in processes]
             peak = max(peak, sum(pss for pss, _ in tree))
             peak_rss = max(peak_rss, sum(rss for _, rss in tree))
         except psutil.Error:
@@ -67,8 +86,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Pr
     reader.join()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[:3])} ... failed with {proc.returncode}:\n{''.join(output)[-2000:]}")
-    cpu = _children_cpu_delta()
-    return Measured(wall_s=round(wall, 2), cpu_s=round(cpu + (_cpu(server) - server_cpu), 1), peak_mb=round(peak / 2**20),
+    cpu = _children_cpu_delta() + (_cpu(server) - server_cpu) + (_cpu_with_reaped(warm) - warm_cpu)
+    return Measured(wall_s=round(wall, 2), cpu_s=round(cpu, 1), peak_mb=round(peak / 2**20),
                     peak_rss_sum_mb=round(peak_rss / 2**20), output="".join(output))
 
 
@@ -103,6 +122,17 @@ def _cpu(p: psutil.Process | None) -> float:
         return 0.0
 
 
+def _cpu_with_reaped(p: psutil.Process | None) -> float:
+    """CPU seconds of a process, of its children that it has waited for (with theirs) and of those alive now."""
+    if p is None:
+        return 0.0
+    try:
+        t = p.cpu_times()
+        return _cpu(p) + t.children_user + t.children_system
+    except psutil.Error:
+        return 0.0
+
+
 def peer(corpus: Path, out: str) -> Measured:
     m = measure([str(BIN / "python"), str(PEER), str(corpus), out])
     found = re.search(r"words=(\d+).*seconds=([\d.]+) wps=(\d+)", m["output"])
@@ -110,8 +140,14 @@ def peer(corpus: Path, out: str) -> Measured:
     return m
 
 
-def newslake(paths: list[str], lake: str, server: psutil.Process | None, *flags: str) -> Measured:
-    m = measure([str(BIN / "newslake"), "ingest", *paths, "--lake", lake, *flags], server=server)
+def newslake(paths: list[str], lake: str, server: psutil.Process | None, *flags: str, mode: str = "warm",
+             warm: psutil.Process | None = None) -> Measured:
+    """`newslake ingest` cold or warm (``mode``); a warm command that ran cold (the warm process does not match)
+    stops the benchmark."""
+    m = measure([*NEWSLAKE, "ingest", *paths, "--lake", lake, *flags], env={**MODES[mode], "NEWSLAKE_WARM_VERBOSE": "1"},
+                server=server, warm=warm if mode == "warm" else None)
+    if mode == "warm" and "newslake: warm:" not in m["output"]:
+        sys.exit(f"a warm command ran cold: {m['output'][:500]}")
     import duckdb
 
     with duckdb.connect(f"{lake}/newslake.duckdb", read_only=True) as con:
@@ -122,17 +158,19 @@ def newslake(paths: list[str], lake: str, server: psutil.Process | None, *flags:
     return m
 
 
-def background_server() -> tuple[psutil.Process, bool]:
-    """The background Prefect server's process, and whether this benchmark started it."""
+def background_server(port: int) -> tuple[psutil.Process, psutil.Process, bool]:
+    """The background Prefect server's process, the warm process, and whether this benchmark started them."""
     sys.path.insert(0, str(ROOT))
-    from flows import prefect_env
+    from flows import prefect_env, warm
     from flows.settings import Settings
 
     home = prefect_env.home(Settings.load().prefect_home)
     started = prefect_env.running_server(home) is None
-    state = prefect_env.start_server(home)
+    state = prefect_env.start_server(home, port=port)
+    os.environ.update(QUIET)  # the warm process starts as the commands do
+    record = warm.start(home)
     os.environ["PREFECT_API_URL"] = state["api_url"]
-    return psutil.Process(state["pid"]), started
+    return psutil.Process(state["pid"]), psutil.Process(record["pid"]), started
 
 
 def median(runs: list[Measured], key: str) -> float:
@@ -144,70 +182,95 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--corpus", type=Path, default=CORPORA / "bbc" / "politics")
     ap.add_argument("--bbc", type=Path, default=CORPORA / "bbc")
+    ap.add_argument("--port", type=int, default=4200, help="Port of the background Prefect server started when none runs.")
     args = ap.parse_args()
     if not args.corpus.exists() or not PEER.exists():
         sys.exit(f"corpus {args.corpus} or peer script {PEER} is absent")
-    server, started = background_server()
+    server, warm, started = background_server(args.port)
     _children_cpu_delta()
-    rows: dict[str, list[Measured]] = {"peer": [], "model": [], "dictionary": [], "rerun": []}
+    rows: dict[str, list[Measured]] = {"peer": [], **{f"{kind} {mode}": [] for kind in ("model", "dictionary", "rerun", "seed")
+                                                       for mode in MODES}}
     try:
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
                 rows["peer"].append(peer(args.corpus, f"{tmp}/peer"))
-                rows["model"].append(newslake([str(args.corpus)], f"{tmp}/model", server))
-                rows["dictionary"].append(newslake([str(args.corpus)], f"{tmp}/dictionary", server, "--nlp", "dictionary"))
-                rows["rerun"].append(newslake([str(args.corpus)], f"{tmp}/model", server))
-        scale = scaling(args.bbc, server) if args.bbc.exists() else None
+                for mode in MODES:
+                    rows[f"model {mode}"].append(newslake([str(args.corpus)], f"{tmp}/model-{mode}", server, mode=mode, warm=warm))
+                    rows[f"dictionary {mode}"].append(newslake([str(args.corpus)], f"{tmp}/dictionary-{mode}", server, "--nlp", "dictionary",
+                                                               mode=mode, warm=warm))
+                for mode in MODES:
+                    rows[f"rerun {mode}"].append(newslake([str(args.corpus)], f"{tmp}/model-cold", server, mode=mode, warm=warm))
+                for mode in MODES:
+                    rows[f"seed {mode}"].append(newslake([str(ROOT / "seeds" / "articles")], f"{tmp}/seed-{mode}", server, mode=mode, warm=warm))
+        scale = scaling(args.bbc, server, warm) if args.bbc.exists() else None
         server_mb = round(server.memory_info().rss / 2**20)
+        warm_mb = round(_memory(warm)[0] / 2**20)
     finally:
         if started:
-            from flows import prefect_env
+            from flows import prefect_env, warm as warm_process
             from flows.settings import Settings
 
-            prefect_env.stop_server(prefect_env.home(Settings.load().prefect_home))
-    print_table(args, rows, scale, server_mb)
+            home = prefect_env.home(Settings.load().prefect_home)
+            warm_process.stop(home)
+            prefect_env.stop_server(home)
+    print_table(args, rows, scale, server_mb, warm_mb)
 
 
-def scaling(bbc: Path, server: psutil.Process) -> dict:
-    """Model mode on a quarter of BBC and on all of it (fresh lakes), then three no-op reruns of all of it."""
+def scaling(bbc: Path, server: psutil.Process, warm: psutil.Process) -> dict:
+    """Model mode on a quarter of BBC and on all of it (fresh lakes, warm), then three no-op reruns of all of
+    it, cold and warm alternating."""
     files = sorted(str(p) for p in bbc.rglob("*.txt") if p.name != "README.TXT")
     quarter = files[: len(files) // 4]
     with tempfile.TemporaryDirectory() as tmp:
-        part = newslake(quarter, f"{tmp}/quarter", server)
-        whole = newslake([str(bbc)], f"{tmp}/all", server)
-        reruns = [newslake([str(bbc)], f"{tmp}/all", server) for _ in range(3)]
-        rerun = sorted(reruns, key=lambda m: m["wall_s"])[1]  # the median of three
-    return {"quarter": part, "all": whole, "rerun": rerun, "files": (len(quarter), len(files))}
+        part = newslake(quarter, f"{tmp}/quarter", server, warm=warm)
+        whole = newslake([str(bbc)], f"{tmp}/all", server, warm=warm)
+        reruns = {mode: [] for mode in MODES}
+        for _ in range(3):
+            for mode in MODES:
+                reruns[mode].append(newslake([str(bbc)], f"{tmp}/all", server, mode=mode, warm=warm))
+    return {"quarter": part, "all": whole, "files": (len(quarter), len(files)),
+            **{f"rerun {mode}": sorted(runs, key=lambda m: m["wall_s"])[1] for mode, runs in reruns.items()}}  # medians of three
 
 
-def print_table(args, rows: dict[str, list[Measured]], scale: dict | None, server_mb: int) -> None:
+def print_table(args, rows: dict[str, list[Measured]], scale: dict | None, server_mb: int, warm_mb: int) -> None:
     peer_rows, words = rows["peer"], rows["peer"][0]["words"]
     print(f"\n{args.corpus} ({words:,} words), {args.rounds} alternating rounds, medians; "
-          f"newslake reports to a background Prefect server ({server_mb:,} MB resident, shared by all runs)\n")
-    header = f"{'':28}{'wall s':>8}{'CPU s':>8}{'words/s':>10}{'words/s in':>12}{'peak MB':>9}{'peer/this':>11}"
-    print("peak MB: summed PSS of the command's processes; peer/this: the peer's wall time over this one's\n")
+          f"newslake reports to a background Prefect server ({server_mb:,} MB resident, shared by all runs); "
+          f"warm: the command runs in a child of the warm process ({warm_mb:,} MB PSS idle, counted in the warm rows' peak)\n")
+    header = f"{'':36}{'wall s':>8}{'CPU s':>8}{'words/s':>10}{'words/s in':>12}{'peak MB':>9}{'peer/this':>11}"
+    print("peak MB: summed PSS of the command's processes (warm: and of the warm process and its children); "
+          "peer/this: the peer's wall time over this one's\n")
     print(header + "\n" + "-" * len(header))
-    for name, label in (("peer", "peer script (stock spaCy)"), ("model", "newslake, model mode"),
-                        ("dictionary", "newslake, dictionary mode"), ("rerun", "newslake, no-op rerun")):
+    labels = {"peer": "peer script (stock spaCy)"}
+    for kind, label in (("model", "model mode"), ("dictionary", "dictionary mode"), ("rerun", "no-op rerun"), ("seed", "the seed article")):
+        for mode in MODES:
+            labels[f"{kind} {mode}"] = f"newslake, {label}, {mode}"
+    for name, label in labels.items():
         runs = rows[name]
         ratios = [p["wall_s"] / r["wall_s"] for p, r in zip(peer_rows, runs)]
         wall = median(runs, "wall_s")
-        inside = median(runs, "words_per_s_inside") if name != "rerun" else 0
-        print(f"{label:28}{wall:>8.1f}{median(runs, 'cpu_s'):>8.1f}{words / wall if name != 'rerun' else 0:>10,.0f}"
+        counted = name.split()[0] in ("peer", "model", "dictionary")
+        inside = median(runs, "words_per_s_inside") if counted else 0
+        print(f"{label:36}{wall:>8.1f}{median(runs, 'cpu_s'):>8.1f}{words / wall if counted else 0:>10,.0f}"
               f"{inside:>12,.0f}{median(runs, 'peak_mb'):>9,.0f}"
-              f"{'' if name == 'peer' else f'{statistics.median(ratios):.2f}x':>11}")
+              f"{'' if not counted or name == 'peer' else f'{statistics.median(ratios):.2f}x':>11}")
     print("\nwords/s in: inside the run (peer: from model load to exit; newslake: the Prefect flow's own seconds)")
     peer_inside = median(peer_rows, "words_per_s_inside")
-    for name in ("model", "dictionary"):
+    for name in (f"{kind} {mode}" for kind in ("model", "dictionary") for mode in MODES):
         pairs = ", ".join(f"{p['wall_s'] / r['wall_s']:.2f}" for p, r in zip(peer_rows, rows[name]))
         print(f"  {name}: wall ratio per round {pairs}; words/s inside vs peer {median(rows[name], 'words_per_s_inside') / peer_inside:.1f}x")
-    print(f"  no-op rerun: {median(rows['rerun'], 'wall_s') / median(rows['model'], 'wall_s'):.1%} of the first run's wall time")
+    for mode in MODES:
+        print(f"  no-op rerun, {mode}: {median(rows[f'rerun {mode}'], 'wall_s') / median(rows[f'model {mode}'], 'wall_s'):.1%} "
+              f"of the first run's wall time ({mode})")
     if scale:
-        q, a, r = scale["quarter"], scale["all"], scale["rerun"]
+        q, a = scale["quarter"], scale["all"]
         nq, na = scale["files"]
-        print(f"\nAll of BBC ({na:,} files), model mode: first run {a['wall_s']:.1f} s wall, {a['cpu_s']:.1f} CPU s, "
+        print(f"\nAll of BBC ({na:,} files), model mode, warm: first run {a['wall_s']:.1f} s wall, {a['cpu_s']:.1f} CPU s, "
               f"{a['words_per_s_inside']:,} words/s in the flow, peak {a['peak_mb']:,} MB")
-        print(f"  no-op rerun (median of 3) {r['wall_s']:.1f} s = {r['wall_s'] / a['wall_s']:.1%} of the first run")
+        for mode in MODES:
+            r = scale[f"rerun {mode}"]
+            print(f"  no-op rerun, {mode} (median of 3): {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} CPU s, flow {r['flow_s']:.2f} s "
+                  f"= {r['wall_s'] / a['wall_s']:.1%} of the first run")
         print(f"  a quarter of it ({nq:,} files): peak {q['peak_mb']:,} MB; all vs quarter: {a['peak_mb'] / q['peak_mb']:.2f}x "
               f"memory for {na / nq:.1f}x the files")
     print("\n" + json.dumps({k: [{x: y for x, y in m.items() if x != "output"} for m in v] for k, v in rows.items()}

@@ -25,8 +25,15 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
-out_console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+
+
+def consoles() -> tuple[Console, Console]:
+    """The consoles of standard output and standard error (a child of the warm process makes its own: rich
+    decides colours and width when a console is made)."""
+    return Console(width=None if sys.stdout.isatty() else 160), Console(stderr=True)
+
+
+out_console, err = consoles()
 
 LakeOpt = Annotated[Optional[Path], typer.Option("--lake", help="Lake folder (default: data, or NEWSLAKE_LAKE).")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Answer from the lake as this run left it (run ids: `newslake runs`).")]
@@ -485,38 +492,55 @@ def server_start(
     host: Annotated[str, typer.Option("--host", help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port of the API and UI.")] = 4200,
 ) -> None:
-    """Start a Prefect server in the background (or find the one already running) and print its address.
+    """Start a Prefect server in the background (or find the one already running) and print its address,
+    and a warm process that later commands are forked from (NEWSLAKE_WARM=0: none).
 
     Later `newslake` commands report to it instead of starting a temporary server each (seconds saved per
-    command); their runs show in its UI. Stop it with `newslake server stop`.
+    command); their runs show in its UI. Stop both with `newslake server stop`.
     """
-    from flows import prefect_env
+    from flows import prefect_env, warm
 
     settings = _settings()
+    home = prefect_env.home(settings.prefect_home)
     try:
-        state = prefect_env.start_server(prefect_env.home(settings.prefect_home), host, port)
+        state = prefect_env.start_server(home, host, port)
     except RuntimeError as e:
         _fail(str(e))
     out_console.print(f"Prefect server running (pid {state['pid']}): API {state['api_url']}, "
                       f"UI {state['api_url'].removesuffix('/api')}; log {state['log']}")
+    if not settings.warm:
+        return
+    try:
+        record = warm.start(home)
+    except RuntimeError as e:
+        err.print(f"[yellow]warning:[/yellow] {e}; commands start in a process of their own", soft_wrap=True)
+        return
+    out_console.print(f"warm process running (pid {record['pid']}): later commands run in processes forked from it; "
+                      f"log {home / 'warm.log'}")
 
 
 @server_app.command("stop")
 def server_stop() -> None:
-    """Stop the background Prefect server started by `newslake server start`."""
-    from flows import prefect_env
+    """Stop the background Prefect server and the warm process started by `newslake server start`."""
+    from flows import prefect_env, warm
 
-    state = prefect_env.stop_server(prefect_env.home(_settings().prefect_home))
+    home = prefect_env.home(_settings().prefect_home)
+    if warm.stop(home):
+        out_console.print("stopped the warm process")
+    state = prefect_env.stop_server(home)
     out_console.print(f"stopped the Prefect server at {state['api_url']}" if state else "no background Prefect server was running")
 
 
 @server_app.command("status")
 def server_status() -> None:
-    """Say which Prefect API the next run reports to; exit 1 when no background server is running."""
-    from flows import prefect_env
+    """Say which Prefect API the next run reports to and whether commands run in the warm process; exit 1 when
+    no background server is running."""
+    from flows import prefect_env, warm
 
     settings = _settings()
-    url = prefect_env.running_server(prefect_env.home(settings.prefect_home))
+    home = prefect_env.home(settings.prefect_home)
+    url = prefect_env.running_server(home)
+    out_console.print(warm.status(home)[1], soft_wrap=True)
     if os.environ.get("PREFECT_API_URL"):
         out_console.print(f"runs report to PREFECT_API_URL={os.environ['PREFECT_API_URL']}")
     elif url:

@@ -58,6 +58,45 @@ def configure(prefect_home: Path, console_level: str = "WARNING") -> None:
     if not os.environ.get("PREFECT_API_URL"):
         for key, value in EPHEMERAL_ONLY.items():
             os.environ.setdefault(key, value)
+    refresh_if_changed()
+
+
+_BUILT_FROM: list[dict] = []  # in the warm process and its children: the environment Prefect's settings were built from
+
+
+def _prefect_environment() -> dict[str, object]:
+    """What Prefect's settings are built from: the PREFECT_ variables and the profiles file (by its time)."""
+    found: dict[str, object] = {k: v for k, v in os.environ.items() if k.startswith("PREFECT_")}
+    profiles = os.environ.get("PREFECT_PROFILES_PATH") or os.path.join(os.environ.get("PREFECT_HOME") or "~/.prefect", "profiles.toml")
+    try:
+        found[" profiles"] = (profiles, os.stat(os.path.expanduser(profiles)).st_mtime_ns)
+    except OSError:
+        found[" profiles"] = (profiles, None)
+    return found
+
+
+def refresh_if_changed() -> None:
+    """In the warm process's children: rebuild Prefect's settings when what they were built from has changed."""
+    if _BUILT_FROM and _BUILT_FROM[0] != _prefect_environment():
+        refresh()
+
+
+def settings_built() -> None:
+    """Note that Prefect has built its settings from the environment as it is now (the warm process, after
+    importing Prefect): ``configure`` then rebuilds them whenever it changes the environment they came from."""
+    _BUILT_FROM[:] = [_prefect_environment()]
+
+
+def refresh() -> None:
+    """Rebuild Prefect's root settings and its logging from the environment (profiles file included) as it is
+    now. Prefect builds both once, at import: a child of the warm process, which imported Prefect under the
+    warm process's environment, takes up its client's this way."""
+    from prefect.context import refresh_global_settings_context
+    from prefect.logging.configuration import setup_logging
+
+    refresh_global_settings_context()
+    setup_logging(incremental=False)
+    _BUILT_FROM[:] = [_prefect_environment()]
 
 
 @contextmanager

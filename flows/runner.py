@@ -22,10 +22,14 @@ from transforms.paths import escape_path
 DICTIONARY_CLUSTER_FACTOR = 20
 
 
-def pending_bytes(paths: list[str], settings: Settings) -> int:
+def pending_bytes(paths: list[str], settings: Settings, enough: int | None = None) -> int:
     """Bytes of the input files the lake has not seen with the same content (new or changed; of a
     file that grew, the bytes past the size the lake knows), hashed a chunk at a time; files settled by
-    their size and status-change time (``discover.settled``) are not read."""
+    their size and status-change time (``discover.settled``) are not read.
+
+    With ``enough``, counting stops once the total reaches it, and a file that grew by that much is not
+    hashed (whether it changed in place or was appended to, its new bytes are at least its growth): a
+    decision between one process and a cluster does not read a large dump twice."""
     files, _ = discover_files(paths, settings.exclude)
     known = Lake(settings.lake, settings.retention_seconds).known_files(files)
     total = 0
@@ -37,21 +41,25 @@ def pending_bytes(paths: list[str], settings: Settings) -> int:
             except (FileNotFoundError, storage.StorageError):
                 continue
     for path in files:
+        if enough is not None and total >= enough:
+            break
         if not settings.rehash and settled(path, known.get(path)):
             continue
         if storage.is_remote(path):
             info = listed.get(path)
             total += 0 if info is None or storage.unchanged(info, known.get(path)) else info.size
             continue
+        old = known[path].size if path in known else None
         try:
             with storage.open_input(path) as fh:  # discovery gives stored paths (transforms.paths)
                 size = fh.seek(0, 2)
+                if enough is not None and total + size - (old or 0) >= enough:
+                    return total + size - (old or 0)
                 fh.seek(0)
                 same = path in known and hashlib.file_digest(fh, "sha256").hexdigest() == known[path].sha256
         except OSError:
             continue
         if not same:
-            old = known[path].size if path in known else None
             total += size - old if old and size > old else size
     return total
 
@@ -62,29 +70,21 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     higher (on BBC politics, 1.3 MB, it ran faster in one process than on two workers)."""
     if settings.dask_address or settings.runner == "dask":
         return True
-    scale = DICTIONARY_CLUSTER_FACTOR if settings.nlp == "dictionary" else 1
-    return settings.runner == "auto" and settings.workers > 1 and pending >= settings.cluster_min_bytes * scale
+    return settings.runner == "auto" and settings.workers > 1 and pending >= cluster_threshold(settings)
 
 
-def task_runner_for(paths: list[str], settings: Settings):
-    """The task runner for ingesting ``paths``: a cluster when the settings or the new input call for one."""
-    measure = settings.runner == "auto" and not settings.dask_address
-    return task_runner(settings, uses_cluster(settings, pending_bytes(paths, settings) if measure else 0))
+def cluster_threshold(settings: Settings) -> int:
+    """New bytes from which a run uses a cluster (``uses_cluster``)."""
+    return settings.cluster_min_bytes * (DICTIONARY_CLUSTER_FACTOR if settings.nlp == "dictionary" else 1)
 
 
 def task_runner(settings: Settings, cluster: bool, address: str | None = None):
-    """A Dask runner (on ``address`` or the settings' cluster, else a local cluster of worker processes
-    started and stopped by the run), or one thread of this process."""
+    """A Dask runner (on ``address``, else the settings' cluster), or one thread of this process."""
     if not cluster:
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=1)
-    if address or settings.dask_address:
-        return dask_runner(address or settings.dask_address)
-    from prefect_dask import DaskTaskRunner
-
-    _fork_workers()
-    return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+    return dask_runner(address or settings.dask_address)
 
 
 def dask_runner(address: str):
@@ -149,6 +149,35 @@ def local_cluster(settings: Settings):
             cluster.close()
 
 
+def placement(paths: list[str], settings: Settings) -> tuple[Settings, bool]:
+    """Where an ingest of ``paths`` runs its tasks: the run's settings, and whether on a Dask cluster
+    (when the settings or the new input call for one).
+
+    When the tasks stay in this process and there is new input, the NLP pipeline starts loading in a
+    background thread now, while Prefect starts the flow run and the first tasks read the files (mostly
+    waits on the API and the disk)."""
+    from flows.ingest import warm_up
+
+    forced = settings.runner == "dask" or settings.dask_address
+    # read only where it decides something, and only as far as it decides it
+    pending = 0 if forced else pending_bytes(paths, settings, cluster_threshold(settings))
+    cluster = uses_cluster(settings, pending)
+    if not cluster:
+        settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
+        if pending:
+            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
+    return settings, cluster
+
+
+@contextmanager
+def runner_for(settings: Settings, cluster: bool):
+    """The task runner of one run: on a cluster, the settings' cluster or a local one started now and
+    stopped at the end (inside ``api_server``, so its workers inherit the API's address)."""
+    with ExitStack() as stack:
+        address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
+        yield task_runner(settings, cluster, address)
+
+
 @flow(name="newslake-scheduled-ingest", log_prints=False)
 def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
@@ -161,35 +190,25 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     if Lake(settings.lake).busy():
         get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
         return {"skipped": f"another newslake run is writing to {settings.lake}"}
-    return ingest_flow.with_options(task_runner=task_runner_for(paths, settings))(paths, settings)
+    settings, cluster = placement(paths, settings)
+    with runner_for(settings, cluster) as runner:
+        return ingest_flow.with_options(task_runner=runner)(paths, settings)
 
 
 def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
-    """Run the ingest flow with the task runner its input calls for; returns the run summary.
+    """Run the ingest flow with the task runner its input calls for (``placement``); returns the run summary."""
+    import pyarrow
 
-    When the run's tasks stay in this process and there is new input, the NLP pipeline loads in a
-    background thread meanwhile, while Prefect starts the flow run and the first tasks read the files
-    (mostly waits on the API and the disk)."""
-    from flows.ingest import ingest_flow, warm_up
+    from flows.ingest import ingest_flow
     from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
-    forced = settings.runner == "dask" or settings.dask_address
-    pending = 0 if forced else pending_bytes(paths, settings)  # read only where it decides something
-    cluster = uses_cluster(settings, pending)
-    if not cluster:
-        settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
-        if pending:
-            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
-
-    import pyarrow
+    settings, cluster = placement(paths, settings)
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())  # freed Arrow buffers go back (jemalloc's pool keeps them)
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats(), settings_serialized_once(), ExitStack() as stack:
-            address = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
-            runner = task_runner(settings, cluster, address)
+        with api_server(), without_heartbeats(), settings_serialized_once(), runner_for(settings, cluster) as runner:
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

@@ -36,6 +36,9 @@ class Settings:
     compact_files: int = 32
     # read and hash every input file, even those whose size and status-change time show them unchanged
     rehash: bool = False
+    # run commands in a child of the warm process that `newslake server start` leaves running, when it is
+    # compatible (flows.warm); off: every command runs in a process of its own
+    warm: bool = True
     mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8

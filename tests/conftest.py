@@ -12,6 +12,7 @@ from flows.prefect_env import configure
 from flows.settings import PROJECT_ROOT, Settings
 
 configure(Settings().prefect_home)  # before any test module imports Prefect
+os.environ.setdefault("NEWSLAKE_WARM", "0")  # commands the tests start run cold, even beside a warm process (tests/flows/test_warm.py)
 
 SEEDS = PROJECT_ROOT / "seeds"
 VOLATILE = {"run_id", "ingested_at", "seen_at", "ingest_date", "started_at", "finished_at"}

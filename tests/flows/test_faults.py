@@ -54,6 +54,24 @@ def test_a_scheduled_run_on_a_busy_lake_is_skipped_and_says_so(tmp_path, caplog)
     assert not (tmp_path / "lake" / "newslake.duckdb").exists()
 
 
+def test_a_scheduled_run_on_a_cluster_runs_its_tasks_on_newslakes_dask_runner(tmp_path, monkeypatch):
+    """Scheduled runs place their tasks as `newslake ingest` does: a local cluster started for the run,
+    submitted to through the runner that reuses each worker's Prefect client (flows.dask_runner)."""
+    from flows import runner
+    from flows.dask_runner import ReusingDaskTaskRunner
+
+    used = []
+    task_runner = runner.task_runner
+    monkeypatch.setattr(runner, "task_runner", lambda *a, **k: used.append(task_runner(*a, **k)) or used[-1])
+    settings = Settings.load(lake=tmp_path / "lake", runner="dask", workers=1)
+    summary = runner.scheduled_ingest([str(settings.seeds_dir / "articles")], settings)
+    assert (summary["statuses"], summary["articles"]) == ({"ingested": 3, "duplicate": 1, "rejected": 1}, 3)
+    assert [type(r) for r in used] == [ReusingDaskTaskRunner]
+    with duckdb.connect(str(tmp_path / "lake" / "newslake.duckdb"), read_only=True) as con:
+        assert con.execute("select actor_id, mentions from mentions_per_actor order by mentions desc limit 2").fetchall() == [
+            ("IRQ", 15), ("USA", 13)]
+
+
 def test_scheduled_runs_never_stack(settings):
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 

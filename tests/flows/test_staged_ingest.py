@@ -119,6 +119,32 @@ def test_pending_bytes_count_only_new_or_changed_input(seed_run, tmp_path):
     assert pending_bytes([str(articles)], fresh) == sum(p.stat().st_size for p in articles.iterdir() if p.suffix == ".txt")
 
 
+def test_pending_bytes_stop_at_enough_and_never_hash_a_dump_that_grew_by_that_much(tmp_path, monkeypatch):
+    import hashlib
+
+    from flows import runner
+    from transforms.batch import KnownFile
+
+    dump, other = tmp_path / "a.jsonl", tmp_path / "b.txt"
+    first = b'{"text": "one"}\n' * 10
+    dump.write_bytes(first + b'{"text": "two"}\n' * 30)
+    other.write_text("A story\n\nIts body.")
+    known = {str(dump): KnownFile(sha256=hashlib.sha256(first).hexdigest(), size=len(first))}
+    monkeypatch.setattr(runner.Lake, "known_files", lambda self, files: {p: k for p, k in known.items() if p in files})
+    hashed = []
+    digest = hashlib.file_digest
+    monkeypatch.setattr(runner.hashlib, "file_digest", lambda fh, name: hashed.append(fh.seek(0, 2)) or fh.seek(0) or digest(fh, name))
+    settings = Settings.load(lake=tmp_path / "lake")
+    grown, whole = 30 * 16, 30 * 16 + other.stat().st_size
+    assert runner.pending_bytes([str(dump), str(other)], settings) == whole
+    assert hashed == [dump.stat().st_size]  # the dump is hashed, the new file need not be
+    hashed.clear()
+    assert runner.pending_bytes([str(dump), str(other)], settings, enough=grown) == grown  # the growth alone decides
+    assert hashed == []
+    assert runner.pending_bytes([str(dump), str(other)], settings, enough=whole + 1) == whole  # not enough: all counted
+    assert hashed == [dump.stat().st_size]
+
+
 @pytest.mark.parametrize(("n", "batch_size", "workers", "sizes"), [
     (403, 200, 2, [51] * 7 + [46]),  # four batches a worker
     (5, 200, 2, [5]),                # never below ten items a batch
