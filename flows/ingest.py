@@ -43,7 +43,6 @@ from transforms.batch import (
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.formats import input_kind
-from transforms.language import detect_language
 from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
@@ -109,11 +108,12 @@ def annotator(settings: Settings) -> Annotator:
 
 
 def warm_up(settings: Settings) -> None:
-    """Load the NLP pipeline and the language detector ahead of the first task that needs them.
-    A failure here is left for that task to raise and report."""
+    """Load the NLP pipeline ahead of the first task that needs it. A failure here is left for that task
+    to raise and report. The language detector is not loaded here: lingua holds the GIL for about 1.5 s
+    while it loads (every other thread of the process stops), and most English news never needs it
+    (``transforms.language``: none of BBC politics' articles), so it loads at the first text that does."""
     try:
         annotator(settings)
-        detect_language("warming up the language detector with a sentence of some words")
     except Exception:  # noqa: BLE001 (the task that needs the pipeline reports the error)
         pass
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -200,14 +201,16 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def write_durable(rows: pa.Table, path: Path) -> None:
-    """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder."""
+def write_durable(rows: pa.Table, path: Path, sync_folder: bool = True) -> None:
+    """Write a Parquet file beside its name, fsync it, rename it into place and fsync the folder (not with
+    ``sync_folder`` false: a staged part, whose name only matters once ``Lake.place`` has moved it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
     pq.write_table(rows, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     _fsync_path(tmp)
     os.replace(tmp, path)
-    _fsync_path(path.parent)
+    if sync_folder:
+        _fsync_path(path.parent)
 
 
 def _file_problem(path: Path, size: int, rows: int | None, deep: bool) -> str | None:
@@ -267,16 +270,24 @@ class Lake:
                                 f"convert it with: newslake migrate --lake {self.root}")
 
     def _delta(self, table: str) -> DeltaTable | None:
-        """The table at its latest version (opened once per Lake, then brought up to date), or None."""
+        """The table at its latest version (opened once per Lake, then brought up to date when its log
+        holds a later commit), or None."""
         dt = self._open.get(table)
         if dt is not None:
-            dt.update_incremental()
+            if self._has_later(table, dt.version()):
+                dt.update_incremental()
             return dt
         path = self.table_path(table)
         if not (path / "_delta_log").exists():
             return None
         self._open[table] = dt = DeltaTable(path)
         return dt
+
+    def _has_later(self, table: str, version: int) -> bool:
+        """Whether the table's log holds a commit after ``version``: every commit writes the next version's
+        JSON file (put-if-absent), so one stat answers what reading the log again would (a run reads a
+        table's version dozens of times; each reread lists and parses its log)."""
+        return (self.table_path(table) / "_delta_log" / f"{version + 1:020d}.json").exists()
 
     def _at(self, table: str, version: int) -> DeltaTable:
         dt = self._delta(table)
@@ -528,13 +539,20 @@ class Lake:
         return restored
 
     def _ensure_tables(self) -> None:
+        """Create the tables a new lake lacks (side by side: each creation mostly waits on the disk),
+        and add columns declared since to the others."""
+        missing = [t for t in TABLES if not (self.table_path(t) / "_delta_log").exists()]
+        if missing:
+            with ThreadPoolExecutor(len(missing)) as pool:
+                list(pool.map(self._create_table, missing))
         for table in TABLES:
-            if not (self.table_path(table) / "_delta_log").exists():
-                DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
-                                  partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
-                self._sync_log(table, 0)
-            else:
+            if table not in missing:
                 self._add_new_columns(table)
+
+    def _create_table(self, table: str) -> None:
+        DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
+                          partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
+        self._sync_log(table, 0)
 
     def _add_new_columns(self, table: str) -> None:
         """Columns declared since the table was created (``actors.parent``) added to its Delta schema,
@@ -559,7 +577,7 @@ class Lake:
         if rows.num_rows == 0:
             return None
         rel = Path(STAGING) / run_id / table / f"{part}.parquet"
-        write_durable(to_stored(table, rows), self.dir / rel)
+        write_durable(to_stored(table, rows), self.dir / rel, sync_folder=False)  # its data is durable; its folder is synced once placed
         return str(rel)
 
     def stage_file(self, table: str, source: Path, run_id: str, part: str) -> str | None:
@@ -577,7 +595,6 @@ class Lake:
                 writer.write_table(to_stored(table, rows), row_group_size=ROW_GROUP_ROWS)
         _fsync_path(tmp)
         os.replace(tmp, path)
-        _fsync_path(path.parent)
         return str(rel)
 
     def commit_table(self, table: str, added: list[Path], removed: list[dict] = (), data_change: bool = True) -> int:
@@ -606,13 +623,15 @@ class Lake:
     def _live_files(self, table: str) -> list[dict]:
         return pa.table(self._delta(table).get_add_actions(flatten=True)).to_pylist()
 
-    def place(self, table: str, rel: str, run_id: str, day: date) -> Path:
-        """Move a staged part into its table folder (and partition); returns its new path."""
+    def place(self, table: str, rel: str, run_id: str, day: date, sync: bool = True) -> Path:
+        """Move a staged part into its table folder (and partition); returns its new path. With ``sync``
+        false the caller fsyncs the folder (once for all the parts it places there)."""
         folder = self.table_path(table) / (f"{PARTITION}={day.isoformat()}" if table in PARTITIONED_TABLES else "")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{run_id}-{Path(rel).name}"
         os.replace(self.dir / rel, target)
-        _fsync_path(folder)
+        if sync:
+            _fsync_path(folder)
         return target
 
     def _without_articles(self, table: str, run_id: str, retired: set[str]) -> tuple[list[Path], list[dict]]:
@@ -667,7 +686,9 @@ class Lake:
         self._ensure_tables()
         staged_bands = [] if staged.get("signature_bands") else self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
-            added = [self.place(table, rel, run_id, day) for rel in staged.get(table, [])]
+            added = [self.place(table, rel, run_id, day, sync=False) for rel in staged.get(table, [])]
+            for folder in {path.parent for path in added}:
+                _fsync_path(folder)
             if table == "signature_bands" and staged_bands:
                 added = staged_bands
             removed: list[dict] = []

@@ -175,6 +175,21 @@ def guarded_run():
         watchdog.stdin.close()  # once this process exits, the watchdog ends what is left of the run
 
 
+def _wait_exited(process: psutil.Process, timeout: float) -> None:
+    """Wait until ``process`` has exited: gone, or a zombie (done, not yet reaped). ``Process.wait`` on a
+    process that is not our child waits for it to be reaped, and a parent that reads the command's output to
+    its end before reaping it (``subprocess.run(capture_output=True)``) waits for this watchdog, which holds
+    that output open: both would wait out the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.Error:
+            return
+        time.sleep(POLL_SECONDS / 4)
+
+
 def watch(pid: int, token: str) -> None:
     """Follow ``pid``'s descendants until it exits (or closes our stdin and then exits), then
     terminate those left and every process carrying ``token``."""
@@ -188,10 +203,7 @@ def watch(pid: int, token: str) -> None:
     while parent is not None and parent.is_running():
         ready, _, _ = select.select([sys.stdin.fileno()], [], [], POLL_SECONDS)
         if ready and not os.read(sys.stdin.fileno(), 4096):
-            try:
-                parent.wait(timeout=DONE_WAIT_SECONDS)
-            except psutil.Error:
-                pass
+            _wait_exited(parent, DONE_WAIT_SECONDS)
             break
         try:
             seen.update((p.pid, p) for p in parent.children(recursive=True) if p.pid != me)

@@ -105,8 +105,8 @@ def _cluster_kwargs(settings: Settings) -> dict:
 
 
 def warm_up_plugin(settings: Settings):
-    """A Dask worker plugin: the worker loads the NLP pipeline and the language detector in a
-    background thread as soon as it starts, while the run's first tasks read the files."""
+    """A Dask worker plugin: the worker loads the NLP pipeline in a background thread as soon as it
+    starts, while the run's first tasks read the files."""
     from distributed.diagnostics.plugin import WorkerPlugin
 
     from flows.ingest import warm_up
@@ -182,9 +182,9 @@ def placement(paths: list[str], settings: Settings) -> tuple[Settings, bool]:
     """Where an ingest of ``paths`` runs its tasks: the run's settings, and whether on a Dask cluster
     (when the settings or the new input call for one).
 
-    When the tasks stay in this process and there is new input, the NLP pipeline and the language
-    detector start loading in a background thread now, while Prefect starts the flow run and the first
-    tasks read the files (mostly waits on the API and the disk)."""
+    When the tasks stay in this process and there is new input, the NLP pipeline starts loading in a
+    background thread now, while Prefect starts the flow run and the first tasks read the files (mostly
+    waits on the API and the disk)."""
     from flows.ingest import warm_up
 
     forced = settings.runner == "dask" or settings.dask_address

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ from transforms.schemas import TABLES
 
 # DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
 EXPORT_MEMORY_LIMIT = "1GB"
+EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
 MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
 
 
@@ -70,13 +72,16 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
     """
     con.execute("set parquet_metadata_cache = true")
     created: list[str] = []
+    con.execute("begin transaction")  # one commit (one write-ahead log flush) for all the views, not one each
     for view in sqlproject.build_order(sqlproject.load_views(sql_dir)):
         try:
             con.execute(f"create or replace view {view.name} as {view.sql(lambda t: source_relation(lake, t, versions))}")
         except duckdb.Error as e:
+            con.execute("rollback")
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise sqlproject.SqlProjectError(f"{sqlproject.shown(view.path)}: {first}") from e
         created.append(view.name)
+    con.execute("commit")
     return created
 
 
@@ -186,7 +191,7 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path,
         return relations[table]
 
     previous = _read_manifest(lake)
-    pairs, inputs = [], {}
+    pairs, inputs, copies = [], {}, []
     for view in views.values():
         if not view.exported:
             continue
@@ -196,6 +201,14 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path,
             continue
         tmp = target.with_name(f".{target.name}.tmp")
         ordered = f"select * from {view.name} order by {', '.join(view.key)}"
-        con.execute(f"copy ({ordered}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
+        copies.append(f"copy ({ordered}) to {_sql_literal(str(tmp))} (format parquet, compression zstd)")
         pairs.append((tmp, target))
+    if copies:  # side by side, each on a cursor of its own: a small mart's query mostly waits (planning, opening files, writing)
+        with ThreadPoolExecutor(min(EXPORT_THREADS, len(copies))) as pool:
+            list(pool.map(lambda sql: _run(con.cursor(), sql), copies))
     return pairs, inputs
+
+
+def _run(cursor: duckdb.DuckDBPyConnection, sql: str) -> None:
+    with cursor:
+        cursor.execute(sql)

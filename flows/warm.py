@@ -390,10 +390,12 @@ def preload() -> None:
     import flows.warehouse  # noqa: F401
     from flows.ingest import warm_up
     from flows.runner import _fork_workers
+    from transforms.language import _detector
 
     _fork_workers()
     for mode in ("dictionary", "model"):
         warm_up(replace(settings, nlp=mode))
+    _detector()  # lingua: warm_up leaves it to the first text that needs it (its load holds the GIL); here it stalls no run
     settings_built()
 
 

@@ -186,13 +186,13 @@ def _enospc_staging(monkeypatch):
 
     real = flows.lake.write_durable
 
-    def write(rows, path):
+    def write(rows, path, **kwargs):
         if "_staging" in str(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path.with_name(f".{path.name}.partial"), "wb") as fh:
                 fh.write(b"PAR1 half a file")
             raise OSError(ENOSPC.errno, ENOSPC.strerror, str(path))
-        return real(rows, path)
+        return real(rows, path, **kwargs)
 
     monkeypatch.setattr(flows.lake, "write_durable", write)
 

@@ -183,3 +183,18 @@ def test_a_run_keeps_the_boilerplate_lines_of_sources_it_did_not_read(tmp_path):
     assert Lake(lake).read("source_lines").to_pylist() == [
         {"source_name": "alpha", "line": "Share this story on alpha", "n_articles": 5},
         {"source_name": "beta", "line": "Share this story on beta", "n_articles": 5}]
+
+
+def test_warm_up_loads_the_pipeline_but_not_the_language_detector(settings, monkeypatch):
+    """lingua holds the GIL for seconds while it loads: the warm-up thread beside a run must not load it."""
+    from flows import ingest
+    from transforms import language
+
+    asked = []
+    monkeypatch.setattr(language, "_detector", lambda: asked.append("lingua"))
+    dictionary = replace(settings, nlp="dictionary")
+    ingest.warm_up(dictionary)
+    assert asked == []
+    loads = ingest._annotator.cache_info().misses
+    assert ingest.annotator(dictionary).model == "dictionary"
+    assert ingest._annotator.cache_info().misses == loads  # warm_up had loaded it: a cache hit now

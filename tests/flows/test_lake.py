@@ -278,3 +278,18 @@ def test_known_files_without_articles_is_the_same_account_with_no_article_ids(tm
     full = lake.known_files(paths)
     assert full["/in/dump.jsonl"].article_ids == {"a1", "a2", "a3", "a4"} and list(full) == ["/in/dump.jsonl"]
     assert lake.known_files(paths, articles=False) == {p: replace(k, article_ids=set()) for p, k in full.items()}
+
+
+def test_a_reader_sees_the_commits_another_lake_object_made(tmp_path):
+    """A Lake keeps its tables open and rereads a log only when it holds a later commit: another writer's
+    commits (another process in practice), restores and compactions must all show."""
+    reader, writer = Lake(tmp_path), Lake(tmp_path)
+    commit_run(writer, "run1", {"sentences": sentences(2).to_pylist()})
+    assert reader.read("sentences").num_rows == 2 and reader.latest_run() == "run1"
+    first = reader.versions()
+    commit_run(writer, "run2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
+    assert reader.read("sentences").num_rows == 5 and reader.latest_run() == "run2"
+    assert reader.current_versions() == writer.current_versions()
+    writer.restore("run1")
+    assert reader.read("sentences").num_rows == 2 and reader.versions() == first
+    assert reader.current_versions() == writer.current_versions()
