@@ -131,6 +131,21 @@ def _fork_workers() -> None:
     dask.config.set({"distributed.worker.multiprocessing-method": method})
 
 
+DASK_LOG_LENGTH = 16  # Dask's developer logs, per log (its default: 1,000 entries)
+
+
+def bound_dask_logs() -> None:
+    """Keep Dask's developer logs short in this process and in the workers it starts. Each of them (the
+    messages a scheduler or client last sent, a worker's stimuli, ...) keeps its last 1,000 entries by
+    default, and the message that sends a task holds the task itself: a Prefect task run with its flow,
+    settings and parameters, a few hundred KB each. So the run's process (scheduler and client) and each
+    worker kept every task run of the first thousand, growing with the run's size (measured: 36 MB over
+    300 trivial task runs in the run's process, 4 MB with this bound)."""
+    import dask
+
+    dask.config.set({"distributed.admin.low-level-log-length": DASK_LOG_LENGTH})
+
+
 def close_own_workers() -> bool:
     """Close the worker processes of the local Dask cluster this run started, once the run has no more tasks
     for them: each holds its NLP pipeline, caches and allocator pools (some 300 MB) that the rest of the run,
@@ -202,6 +217,8 @@ def placement(paths: list[str], settings: Settings) -> tuple[Settings, bool]:
 def runner_for(settings: Settings, cluster: bool):
     """The task runner of one run: on a cluster, the settings' cluster or a local one started now and
     stopped at the end (inside ``api_server``, so its workers inherit the API's address)."""
+    if cluster:
+        bound_dask_logs()  # before the cluster's scheduler and workers, or the runner's client, make their logs
     with ExitStack() as stack:
         own = stack.enter_context(local_cluster(settings)) if cluster and not settings.dask_address else None
         yield task_runner(settings, cluster, own)
