@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,7 @@ FILE_COLUMNS = ["path", "run_id", "record", "sha256", "status", "article_id", "s
 ACCOUNT_COLUMNS = ["path", "run_id", "case when status = 'unchanged' and record is not null then 0 end as record", "sha256",
                    "case when status in ('unchanged', 'deleted') then status else 'read' end as status", "null::VARCHAR as article_id",
                    "size", "seen_at", "etag"]
+_LAST_ACCOUNT: list = []  # the last look-up of ``known_files(..., articles=False)`` in this process: (key, result)
 REPEATS_SKIPPED = "status <> 'unchanged' or record is not null"  # the ``unchanged`` rows that only repeat an earlier account
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
@@ -394,7 +396,13 @@ class Lake:
 
         if articles:
             return current_files(self.file_history(paths, repeats=False))
-        return current_files(self._file_rows("path", sorted(set(paths)), REPEATS_SKIPPED, ACCOUNT_COLUMNS, distinct=True))
+        wanted = sorted(set(paths))
+        # the same look-up over the same files of the table gives the same account: a run asks twice (choosing
+        # where its tasks run, then in its flow), which on a no-op rerun of thousands of files is most of its work
+        key = (str(self.root), tuple(self.files("files")), tuple(wanted))
+        if not (_LAST_ACCOUNT and _LAST_ACCOUNT[0][0] == key):
+            _LAST_ACCOUNT[:] = [(key, current_files(self._file_rows("path", wanted, REPEATS_SKIPPED, ACCOUNT_COLUMNS, distinct=True)))]
+        return {path: replace(known, article_ids=set()) for path, known in _LAST_ACCOUNT[0][1].items()}
 
     def known_under(self, folders: Iterable[str]) -> dict[str, KnownFile]:
         """What the lake last made of every path it knows inside these folders (or equal to these paths)."""

@@ -73,10 +73,16 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
     db = work / "resolve.duckdb"
     db.unlink(missing_ok=True)  # a retried decision starts over
     accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
+    with duckdb.connect() as con:  # nothing to decide (a no-op rerun, say): the accounts are the file rows
+        _limit(con, work, limit)
+        if not con.execute(f"select count(*) from {accounts} where status = '{PENDING}'").fetchone()[0]:
+            con.execute(f"""create view decided as select *, (batch::BIGINT << 32) | seq as pos, status as decision,
+                            reason as decided_reason from {accounts}""")
+            resolved = _write_files(con, scratch, run_id, now)
+            pq.write_table(KEEP.empty_table(), scratch.keep_path)
+            return resolved
     with duckdb.connect(str(db)) as con:
-        for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}",
-                        "enable_progress_bar = false"):
-            con.execute(f"set {setting}")
+        _limit(con, work, limit)
         con.execute(f"""create table cand as select (batch::BIGINT << 32) | seq as pos, article_id, language, part
                         from {accounts} where status = '{PENDING}'""")
         con.execute("""create table firsts as select article_id, min(pos) as pos, arg_min(language, pos) as language,
@@ -126,16 +132,27 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
                               when a.language not in ({english}) then 'non_english'
                               else 'ingested' end as decision
                   from {accounts} a left join new n on a.article_id = n.article_id left join best b on b.x = a.article_id) a""")
-        resolved = Resolved(statuses=dict(con.execute("select decision, count(*) from decided group by decision order by decision").fetchall()))
-        resolved.records = sum(resolved.statuses.values())
-        files = con.sql("""select path, record, size, sha256, decision as status, decided_reason as reason, article_id, encoding, etag
-                               from decided order by pos""").to_arrow_reader(FETCH_ROWS)
-        _write(files, scratch.files_path, FILES, lambda b: _with_run(b, run_id, now))
+        resolved = _write_files(con, scratch, run_id, now)
         keep = con.sql(f"""select row_number() over (order by n.pos) - 1 as n, n.part, n.article_id, b.y as duplicate_of,
                                       n.language in ({english}) as analyse
                                from new n left join best b on b.x = n.article_id order by n.pos""").to_arrow_reader(FETCH_ROWS)
         resolved.kept = _write(keep, scratch.keep_path, KEEP)
     db.unlink(missing_ok=True)
+    return resolved
+
+
+def _limit(con: duckdb.DuckDBPyConnection, work, limit: str) -> None:
+    for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}", "enable_progress_bar = false"):
+        con.execute(f"set {setting}")
+
+
+def _write_files(con: duckdb.DuckDBPyConnection, scratch: RunScratch, run_id: str, now: datetime) -> Resolved:
+    """The run's file rows, in input order, from the view ``decided``, to the scratch folder; the counts."""
+    resolved = Resolved(statuses=dict(con.execute("select decision, count(*) from decided group by decision order by decision").fetchall()))
+    resolved.records = sum(resolved.statuses.values())
+    files = con.sql("""select path, record, size, sha256, decision as status, decided_reason as reason, article_id, encoding, etag
+                       from decided order by pos""").to_arrow_reader(FETCH_ROWS)
+    _write(files, scratch.files_path, FILES, lambda b: _with_run(b, run_id, now))
     return resolved
 
 

@@ -18,7 +18,7 @@ from flows.lake import PARTITIONED_TABLES, Lake
 from transforms.schemas import TABLES
 
 # DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
-EXPORT_MEMORY_LIMIT = "1GB"
+EXPORT_MEMORY_LIMIT = "512MB"
 EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
 MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
 

@@ -293,3 +293,21 @@ def test_a_reader_sees_the_commits_another_lake_object_made(tmp_path):
     writer.restore("run1")
     assert reader.read("sentences").num_rows == 2 and reader.versions() == first
     assert reader.current_versions() == writer.current_versions()
+
+
+def test_the_same_account_look_up_is_answered_once_per_version_of_the_files_table(tmp_path, monkeypatch):
+    """A run looks its files up twice (choosing its runner, then in the flow): the second look-up over the same
+    files of the table is the first's answer, a copy; a commit between them is seen."""
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", article_tables(["a1", "a2"], "r1"))
+    paths = [r["path"] for r in article_tables(["a1", "a2"], "r1")["files"]]
+    asked = []
+    rows = Lake._file_rows
+    monkeypatch.setattr(Lake, "_file_rows", lambda self, *a, **k: asked.append(a[0]) or rows(self, *a, **k))
+    first = lake.known_files(paths, articles=False)
+    first[paths[0]].article_ids.add("changed by a caller")
+    again = Lake(tmp_path).known_files(list(reversed(paths)), articles=False)
+    assert asked == ["path"] and set(again) == set(paths) and again[paths[0]].article_ids == set()
+    commit_run(lake, "r2", article_tables(["a3"], "r2"))
+    assert Lake(tmp_path).known_files(paths, articles=False) == again and asked == ["path", "path"]
+    assert set(Lake(tmp_path).known_files(paths + ["/in/other.txt"], articles=False)) == set(paths) and len(asked) == 3

@@ -138,6 +138,22 @@ def test_an_empty_run_and_what_the_run_carries(tmp_path):
     assert carried(run.scratch, {one, "gone"}) == {one} and carried(run.scratch, set()) == set()
 
 
+def test_a_run_with_nothing_to_decide_writes_its_accounts_as_they_are(tmp_path, monkeypatch):
+    """No record pending (every file rejected, say, or a no-op rerun's settled account): the file rows are the
+    accounts in input order and the keep list is empty, as the full decision would make them, without it."""
+    import flows.resolve
+
+    opened = []
+    connect = duckdb.connect
+    monkeypatch.setattr(flows.resolve.duckdb, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    rejected = [[RawFile("/in/empty.txt", 0, b""), RawFile("/in/blank.txt", 4, b"  \n\n")], [RawFile("/in/none.txt", 0, b"")]]
+    run = Both(tmp_path, rejected)
+    assert run.same() and run.keep == [] and run.resolved.kept == 0
+    assert [(r["path"], r["status"]) for r in run.file_rows] == [("/in/empty.txt", "rejected"), ("/in/blank.txt", "rejected"),
+                                                                   ("/in/none.txt", "rejected")]
+    assert (run.resolved.records, run.resolved.statuses) == (3, {"rejected": 3}) and opened == [()]
+
+
 def _texts(seed: int, n: int) -> list[bytes]:
     """``n`` articles from a few stories: exact copies, near copies (one word changed) and new stories."""
     rng = random.Random(seed)
