@@ -63,8 +63,11 @@ def test_a_scheduled_run_on_a_cluster_runs_its_tasks_on_newslakes_dask_runner(tm
     used = []
     task_runner = runner.task_runner
     monkeypatch.setattr(runner, "task_runner", lambda *a, **k: used.append(task_runner(*a, **k)) or used[-1])
+    from flows.prefect_env import api_server
+
     settings = Settings.load(lake=tmp_path / "lake", runner="dask", workers=1)
-    summary = runner.scheduled_ingest([str(settings.seeds_dir / "articles")], settings)
+    with api_server():  # as a served deployment has: an API its workers inherit (else each starts a server of its own)
+        summary = runner.scheduled_ingest([str(settings.seeds_dir / "articles")], settings)
     assert (summary["statuses"], summary["articles"]) == ({"ingested": 3, "duplicate": 1, "rejected": 1}, 3)
     assert [type(r) for r in used] == [ReusingDaskTaskRunner]
     with duckdb.connect(str(tmp_path / "lake" / "newslake.duckdb"), read_only=True) as con:
