@@ -17,7 +17,8 @@ from flows import sqlproject
 from flows.lake import PARTITIONED_TABLES, Lake
 from transforms.schemas import TABLES
 
-# DuckDB spills the mart aggregations to disk past this (on a 1M-article lake: 1.3 GB peak instead of ~4.9 GB)
+# DuckDB spills the mart aggregations to disk past this (with 1 GB, on a 1M-article lake: a 1.3 GB peak instead of
+# ~4.9 GB; 512 MB since the end of a 1 GB dump's commit, exporting the marts, held the run's peak memory)
 EXPORT_MEMORY_LIMIT = "512MB"
 EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
 MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
