@@ -21,6 +21,8 @@ import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from flows.warm import alive  # the standard library only, as the client needs it
+
 STATE_FILE = "newslake-server.json"  # in PREFECT_HOME: the background server's pid and API URL
 
 OFFLINE_DEFAULTS = {
@@ -195,7 +197,7 @@ def server_state(prefect_home: Path) -> dict | None:
 def running_server(prefect_home: Path) -> str | None:
     """The API URL of the background server started for ``prefect_home``, if it is up and answering."""
     state = server_state(prefect_home)
-    if state is None or not _alive(state.get("pid")):
+    if state is None or not alive(state.get("pid")):
         return None
     return state["api_url"] if healthy(state["api_url"], timeout=1.0) else None
 
@@ -246,18 +248,10 @@ def stop_server(prefect_home: Path) -> dict | None:
     """Stop the background server of ``prefect_home``; returns its record, or None when none was running."""
     state = server_state(prefect_home)
     (prefect_home / STATE_FILE).unlink(missing_ok=True)
-    if state is None or not _alive(state.get("pid")):
+    if state is None or not alive(state.get("pid")):
         return None
     _stop_group(state["pid"])
     return state
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, TypeError, ValueError):
-        return False
-    return True
 
 
 def _stop_group(pid: int, grace: float = 15) -> None:
@@ -273,7 +267,7 @@ def _stop_group(pid: int, grace: float = 15) -> None:
                 if os.waitpid(pid, os.WNOHANG)[0]:
                     return
             except ChildProcessError:  # not our child: poll for it to go
-                if not _alive(pid):
+                if not alive(pid):
                     return
             time.sleep(0.2)
 

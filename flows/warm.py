@@ -119,12 +119,10 @@ def _compatible(argv: list[str]) -> tuple[str, dict | None]:
     if not settings.warm:
         return "NEWSLAKE_WARM is off", None
     home = os.environ.get("PREFECT_HOME") or str(settings.prefect_home)
-    try:
-        with open(os.path.join(home, RECORD), encoding="utf-8") as fh:
-            record = json.load(fh)
-    except (OSError, ValueError):
+    record = read_record(home)
+    if record is None:
         return f"no warm process recorded in {home}", None
-    if not _alive(record.get("pid")):
+    if not alive(record.get("pid")):
         return "the recorded warm process is not running", None
     mine = startup()
     differs = [k for k in mine if record.get("startup", {}).get(k) != mine[k]]
@@ -214,7 +212,7 @@ def start(prefect_home, timeout: float = 180) -> dict:
 
     home = str(prefect_home)
     record = read_record(home)
-    if record is not None and _alive(record.get("pid")):
+    if record is not None and alive(record.get("pid")):
         if record.get("startup") == startup():
             return record
         stop(home)
@@ -247,7 +245,7 @@ def stop(prefect_home, grace: float = 10) -> dict | None:
         os.unlink(record_path(prefect_home))
     except FileNotFoundError:
         pass
-    if record is None or not _alive(record.get("pid")):
+    if record is None or not alive(record.get("pid")):
         return None
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -260,7 +258,7 @@ def stop(prefect_home, grace: float = 10) -> dict | None:
                 if os.waitpid(record["pid"], os.WNOHANG)[0]:
                     return record
             except ChildProcessError:
-                if not _alive(record["pid"]):
+                if not alive(record["pid"]):
                     return record
             time.sleep(0.1)
     return record
@@ -269,7 +267,7 @@ def stop(prefect_home, grace: float = 10) -> dict | None:
 def status(prefect_home) -> tuple[dict | None, str]:
     """The warm process's record, if it is running, and a line on it: pid, memory, whether this client can use it."""
     record = read_record(prefect_home)
-    if record is None or not _alive(record.get("pid")):
+    if record is None or not alive(record.get("pid")):
         return None, "no warm process: commands start in a process of their own"
     try:
         with open(f"/proc/{record['pid']}/smaps_rollup", encoding="ascii") as fh:
@@ -282,7 +280,8 @@ def status(prefect_home) -> tuple[dict | None, str]:
                     + ("commands run in children forked from it" if usable else f"commands run cold: {why}"))
 
 
-def _alive(pid) -> bool:
+def alive(pid) -> bool:
+    """Whether a process of this pid exists (and may be signalled by this user)."""
     try:
         os.kill(int(pid), 0)
     except (OSError, TypeError, ValueError):
