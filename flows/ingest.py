@@ -33,6 +33,7 @@ from flows import lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, settled, streamed
 from flows.lake import Lake
 from flows.resolve import Resolved, carried, resolve_staged
+from flows.pool import offload
 from flows.runner import close_own_workers, release_future
 from flows.scratch import RunScratch
 from flows.settings import Settings
@@ -187,6 +188,10 @@ def item_path(item: Item) -> str:
 @task(name="profile-sources", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def profile_sources(items: list[Item], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
     """Lines of one batch's new plain-text articles, counted per source."""
+    return offload(_profile, items, known, options)
+
+
+def _profile(items: list[Item], known: dict[str, KnownFile], options: ReadOptions) -> SourceProfile:
     return profile_files((read_item(i, options, known) for i in items if _profiled(i)), known, options)
 
 
@@ -209,6 +214,11 @@ def prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lin
             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
     """Read, decode, clean, hash and sign one batch (the ``index``-th); stages its articles (in pieces as
     they come) and its file rows, and returns the changed files only."""
+    return offload(_prepare, items, index, known, drop_lines, options, part, scratch)
+
+
+def _prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
+             options: ReadOptions, part: str, scratch: RunScratch) -> PreparedBatch:
     batch = prepare_files((read_item(i, options, known) for i in items), known, drop_lines, options, part,
                           sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)))
     scratch.write_account(part, to_table(account_rows(batch, index), ACCOUNT) if batch.file_rows else ACCOUNT.empty_table())
@@ -267,6 +277,10 @@ def find_retired(lake: Lake, scratch: RunScratch, batches: list[PreparedBatch], 
 def analyse(rows: range, part: str, lake: Lake, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
     """NLP and linking of one range of the kept articles; stages their rows under the batch's name, so a
     retried task replaces its own files instead of adding to them."""
+    return offload(_analyse, rows, part, lake, settings, scratch, run_id, now)
+
+
+def _analyse(rows: range, part: str, lake: Lake, settings: Settings, scratch: RunScratch, run_id: str, now: datetime) -> Analysed:
     keep = [Keep(k["part"], k["article_id"], k["duplicate_of"], k["analyse"]) for k in scratch.read_keep(rows.start, rows.stop)]
     ids_by_part: dict[str, list[str]] = defaultdict(list)
     for k in keep:
@@ -476,7 +490,8 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
             for i in f.result():
                 planned[item_path(i)].append(i)
         items = [i for p in to_read for i in planned.get(p, [p])]
-        batches = weighed_chunks(items, settings.batch_size, settings.workers, MIN_BATCH, settings.dump_batch)
+        # two batches a worker at least: three batches on two workers leave one idle for the last third
+        batches = weighed_chunks(items, settings.batch_size, 2 * settings.workers, MIN_BATCH, settings.dump_batch)
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         window = 2 * TASKS_PER_WORKER * settings.workers

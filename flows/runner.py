@@ -7,12 +7,12 @@ import gc
 import hashlib
 import logging
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
 
 from prefect import flow
 
-from flows import storage
+from flows import pool, storage
 from flows.discover import discover_files, local_path, settled
 from flows.lake import Lake
 from flows.settings import Settings
@@ -73,18 +73,30 @@ def uses_cluster(settings: Settings, pending: int) -> bool:
     return settings.runner == "auto" and settings.workers > 1 and pending >= cluster_threshold(settings)
 
 
+def uses_pool(settings: Settings, pending: int) -> bool:
+    """Whether a run that stays in its own process (not ``uses_cluster``) gains from helpers forked from
+    it (``flows.pool``): with ``auto``, more than one worker, fork available, and at least
+    ``pool_min_bytes`` new bytes (twenty times more in dictionary mode, as for the cluster)."""
+    return (settings.runner == "auto" and settings.workers > 1 and pool.available()
+            and pending >= settings.pool_min_bytes * _mode_factor(settings))
+
+
 def cluster_threshold(settings: Settings) -> int:
     """New bytes from which a run uses a cluster (``uses_cluster``)."""
-    return settings.cluster_min_bytes * (DICTIONARY_CLUSTER_FACTOR if settings.nlp == "dictionary" else 1)
+    return settings.cluster_min_bytes * _mode_factor(settings)
+
+
+def _mode_factor(settings: Settings) -> int:
+    return DICTIONARY_CLUSTER_FACTOR if settings.nlp == "dictionary" else 1
 
 
 def task_runner(settings: Settings, cluster: bool, own=None):
-    """A Dask runner (on ``own``, a local cluster the run started, else the settings' cluster), or one thread
-    of this process."""
+    """A Dask runner (on ``own``, a local cluster the run started, else the settings' cluster), or threads
+    of this process: one per worker (``settings.workers`` is 1 unless helpers were forked, ``flows.pool``)."""
     if not cluster:
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner(max_workers=1)
+        return ThreadPoolTaskRunner(max_workers=settings.workers)
     if own is not None:
         return dask_runner(own.scheduler_address, own)
     return dask_runner(settings.dask_address)
@@ -150,8 +162,12 @@ def close_own_workers() -> bool:
     """Close the worker processes of the local Dask cluster this run started, once the run has no more tasks
     for them: each holds its NLP pipeline, caches and allocator pools (some 300 MB) that the rest of the run,
     the commit in this process, does not need. A cluster the run did not start (``dask_address``) keeps its
-    workers. Returns whether workers were closed."""
+    workers. The helpers of a run in its own process (``flows.pool``) are ended likewise. Returns whether
+    workers were closed."""
     from prefect.context import FlowRunContext
+
+    if pool.close_pool():
+        return True
 
     context = FlowRunContext.get()
     runner = context.task_runner if context else None
@@ -193,30 +209,46 @@ def local_cluster(settings: Settings):
             cluster.close()
 
 
-def placement(paths: list[str], settings: Settings) -> tuple[Settings, bool]:
-    """Where an ingest of ``paths`` runs its tasks: the run's settings, and whether on a Dask cluster
-    (when the settings or the new input call for one).
+CLUSTER, POOL, PROCESS = "cluster", "pool", "process"  # where a run's mapped tasks do their work
 
-    When the tasks stay in this process and there is new input, the NLP pipeline starts loading in a
-    background thread now, while Prefect starts the flow run and the first tasks read the files (mostly
-    waits on the API and the disk)."""
+
+def placement(paths: list[str], settings: Settings) -> tuple[Settings, str]:
+    """Where an ingest of ``paths`` runs its tasks: the run's settings, and ``CLUSTER`` (Dask: the settings
+    or the new input call for one), ``POOL`` (this process, with helpers forked from it, ``flows.pool``)
+    or ``PROCESS`` (one thread of this process).
+
+    When the tasks stay in this process alone and there is new input, the NLP pipeline starts loading in
+    a background thread now, while Prefect starts the flow run and the first tasks read the files
+    (mostly waits on the API and the disk). Helpers load their own (before any thread starts, see
+    ``flows.pool``)."""
     from flows.ingest import warm_up
 
     forced = settings.runner == "dask" or settings.dask_address
     # read only where it decides something, and only as far as it decides it
     pending = 0 if forced else pending_bytes(paths, settings, cluster_threshold(settings))
-    cluster = uses_cluster(settings, pending)
-    if not cluster:
-        settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
-        if pending:
-            threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
-    return settings, cluster
+    if uses_cluster(settings, pending):
+        return settings, CLUSTER
+    if uses_pool(settings, pending):
+        return settings, POOL
+    settings = replace(settings, workers=1)  # one thread runs the tasks: batch for one
+    if pending:
+        threading.Thread(target=warm_up, args=(settings,), name="newslake-warm-up", daemon=True).start()
+    return settings, PROCESS
 
 
 @contextmanager
-def runner_for(settings: Settings, cluster: bool):
+def helpers_for(settings: Settings, where: str):
+    """The helper processes of a ``POOL`` run (nothing otherwise): enter it before any thread of the run starts."""
+    with pool.forked_pool(settings) if where == POOL else nullcontext():
+        yield
+
+
+@contextmanager
+def runner_for(settings: Settings, where: str):
     """The task runner of one run: on a cluster, the settings' cluster or a local one started now and
-    stopped at the end (inside ``api_server``, so its workers inherit the API's address)."""
+    stopped at the end (inside ``api_server``, so its workers inherit the API's address); else threads
+    of this process."""
+    cluster = where == CLUSTER
     if cluster:
         bound_dask_logs()  # before the cluster's scheduler and workers, or the runner's client, make their logs
     with ExitStack() as stack:
@@ -236,8 +268,8 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     if Lake(settings.lake).busy():
         get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
         return {"skipped": f"another newslake run is writing to {settings.lake}"}
-    settings, cluster = placement(paths, settings)
-    with runner_for(settings, cluster) as runner:
+    settings, where = placement(paths, settings)
+    with helpers_for(settings, where), runner_for(settings, where) as runner:
         return ingest_flow.with_options(task_runner=runner)(paths, settings)
 
 
@@ -248,13 +280,14 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     from flows.ingest import ingest_flow
     from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
 
-    settings, cluster = placement(paths, settings)
+    settings, where = placement(paths, settings)
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())  # freed Arrow buffers go back (jemalloc's pool keeps them)
     gc.collect()
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
-        with api_server(), without_heartbeats(), settings_serialized_once(), runner_for(settings, cluster) as runner:
+        with (helpers_for(settings, where), api_server(), without_heartbeats(), settings_serialized_once(),
+              runner_for(settings, where) as runner):
             return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

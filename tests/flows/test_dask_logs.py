@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import _results
 from flows.prefect_env import api_server
-from flows.runner import DASK_LOG_LENGTH, runner_for
+from flows.runner import CLUSTER, DASK_LOG_LENGTH, runner_for
 from flows.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def test_a_runs_cluster_logs_do_not_keep_its_task_runs(tmp_path):
         items = [[f"/in/{i}.txt"] * 50 for i in range(RUNS)]
         return _results(lambda s: weigh.map(items[s], list(range(RUNS))[s], unmapped(settings)), [1] * RUNS, 8)
 
-    with api_server(), runner_for(settings, True) as runner:  # the workers report to this test's server, not one each
+    with api_server(), runner_for(settings, CLUSTER) as runner:  # the workers report to this test's server, not one each
         assert mapped.with_options(task_runner=runner)(settings) == [n + 50 for n in range(RUNS)]
         cluster = runner.own_cluster
         scheduler = cluster.scheduler

@@ -53,10 +53,15 @@ def corpus(tmp_path_factory):
     return root
 
 
-def start(paths: list[Path], lake: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`newslake ingest` on a two-worker Dask cluster; every process it starts inherits a marker."""
+# a two-worker Dask cluster, or two helpers forked from the run's process (flows.pool)
+ON_CLUSTER = {"NEWSLAKE_RUNNER": "dask"}
+ON_HELPERS = {"NEWSLAKE_RUNNER": "auto", "NEWSLAKE_POOL_MIN_BYTES": "1", "NEWSLAKE_CLUSTER_MIN_BYTES": str(10**12)}
+
+
+def start(paths: list[Path], lake: Path, log: Path, where: dict = ON_CLUSTER) -> tuple[subprocess.Popen, str]:
+    """`newslake ingest` on two workers; every process it starts inherits a marker."""
     mark = uuid.uuid4().hex
-    env = {**os.environ, "NEWSLAKE_RUNNER": "dask", "NEWSLAKE_WORKERS": "2", "NEWSLAKE_BATCH_SIZE": "20", "KILL_TEST_MARK": mark}
+    env = {**os.environ, **where, "NEWSLAKE_WORKERS": "2", "NEWSLAKE_BATCH_SIZE": "20", "KILL_TEST_MARK": mark}
     proc = subprocess.Popen([NEWSLAKE, "ingest", *map(str, paths), "--lake", str(lake)], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(log, "w"))
     return proc, mark
@@ -104,14 +109,19 @@ STOPS = [
 ]
 
 
-def test_stopped_runs_leave_nothing_and_the_next_run_converges(corpus, reference, tmp_path):
+# the same stops of a run whose helpers are forked from it, not a cluster's workers
+HELPER_STOPS = [(signal.SIGKILL, "ingest: analysing articles"), (signal.SIGTERM, "ingest: reading files")]
+
+
+@pytest.mark.parametrize(("where", "stops"), [(ON_CLUSTER, STOPS), (ON_HELPERS, HELPER_STOPS)], ids=["cluster", "helpers"])
+def test_stopped_runs_leave_nothing_and_the_next_run_converges(corpus, reference, tmp_path, where, stops):
     lake = tmp_path / "lake"
     finish([corpus / "first"], lake, tmp_path / "first.log")
     settings = Settings.load(lake=lake)
     before = lake_rows(settings, corpus)
-    for n, (sig, moment) in enumerate(STOPS):
+    for n, (sig, moment) in enumerate(stops):
         log = tmp_path / f"stop{n}.log"
-        proc, mark = start([corpus], lake, log)
+        proc, mark = start([corpus], lake, log, where)
         if isinstance(moment, str):
             wait_for(log, moment)
             time.sleep(0.5)

@@ -1,0 +1,113 @@
+"""Helpers forked from a run's process (flows.pool): work offloaded to them comes back as if done here,
+a dead helper costs no work, helpers never outlive the run, and a run on helpers writes the rows of a
+run on one thread."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+
+import psutil
+import pytest
+
+from flows.settings import Settings
+from tests.conftest import SEEDS, lake_rows
+
+
+def whose(x: int) -> tuple[int, int]:
+    return os.getpid(), x * 2
+
+
+def test_offloaded_work_runs_in_a_forked_helper_and_here_without_a_pool(tmp_path):
+    from flows import pool
+
+    settings = Settings.load(lake=tmp_path, workers=2)
+    assert pool.offload(whose, 4) == (os.getpid(), 8)  # no pool: here
+    with pool.forked_pool(settings):
+        helpers = {p.pid for p in psutil.Process().children() if p.ppid() == os.getpid()}
+        results = [pool.offload(whose, n) for n in range(6)]
+        assert [r[1] for r in results] == [0, 2, 4, 6, 8, 10]
+        assert {pid for pid, _ in results} <= helpers and os.getpid() not in {pid for pid, _ in results}
+    assert pool.offload(whose, 5) == (os.getpid(), 10)  # the block is over: here again
+    _, alive = psutil.wait_procs([psutil.Process(pid) for pid in helpers if psutil.pid_exists(pid)], timeout=5)
+    assert alive == []
+
+
+def test_a_dead_helper_costs_no_work_and_the_rest_of_the_run_works_here(tmp_path):
+    from flows import pool
+
+    with pool.forked_pool(Settings.load(lake=tmp_path, workers=2)):
+        with pytest.raises(DoneHere):  # the helper died in the middle of it: the work is done here
+            pool.offload(dies_in_a_helper)
+        assert pool.offload(whose, 3) == (os.getpid(), 6)  # the pool is broken: every later task works here
+
+
+class DoneHere(Exception):
+    pass
+
+
+def dies_in_a_helper() -> None:
+    """In a helper, its death; in the run's process, an exception the test sees."""
+    if os.getpid() != PARENT:
+        os._exit(3)
+    raise DoneHere
+
+
+PARENT = os.getpid()
+
+
+def test_placement_forks_helpers_for_runs_too_small_for_a_cluster(tmp_path):
+    from flows.runner import uses_cluster, uses_pool
+
+    auto = Settings.load(lake=tmp_path, runner="auto", workers=2, pool_min_bytes=100, cluster_min_bytes=10_000)
+    assert not uses_pool(auto, 99) and uses_pool(auto, 100) and not uses_cluster(auto, 9_999)
+    assert not uses_pool(replace(auto, workers=1), 5_000)
+    assert not uses_pool(replace(auto, runner="local"), 5_000)
+    assert not uses_pool(replace(auto, nlp="dictionary"), 1_999) and uses_pool(replace(auto, nlp="dictionary"), 2_000)
+
+
+def test_helpers_end_with_a_killed_run(tmp_path):
+    """The run's process killed by SIGKILL (no handler runs): the kernel ends its helpers."""
+    script = ("import sys, time, os; from flows import pool; from flows.settings import Settings\n"
+              f"with pool.forked_pool(Settings.load(lake={str(tmp_path)!r}, workers=2)):\n"
+              "    print(' '.join(str(p) for p in pool._POOL.executor._processes), flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    helpers = [psutil.Process(int(pid)) for pid in proc.stdout.readline().split()]
+    assert len(helpers) == 2 and all(h.is_running() for h in helpers)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert alive == []
+
+
+@pytest.mark.slow
+def test_a_run_on_helpers_writes_the_rows_of_a_run_on_one_thread(tmp_path, monkeypatch):
+    from flows import ingest, runner
+
+    articles = tmp_path / "input" / "articles"
+    shutil.copytree(SEEDS / "articles", articles)
+    one = Settings.load(lake=tmp_path / "one", batch_size=1, runner="local")
+    runner.run([str(articles)], one)
+    pids = tmp_path / "pids"
+    monkeypatch.setattr(ingest, "_analyse", recording_analyse)
+    monkeypatch.setenv("POOL_TEST_PIDS", str(pids))
+    helpers = Settings.load(lake=tmp_path / "helpers", batch_size=1, runner="auto", workers=2, pool_min_bytes=1,
+                            cluster_min_bytes=10**12)
+    assert runner.placement([str(articles)], helpers)[1] == runner.POOL
+    summary = runner.run([str(articles)], helpers)
+    assert summary["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    assert lake_rows(helpers, articles) == lake_rows(one, articles)
+    analysed_in = set(pids.read_text().split())
+    assert analysed_in and str(os.getpid()) not in analysed_in  # every analysis in a helper
+
+
+def recording_analyse(*args, **kwargs):
+    """``flows.ingest._analyse`` that notes the pid doing it (module level: offload pickles it by name)."""
+    with open(os.environ["POOL_TEST_PIDS"], "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return ANALYSE(*args, **kwargs)
+
+
+from flows.ingest import _analyse as ANALYSE  # noqa: E402  (the real one, before a test patches it)
