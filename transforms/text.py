@@ -187,21 +187,15 @@ def repair_note(removed: int) -> str | None:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\n\n+")
 
 
 def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+    text = _SPACES.sub(" ", _CONTROL.sub("", text))
+    return _BLANK_LINES.sub("\n\n", "\n".join(map(str.strip, text.split("\n")))).strip("\n")
 
 
 BOILERPLATE_PATTERNS = [

@@ -264,3 +264,27 @@ def test_fix_encoding_is_ftfys_and_the_check_misses_no_mojibake(text):
     if is_bad(text):
         assert may_be_mojibake(text)  # never skips a text ftfy would look at
     assert fix_encoding(text) == ftfy.fix_encoding(text)
+
+
+def _normalise_line_by_line(text: str) -> str:
+    """``normalise`` as it was written before it worked on the whole text at once: the definition."""
+    import unicodedata
+
+    from transforms.text import _CONTROL, _SPACES
+
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in _CONTROL.sub("", text).split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .\n\n\r\t\x0b\x0c\x1c\x85\u00a0\u2028\u2029\u3000e\u0301\x00")), max_size=60))
+def test_normalise_equals_its_line_by_line_definition(text):
+    assert normalise(text) == _normalise_line_by_line(text)
