@@ -33,6 +33,9 @@ EVENT_HEADS = frozenset(
     expo biennale carnival""".split()  # not "games" (Rockstar Games) nor "fair" (Vanity Fair)
 )
 _SCORE = re.compile(r"\d+(?:[-/]\d+)+")
+# the lexical attributes of tokens that linking reads (here and in transforms.sports and transforms.places): a
+# pipeline that only links (dictionary mode) computes no others for the words it meets (transforms.nlp.load_pipeline)
+LEXICAL_ATTRS = ("LOWER", "IS_ALPHA", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_SPACE", "IS_PUNCT", "IS_STOP", "LIKE_NUM")
 
 
 
