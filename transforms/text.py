@@ -186,7 +186,6 @@ def repair_note(removed: int) -> str | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\n\n+")
 
 
@@ -194,8 +193,8 @@ def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _SPACES.sub(" ", _CONTROL.sub("", text))
-    return _BLANK_LINES.sub("\n\n", "\n".join(map(str.strip, text.split("\n")))).strip("\n")
+    lines = map(" ".join, map(str.split, _CONTROL.sub("", text).split("\n")))  # str.split's whitespace is the pattern's \s
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 BOILERPLATE_PATTERNS = [

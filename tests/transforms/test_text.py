@@ -270,8 +270,9 @@ def _normalise_line_by_line(text: str) -> str:
     """``normalise`` as it was written before it worked on the whole text at once: the definition."""
     import unicodedata
 
-    from transforms.text import _CONTROL, _SPACES
+    from transforms.text import _CONTROL
 
+    _SPACES = re.compile(r"[^\S\n]+")
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
     lines = [_SPACES.sub(" ", line).strip() for line in _CONTROL.sub("", text).split("\n")]
