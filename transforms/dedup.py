@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from operator import methodcaller
 
 import numpy as np
 
@@ -26,6 +27,9 @@ def _permutations(seed: int = SEED, num_perm: int = NUM_PERM) -> tuple[np.ndarra
 
 
 _A, _B = _permutations()
+_A1 = _A.ravel()
+_DIGEST = methodcaller("digest")
+_SHA1_WORDS = hashlib.sha1().digest_size // 4  # a digest as little-endian 32-bit words: its first 4 bytes are the first
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -46,10 +50,12 @@ def signature(text: str) -> np.ndarray:
     datasketch (and scipy behind it), and so that stored signatures never depend on its version.
     """
     words = _WORD.findall(text.lower())
-    grams = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    digests = b"".join(hashlib.sha1(g.encode("utf-8")).digest()[:4] for g in grams)
-    hashes = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
-    return (_A * hashes[None, :] + _B).min(axis=1).astype(np.uint64)  # uint32 arrays wrap mod 2^32, silently
+    grams = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE))))) if len(words) >= SHINGLE else {" ".join(words)}
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, map(str.encode, grams))))  # one C-level pass, no Python per shingle
+    hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_SHA1_WORDS].astype(np.uint32))
+    permuted = np.multiply.outer(_A1, hashes)  # uint32 arrays wrap mod 2^32, silently
+    permuted += _B
+    return permuted.min(axis=1).astype(np.uint64)
 
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:

@@ -33,6 +33,9 @@ EVENT_HEADS = frozenset(
     expo biennale carnival""".split()  # not "games" (Rockstar Games) nor "fair" (Vanity Fair)
 )
 _SCORE = re.compile(r"\d+(?:[-/]\d+)+")
+# the lexical attributes of tokens that linking reads (here and in transforms.sports and transforms.places): a
+# pipeline that only links (dictionary mode) computes no others for the words it meets (transforms.nlp.load_pipeline)
+LEXICAL_ATTRS = ("LOWER", "IS_ALPHA", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_SPACE", "IS_PUNCT", "IS_STOP", "LIKE_NUM")
 
 
 
@@ -345,9 +348,10 @@ class Linker:
                 m.label = "ORG"  # "Magna" after "Magna International Inc": the organisation, not a person
                 people.remove(m)
         for m in linked.mentions:
+            if m.actor_id is not None or m.label not in ("ORG", "GPE", "NORP") or m.end - m.start != 1:
+                continue
             word = doc[m.start].text
-            if (m.actor_id is None and m.label in ("ORG", "GPE", "NORP") and m.end - m.start == 1 and word.istitle()
-                    and (word in surnames or len(forenames.get(word, ())) == 1)):
+            if word.istitle() and (word in surnames or len(forenames.get(word, ())) == 1):
                 m.label = "PERSON"
                 people.append(m)
                 names[id(m)] = word
@@ -393,7 +397,7 @@ class Linker:
                     b.actor_id, b.label, b.link_method = a.actor_id, a.label, "acronym"
                 elif b.actor_id and not a.actor_id:
                     a.actor_id, a.link_method = b.actor_id, "acronym"
-        for m in ments:
+        for m in ments if pairs else ():
             source = pairs.get(doc[m.start : m.end].text)
             if source is not None and m.actor_id is None and m is not source:
                 m.actor_id, m.link_method = source.actor_id, "acronym"

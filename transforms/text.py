@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import charset_normalizer
 import ftfy
+from ftfy.badness import is_bad
 
 
 class RejectedInput(ValueError):
@@ -122,8 +123,40 @@ def _narrow(data: bytes) -> Decoded:
         text, encoding = kept.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = _decode_legacy(kept)
-    fixed = ftfy.fix_encoding(text)
+    fixed = fix_encoding(text)
     return Decoded(fixed, encoding + ("+ftfy" if fixed != text else ""), len(data) - len(kept))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# ftfy's mojibake pattern matches at most this many characters, and every match holds a non-ASCII one
+# (tests/transforms/test_text.py reads both off the installed ftfy's pattern)
+MOJIBAKE_WIDTH = 7
+
+
+def may_be_mojibake(text: str) -> bool:
+    """Whether ftfy's badness check (``ftfy.badness.is_bad``) could flag the text: it is run only on the
+    stretches within ``MOJIBAKE_WIDTH`` - 1 characters of a non-ASCII one, where every match it can find
+    lies. True may be a false alarm (a stretch's start read as the text's start); False is certain."""
+    if text.isascii():
+        return False
+    reach = MOJIBAKE_WIDTH - 1
+    start = end = -1
+    for m in _NON_ASCII.finditer(text):
+        a, b = max(0, m.start() - reach), m.end() + reach
+        if a > end >= 0:
+            if is_bad(text[start:end]):
+                return True
+            start = -1
+        if start < 0:
+            start = a
+        end = b
+    return is_bad(text[start:end])
+
+
+def fix_encoding(text: str) -> str:
+    """``ftfy.fix_encoding``, which leaves a text its badness check does not flag as it is: such a text
+    (``may_be_mojibake`` False: most news) is returned without running it."""
+    return ftfy.fix_encoding(text) if may_be_mojibake(text) else text
 
 
 def decode_text(data: bytes) -> Decoded:
@@ -153,22 +186,15 @@ def repair_note(removed: int) -> str | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
-_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\n\n+")
 
 
 def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+    lines = map(" ".join, map(str.split, _CONTROL.sub("", text).split("\n")))  # str.split's whitespace is the pattern's \s
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 BOILERPLATE_PATTERNS = [

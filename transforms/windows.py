@@ -52,12 +52,8 @@ class FormSpotter:
         """(start, end) of the longest spelling at every position where one starts, overlapping ones too."""
         if self.automaton is None:
             return []
-        longest: dict[int, int] = {}
-        for last, length in self.automaton.iter(text):
-            start = last + 1 - length
-            if longest.get(start, -1) <= last:
-                longest[start] = last + 1
-        return sorted(longest.items())
+        # the automaton reports matches by their ends in text order: a start's last one is its longest
+        return sorted({last + 1 - length: last + 1 for last, length in self.automaton.iter(text)}.items())
 
     def windows(self, text: str) -> list[tuple[int, int]]:
         """Disjoint (start, end) stretches of ``text``, in order, holding every match with its context;

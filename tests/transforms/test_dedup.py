@@ -1,6 +1,7 @@
 """MinHash signatures: bit for bit datasketch's "affine32" scheme, so stored signatures stay comparable."""
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,3 +30,9 @@ def test_signature_values_and_similarity():
     assert np.array_equal(sig, datasketch_signature(one))
     assert similarity(sig, signature(one.upper())) == 1.0  # shingles are lower-cased words
     assert similarity(sig, signature("Nothing in common with the other text at all, none whatsoever.")) < 0.1
+
+
+@pytest.mark.parametrize("text", ["", "...", "one", "one two three four", "one two three four five", "one two three four five six",
+                                  "Déjà vu, déjà vu: the same five words again and the same five words again.", "ß " * 40])
+def test_signature_of_short_texts_and_repeated_shingles_equals_datasketch(text):
+    assert np.array_equal(signature(text), datasketch_signature(text))

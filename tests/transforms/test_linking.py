@@ -294,3 +294,28 @@ def test_a_name_linked_to_a_place_is_that_place_wherever_the_model_typed_it_othe
         ("Arbil", "GPE", "city:iq-erbil", "place"), ("Arbil", "GPE", "city:iq-erbil", "place-article"),
         ("Acme Widgets", "ORG", "org:acme-widgets", "model-only")]
     assert "org:arbil" not in linked.actors and "org:acme-widgets" in linked.actors
+
+
+def test_linking_reads_only_the_lexical_attributes_a_linking_vocabulary_computes():
+    """Dictionary mode's vocabulary computes only ``LEXICAL_ATTRS`` for new words (``transforms.nlp.linked_only``):
+    every token attribute linking reads, here and in the sports and places rules, is among them."""
+    import inspect
+    import re
+
+    import spacy
+
+    from transforms import linking, places, sports
+    from transforms.linking import LEXICAL_ATTRS
+    from transforms.nlp import linked_only
+
+    pattern = r"\.(is_[a-z]+|like_[a-z]+|lower_|norm_?|shape_?|prefix_|suffix_|lang_|lex_id|cluster|prob|sentiment)\b"
+    read = {name.rstrip("_").upper() for module in (linking, places, sports) for name in re.findall(pattern, inspect.getsource(module))}
+    assert read == set(LEXICAL_ATTRS)
+    full, trimmed = spacy.blank("en"), spacy.blank("en")
+    linked_only(trimmed.vocab)
+    text = "The U.S.-led forces' 2,000 troops (ISIL) said: Iraq's  new INTERIM government is in Baghdad... 10km ok"
+    for a, b in zip(full.make_doc(text), trimmed.make_doc(text), strict=True):
+        assert a.text == b.text
+        assert [getattr(a, n.lower() if n != "LOWER" else "lower_") for n in LEXICAL_ATTRS] == \
+               [getattr(b, n.lower() if n != "LOWER" else "lower_") for n in LEXICAL_ATTRS]
+    assert trimmed.make_doc("zzyzx")[0].shape_ == ""  # a new word's other attributes are not computed

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.text import RejectedInput, article_id, clean, decode, is_boilerplate, normalise
+import re
+
+import ftfy
+from ftfy.badness import BADNESS_RE, is_bad
+from hypothesis import settings
+
+from transforms.text import MOJIBAKE_WIDTH, RejectedInput, article_id, clean, decode, fix_encoding, is_boilerplate, may_be_mojibake, normalise
 
 SEED_TAIL = (
     "No comments yet. Why don’t you start the discussion?\n\nLeave a Reply\n\n"
@@ -205,3 +211,81 @@ def test_other_languages_and_a_french_article_quoting_english_go_to_the_model(co
 
     assert not _english(_WORD.findall(text[:600].lower()))
     assert detect_language(text) == code
+
+
+def _branches(pattern: re.Pattern) -> list:
+    parsed = re._parser.parse(pattern.pattern, pattern.flags)
+    assert len(parsed.data) == 1 and str(parsed.data[0][0]) == "BRANCH"
+    return parsed.data[0][1][1]
+
+
+def _needs_non_ascii(item) -> bool:
+    """Whether one element of a parsed pattern can only match a non-ASCII character."""
+    op, av = item
+    if str(op) == "LITERAL":
+        return av > 127
+    if str(op) == "IN":
+        return all(str(o) == "LITERAL" and a > 127 or str(o) == "RANGE" and a[0] > 127 for o, a in av)
+    return False
+
+
+def test_ftfy_badness_matches_are_short_and_hold_a_non_ascii_character():
+    """What ``may_be_mojibake`` rests on, read off the installed ftfy: every match of its badness pattern is
+    at most MOJIBAKE_WIDTH characters, every alternative needs a non-ASCII character, and nothing looks around."""
+    assert re._parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1] == MOJIBAKE_WIDTH
+    branches = _branches(BADNESS_RE)
+    assert len(branches) > 30
+    for branch in branches:
+        assert any(_needs_non_ascii(item) for item in branch.data), branch
+    assert "(?" not in BADNESS_RE.pattern and "\\b" not in BADNESS_RE.pattern and "$" not in BADNESS_RE.pattern
+
+
+@pytest.mark.parametrize(
+    "text, suspect",
+    [
+        ("", False),
+        ("Plain ASCII news, 100% of it.", False),
+        ("The plan costs £40m, says the café owner in Zürich – “today”.", False),
+        ("A long text " * 50 + "then CafÃ© costs Â£5", True),  # mojibake far from the start
+        ("CafÃ© costs", True),
+        ("Ã ", True),  # "^" of the pattern: at the text's start
+        ("x" * 20 + "é" + "x" * 20 + "\x85", True),  # a C1 control, in a second stretch
+    ],
+)
+def test_may_be_mojibake(text, suspect):
+    assert may_be_mojibake(text) is suspect
+    assert is_bad(text) is suspect
+    assert fix_encoding(text) == ftfy.fix_encoding(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z.\n5é£ÃÂ€œ©°ØÙ×²â€™–’\x85¦ВЂ")), max_size=60))
+def test_fix_encoding_is_ftfys_and_the_check_misses_no_mojibake(text):
+    if is_bad(text):
+        assert may_be_mojibake(text)  # never skips a text ftfy would look at
+    assert fix_encoding(text) == ftfy.fix_encoding(text)
+
+
+def _normalise_line_by_line(text: str) -> str:
+    """``normalise`` as it was written before it worked on the whole text at once: the definition."""
+    import unicodedata
+
+    from transforms.text import _CONTROL
+
+    _SPACES = re.compile(r"[^\S\n]+")
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in _CONTROL.sub("", text).split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .\n\n\r\t\x0b\x0c\x1c\x85\u00a0\u2028\u2029\u3000e\u0301\x00")), max_size=60))
+def test_normalise_equals_its_line_by_line_definition(text):
+    assert normalise(text) == _normalise_line_by_line(text)

@@ -6,9 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 from hypothesis import strategies as st
 
-from flows.ingest import _annotator, seeds_fingerprint
+import spacy
+
+from flows.ingest import _annotator, _read_seed_csv, seeds_fingerprint
 from tests.conftest import corpus
-from transforms.nlp import analyse_doc, analyse_windows
+from transforms.linking import Linker
+from transforms.nlp import SENTENCES, analyse_doc, analyse_windows
 from transforms.text import clean
 from transforms.windows import SEPARATOR, FormSpotter, joined, spellings
 
@@ -69,17 +72,31 @@ def _rows(a):
     return a.error, a.sentences, a.mentions, sorted(a.actors)
 
 
-def _same_as_whole_doc(annotator, text):
+@pytest.fixture(scope="module")
+def pipelines(settings, dictionary_annotator):
+    """The dictionary-mode annotator, and a blank English pipeline and linker whose vocabulary computes every
+    lexical attribute (the annotator's computes only what linking reads)."""
+    full = spacy.blank("en")
+    full.add_pipe(SENTENCES, first=True)
+    agents = {w.strip(): r["role"] for r in _read_seed_csv(settings.seeds_dir / "agents.csv") for w in r["words"].split(";") if w.strip()}
+    titles = {r["title"]: r["role"] for r in _read_seed_csv(settings.seeds_dir / "titles.csv")}
+    linker = Linker(full.make_doc, dictionary_annotator.linker.dictionary, agents, titles, model_entities=False)
+    return dictionary_annotator, full, linker
+
+
+def _same_as_whole_doc(pipelines, text):
+    annotator, full, full_linker = pipelines
     whole = analyse_doc(annotator.nlp(text), annotator.linker)
     windowed = analyse_windows(text, annotator.spotter, annotator.nlp.make_doc, annotator.linker)
     assert _rows(windowed) == _rows(whole)
+    assert _rows(windowed) == _rows(analyse_doc(full(text), full_linker))  # every lexical attribute computed: the same
     assert all(text[m["start_char"] : m["end_char"]] == m["text"] for m in windowed.mentions)
     return windowed
 
 
-def test_the_seed_article_gives_the_rows_of_its_whole_doc(settings, dictionary_annotator):
+def test_the_seed_article_gives_the_rows_of_its_whole_doc(settings, pipelines):
     text = (settings.seeds_dir / "articles" / "000_d29fa587e65ba4b0.txt").read_text()
-    a = _same_as_whole_doc(dictionary_annotator, text)
+    a = _same_as_whole_doc(pipelines, text)
     assert len(a.mentions) > 40
 
 
@@ -103,14 +120,14 @@ def names(dictionary_annotator):
 
 @hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_generated_texts_give_the_rows_of_their_whole_doc(dictionary_annotator, names, data):
+def test_generated_texts_give_the_rows_of_their_whole_doc(dictionary_annotator, pipelines, names, data):
     unit = st.tuples(st.sampled_from(BEFORE), st.sampled_from(names), st.sampled_from(AFTER), st.sampled_from(WORD),
                      st.sampled_from(ROLE), st.sampled_from(GAPS), st.sampled_from(FILLER), st.sampled_from(GAPS))
     text = "".join("".join(u) for u in data.draw(st.lists(unit, max_size=12)))
-    _same_as_whole_doc(dictionary_annotator, text)
-    _same_as_whole_doc(dictionary_annotator, " ".join(text.split()))
+    _same_as_whole_doc(pipelines, text)
+    _same_as_whole_doc(pipelines, " ".join(text.split()))
     tokens = [t.text for t in dictionary_annotator.nlp.make_doc(text) if not t.is_space]
-    _same_as_whole_doc(dictionary_annotator, " ".join(tokens))  # one token a run: the least context a run gives
+    _same_as_whole_doc(pipelines, " ".join(tokens))  # one token a run: the least context a run gives
 
 
 FAR = " ".join(["word"] * 20)
@@ -131,16 +148,16 @@ FAR = " ".join(["word"] * 20)
         ("Iran 's - backed prime minister", [("Iran", "IRN", "government")]),
     ],
 )
-def test_context_at_the_edge_of_a_stretch_is_read_as_in_the_whole_doc(dictionary_annotator, phrase, expected):
+def test_context_at_the_edge_of_a_stretch_is_read_as_in_the_whole_doc(pipelines, phrase, expected):
     text = f"{FAR} {phrase} {FAR}"  # one token a run, far from the text's edges
-    a = _same_as_whole_doc(dictionary_annotator, text)
+    a = _same_as_whole_doc(pipelines, text)
     assert [(m["text"], m["actor_id"], m["role"]) for m in a.mentions] == expected
 
 
-def test_bbc_articles_give_the_rows_of_their_whole_doc(dictionary_annotator):
+def test_bbc_articles_give_the_rows_of_their_whole_doc(pipelines):
     paths = sorted(corpus("bbc").glob("*/*.txt"))[::9]
     mentions = 0
     for path in paths:
         text = clean(path.read_bytes().decode("utf-8", "replace")).text
-        mentions += len(_same_as_whole_doc(dictionary_annotator, text).mentions)
+        mentions += len(_same_as_whole_doc(pipelines, text).mentions)
     assert len(paths) == 248 and mentions > 2000
