@@ -182,7 +182,8 @@ def ingest(
     model: Annotated[Optional[str], typer.Option(help="spaCy pipeline name (NEWSLAKE_MODEL).")] = None,
     nlp: Annotated[Optional[str], typer.Option("--nlp", help="model (the spaCy entity recogniser) or dictionary "
                                                         "(phrase matching of the curated actors only, no model; NEWSLAKE_NLP).")] = None,
-    runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large, helpers forked from this process when it is not tiny), dask or local (one thread) (NEWSLAKE_RUNNER).")] = None,
+    runner: Annotated[Optional[str], typer.Option(help="auto (Dask when the new input is large, helpers forked from this process "
+                                                       "when it is not tiny), dask or local (one thread) (NEWSLAKE_RUNNER).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes of the local Dask cluster (NEWSLAKE_WORKERS; default: the CPU count).")] = None,
     dask_address: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler, "
                                                              "tcp://HOST:PORT (NEWSLAKE_DASK_ADDRESS).")] = None,

@@ -46,6 +46,7 @@ ORIGINAL = "newslake_original"  # the Doc.user_data key of the text before re-ca
 TEXT = "newslake_text"  # the Doc.user_data key of the text the Doc was made from (as doc.text, without rebuilding it)
 _LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
 PIECE_CHARS = 100_000  # longer texts are analysed in pieces: the recogniser needs ~1 GB per 100,000 characters
+BATCH_CHARS = 32_000  # characters of one spaCy batch at most (unless one text is longer): sixteen news articles or so
 # tokens Linker.link reads beside a dictionary match without a model (_guarded, _stands_alone: 2 before;
 # _role_after: 7 after), plus one: the context every stretch tokenised in dictionary mode keeps
 LINK_CONTEXT = (3, 8)
@@ -202,6 +203,21 @@ def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
     return spans
 
 
+def bounded(jobs: list[tuple[int, int, str]], chars: int) -> Iterator[list[tuple[int, int, str]]]:
+    """Consecutive runs of ``jobs`` (anything whose last item is a text) of at most ``chars`` characters
+    together, or of one job longer than that."""
+    group: list[tuple[int, int, str]] = []
+    size = 0
+    for job in jobs:
+        if group and size + len(job[-1]) > chars:
+            yield group
+            group, size = [], 0
+        group.append(job)
+        size += len(job[-1])
+    if group:
+        yield group
+
+
 def merged(parts: list[tuple[int, Analysis]]) -> Analysis:
     """One Analysis from the analyses of a text's pieces, each given with its start offset: sentences
     and mentions renumbered in order, offsets into the whole text, each actor as first met."""
@@ -236,17 +252,22 @@ class Annotator:
         self.spotter = FormSpotter([[t.text for t in self.nlp.make_doc(form)] for form in self.linker.forms],
                                    *LINK_CONTEXT) if mode == "dictionary" else None
 
-    def analyse(self, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS) -> Iterator[Analysis]:
+    def analyse(self, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS,
+                batch_chars: int = BATCH_CHARS) -> Iterator[Analysis]:
         """One Analysis per text, in order (in this process: parallelism comes from the task runner).
         A text longer than ``piece_chars`` is analysed in pieces (see ``pieces``); a text whose analysis
         raises gets an Analysis with the error, and the others are analysed as usual.
-        Small spaCy batches: as fast as 64 here, and the recogniser's working memory is a quarter."""
+        Small spaCy batches: as fast as 64 here, and the recogniser's working memory is a quarter. That
+        memory follows the batch's tokens (thinc keeps every layer's output of the whole batch until the
+        recogniser is done: about 13 kB a token), so a batch also ends before ``batch_chars`` characters
+        (``bounded``): a few long articles together would otherwise hold several times a usual batch's."""
         texts = iter(texts)
         while batch := [t for _, t in zip(range(batch_size), texts)]:
             jobs = [(n, start, text[start:end]) for n, text in enumerate(batch) for start, end in pieces(text, piece_chars)]
             results: list[list[tuple[int, Analysis]]] = [[] for _ in batch]
-            for (n, start, _), analysis in zip(jobs, self._analyse_batch([piece for _, _, piece in jobs])):
-                results[n].append((start, analysis))
+            for group in bounded(jobs, batch_chars):
+                for (n, start, _), analysis in zip(group, self._analyse_batch([piece for _, _, piece in group])):
+                    results[n].append((start, analysis))
             yield from (merged(parts) for parts in results)
 
     def _analyse_batch(self, texts: list[str]) -> list[Analysis]:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.ingest import _annotator, seeds_fingerprint
-from transforms.nlp import Analysis, pieces
+from transforms.nlp import Analysis, bounded, pieces
 
 SEED = "000_d29fa587e65ba4b0.txt"
 
@@ -33,6 +33,28 @@ def test_pieces_cover_the_text_in_order_within_the_limit(text, limit):
     assert all(s < e or (s, e) == (0, 0) for s, e in spans)
     assert all(e - s <= limit for s, e in spans)
     assert [s for s, _ in spans[1:]] == [e for _, e in spans[:-1]]
+
+
+def test_a_spacy_batch_ends_before_its_characters_pass_the_bound():
+    jobs = [(0, 0, "aaaa"), (1, 0, "bbb"), (2, 0, "cccccccc"), (3, 0, "d"), (4, 0, "ee")]
+    assert [[n for n, _, _ in g] for g in bounded(jobs, 8)] == [[0, 1], [2], [3, 4]]  # 7, then one of 8, then 3
+    assert [[n for n, _, _ in g] for g in bounded(jobs, 3)] == [[0], [1], [2], [3, 4]]  # longer than the bound: alone
+    assert list(bounded([], 8)) == []
+
+
+@given(st.lists(st.text(alphabet="ab", max_size=30), max_size=30), st.integers(min_value=1, max_value=60))
+def test_bounded_batches_keep_every_job_in_order(texts, chars):
+    jobs = [(n, 0, t) for n, t in enumerate(texts)]
+    groups = list(bounded(jobs, chars))
+    assert [j for g in groups for j in g] == jobs
+    assert all(g and (len(g) == 1 or sum(len(t) for _, _, t in g) <= chars) for g in groups)
+
+
+def test_long_articles_analysed_in_bounded_batches_give_the_rows_of_one_batch(annotator):
+    texts = [f"Tony Blair met Jacques Chirac in Paris on talk number {n}.\n" * (10 + 5 * (n % 3)) for n in range(6)]
+    bounded_rows = [(a.sentences, a.mentions) for a in annotator.analyse(texts, batch_chars=1500)]
+    assert bounded_rows == [(a.sentences, a.mentions) for a in annotator.analyse(texts, batch_chars=10**9)]
+    assert all(m for _, m in bounded_rows)
 
 
 @pytest.fixture(scope="module")
