@@ -257,9 +257,10 @@ class Lake:
         self.dir = self.root / "lake"
         self.duckdb_path = self.root / "newslake.duckdb"
         self._open: dict[str, DeltaTable] = {}
+        self._runs_read: tuple[int, dict[str, dict[str, int]]] | None = None  # (runs version, run_versions at it)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_open": {}}
+        return {**self.__dict__, "_open": {}, "_runs_read": None}
 
     def table_path(self, table: str) -> Path:
         """The folder of a table's Delta log and data files."""
@@ -305,12 +306,16 @@ class Lake:
         return out
 
     def run_versions(self) -> dict[str, dict[str, int]]:
-        """Table versions recorded by every run that recorded them: run_id -> {table: version}."""
+        """Table versions recorded by every run that recorded them: run_id -> {table: version}. Read once per
+        version of the ``runs`` table (a run asks for the latest run's versions dozens of times; each read opens
+        every ``runs`` file, and a version's rows never change)."""
         dt = self._delta("runs")
         if dt is None:
             return {}
-        rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
-        return {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]}
+        if self._runs_read is None or self._runs_read[0] != dt.version():
+            rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
+            self._runs_read = (dt.version(), {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]})
+        return {run_id: dict(versions) for run_id, versions in self._runs_read[1].items()}
 
     def runs_newest_first(self) -> list[tuple[str, dict[str, int]]]:
         """Every run with the table versions it recorded, the latest published (highest ``runs`` version) first."""

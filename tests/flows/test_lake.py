@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from flows.lake import Lake, LakeBusy, OldLakeFormat
 from tests.flows.delta_rows import T0, article_tables, commit_run, signature, stage_all
@@ -311,3 +312,18 @@ def test_the_same_account_look_up_is_answered_once_per_version_of_the_files_tabl
     commit_run(lake, "r2", article_tables(["a3"], "r2"))
     assert Lake(tmp_path).known_files(paths, articles=False) == again and asked == ["path", "path"]
     assert set(Lake(tmp_path).known_files(paths + ["/in/other.txt"], articles=False)) == set(paths) and len(asked) == 3
+
+
+def test_the_runs_table_is_read_once_per_version(tmp_path, monkeypatch):
+    """The latest run's versions, asked for dozens of times by a run, come from one read of the ``runs`` table
+    per version of it; a caller changing the answer changes no later answer, and a commit is seen."""
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {"sentences": sentences(2).to_pylist()})
+    reads = []
+    dataset = DeltaTable.to_pyarrow_dataset
+    monkeypatch.setattr(DeltaTable, "to_pyarrow_dataset", lambda self, *a, **k: reads.append(1) or dataset(self, *a, **k))
+    first = lake.versions()
+    first["runs"] = 99
+    assert lake.versions() == lake.versions("r1") != first and lake.latest_run() == "r1" and len(reads) == 1
+    commit_run(Lake(tmp_path), "r2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
+    assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2 and len(reads) == 2
