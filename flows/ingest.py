@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -43,7 +44,7 @@ from transforms.batch import (
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.formats import input_kind
-from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
+from transforms.schemas import ACTORS, FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
     from transforms.nlp import Annotator
@@ -304,10 +305,10 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
            analysed: list[Analysed], source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
-    stored = lake.read("actors").to_pylist()
-    actors = actor_rows(stored, found, dictionary(settings).table_rows())
-    if same_rows(actors, stored, TABLES["actors"]):
-        actors = []  # nothing new: the table keeps its version, and the marts over it need no export
+    stored = lake.read("actors")
+    actors = to_table(actor_rows(stored.to_pylist(), found, dictionary(settings).table_rows()), TABLES["actors"])
+    if same_actors(actors, stored):
+        actors = ACTORS.empty_table()  # nothing new: the table keeps its version, and the marts over it need no export
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in analysed:
         for name, rels in result.staged.items():
@@ -317,9 +318,9 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         source_lines = with_sources_replaced(stored, source_lines)
         if same_rows(source_lines, stored, TABLES["source_lines"]):
             source_lines = []
-    whole = {"actors": actors, "source_lines": source_lines, "files": deleted}
+    whole = {"actors": actors, "source_lines": to_table(source_lines, TABLES["source_lines"]), "files": to_table(deleted, TABLES["files"])}
     for name, rows in whole.items():
-        staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]
+        staged[name] = [rel for rel in [lake.stage(name, rows, run_id, "all")] if rel]
     staged["files"] += [rel for rel in [lake.stage_file("files", scratch.files_path, run_id, "read")] if rel]
     run_row = {
         "run_id": run_id,
@@ -337,6 +338,12 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():
         lake.commit(run_id, staged, started.date(), retired)
+
+
+def same_actors(actors: pa.Table, stored: pa.Table) -> bool:
+    """Whether the ``actors`` table a run built (sorted by ``actor_id``, its key, as ``actor_rows`` sorts) holds
+    the stored rows: compared as Arrow columns (as rows of Python values, 0.1 s for BBC's 12,000 actors)."""
+    return actors.num_rows == stored.num_rows and actors.equals(stored.sort_by("actor_id"))
 
 
 def _pipeline_label(settings: Settings) -> str:
