@@ -72,7 +72,10 @@ def test_unsigned_minhash_round_trips(tmp_path):
     assert stored.column("minhash").to_pylist() == [sig.tolist()]
 
 
-def test_lookups_return_only_the_asked_keys(tmp_path):
+@pytest.mark.parametrize("literal_keys", [256, 0])
+def test_lookups_return_only_the_asked_keys(tmp_path, monkeypatch, literal_keys):
+    """Whether the keys are literals of the query or a table joined (many keys), the same rows come back."""
+    monkeypatch.setattr("flows.lake.LITERAL_KEYS", literal_keys)
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {**article_tables(["a1", "a2", "a3"], "r1"),
                             "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
