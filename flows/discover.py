@@ -251,7 +251,7 @@ def open_input(path: str) -> tuple[BinaryIO, os.stat_result] | str:
 def streamed(path: str) -> bool:
     """Whether an input is read as a stream of records (a local JSON-lines file or WARC archive), not
     whole; an object in storage is read whole (``read_file``, up to ``NEWSLAKE_MAX_FILE_BYTES``)."""
-    return input_kind(PurePath(path).name) in ("jsonl", "warc") and not storage.is_remote(path)
+    return input_kind(path.rsplit("/", 1)[-1]) in ("jsonl", "warc") and not storage.is_remote(path)  # a stored path's name
 
 
 def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | None:
