@@ -473,9 +473,9 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         RunScratch.clear(settings.lake)
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
-        known = look_up_files(lake, files)
+        known = look_up_files(lake, quote(files))  # quoted: Prefect looks through an unquoted list item by item (40 ms for 2,225 paths)
         gone = find_gone(lake, paths) if prune else {}
-        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash, scratch) if known and not settings.rehash
+        to_read, settled_account = (settle_unchanged(quote(files), quote(known), settings.rehash, scratch) if known and not settings.rehash
                                     else (files, None))
         scans = chunks([p for p in to_read if streamed(p)], settings, per_worker=1)  # only dumps and archives need planning
         planned: dict[str, list[Item]] = defaultdict(list)
