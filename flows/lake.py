@@ -546,14 +546,15 @@ class Lake:
         restored = {}
         for table, version in self.current_versions().items():
             want = pinned.get(table, 0)
+            if version <= want:
+                continue
             dt = self._delta(table)
             last = dt.history(1)[0]
             if last["operation"] == "RESTORE" and str(last["operationParameters"].get("version")) == str(want):
                 continue
-            if version > want:
-                dt.restore(want)
-                self._sync_log(table, self._delta(table).version())
-                restored[table] = want
+            dt.restore(want)
+            self._sync_log(table, self._delta(table).version())
+            restored[table] = want
         shutil.rmtree(self.dir / STAGING, ignore_errors=True)
         return restored
 
