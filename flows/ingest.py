@@ -491,7 +491,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         window = 2 * TASKS_PER_WORKER * settings.workers
         profiles = _results(lambda s: profile_sources.map(batches[s], known_in[s], unmapped(options)), [1] * len(batches), window)
-        source_lines = boilerplate_lines(lake, quote(profiles), settings)
+        source_lines = boilerplate_lines(lake, quote(profiles), settings) if profiles else []  # no new text, no new lines
         lines = drop_lines(source_lines)
         prepared = _results(lambda s: prepare.map(batches[s], list(range(1, len(batches) + 1))[s], known_in[s], unmapped(lines),
                                                    unmapped(options), parts[s], unmapped(scratch)),
@@ -504,7 +504,8 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
                                                   unmapped(scratch), unmapped(run_id), unmapped(started)),
                             [len(w) for w in work], window, "analysing articles", progress)
         close_own_workers()
-        retired = find_retired(lake, scratch, quote(prepared), gone)
+        replacing = gone or any(b.changed or b.replaced for b in prepared)  # else no article can be retired
+        retired = find_retired(lake, scratch, quote(prepared), gone) if replacing else set()
         deleted = deleted_rows(gone, run_id, started)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
         marts_exported = refresh_views(lake, settings)
