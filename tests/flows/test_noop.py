@@ -88,3 +88,31 @@ def test_a_duckdb_file_holding_more_than_views_is_built_again(tmp_path):
     lake.duckdb_path.write_text("not a DuckDB file")
     warehouse.refresh(lake, sql, export_marts=False)
     assert len(_marks(lake)) == len(sqlproject.load_views(sql))
+
+
+def test_without_heartbeats_turns_them_off_with_one_copy_per_settings_object():
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.prefect_env import without_heartbeats
+
+    outside = get_current_settings()
+    with without_heartbeats():
+        first = get_current_settings()
+        assert first.flows.heartbeat_frequency is None and first.api.url == outside.api.url
+    with without_heartbeats():
+        assert get_current_settings() is first
+    assert get_current_settings() is outside
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}), without_heartbeats():
+        other = get_current_settings()
+        assert other is not first and other.flows.heartbeat_frequency is None and other.api.url == "http://127.0.0.1:9/api"
+
+
+def test_the_warm_process_builds_prefects_deferred_models_once():
+    import pydantic
+    from prefect.client.schemas.actions import FlowRunCreate
+
+    from flows.warm import complete_models
+
+    complete_models()
+    assert FlowRunCreate.__pydantic_complete__ and not isinstance(FlowRunCreate.__pydantic_validator__, pydantic._internal._mock_val_ser.MockValSer)
+    assert complete_models() == 0
