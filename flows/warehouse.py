@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,7 +67,20 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
     return f"(select {', '.join(cols)} from {relation})"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
+def relations(lake: Lake, versions: dict[str, int]) -> Callable[[str], str]:
+    """``source_relation`` of each lake table at ``versions``, made once per table."""
+    made: dict[str, str] = {}
+
+    def relation(table: str) -> str:
+        if table not in made:
+            made[table] = source_relation(lake, table, versions)
+        return made[table]
+
+    return relation
+
+
+def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int],
+                 relation: Callable[[str], str] | None = None) -> list[str]:
     """Create every view of ``sql/`` on ``con`` in dependency order, reading the lake tables at ``versions``;
     returns the view names in the order created. A view ``con`` holds already is kept when its SQL (with
     the pinned files it names) is what it was created from, marked in its comment, and no view it reads
@@ -77,13 +91,7 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
         sqlproject.SqlProjectError: an unknown ref, a cycle, a bad header, or SQL DuckDB refuses (one line naming the file).
     """
     con.execute("set parquet_metadata_cache = true")
-    relations: dict[str, str] = {}
-
-    def relation(table: str) -> str:
-        if table not in relations:
-            relations[table] = source_relation(lake, table, versions)
-        return relations[table]
-
+    relation = relation or relations(lake, versions)
     created: list[str] = []
     con.execute("begin transaction")  # one commit (one write-ahead log flush) for all the views, not one each
     marks = dict(con.execute("select view_name, comment from duckdb_views() where not internal and schema_name = 'main'").fetchall())
@@ -156,9 +164,10 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
     versions = lake.versions()
     with _building(lake, tmp) as con:
-        created = create_views(con, lake, sql_dir, versions)
+        relation = relations(lake, versions)
+        created = create_views(con, lake, sql_dir, versions, relation)
         con.execute("checkpoint")
-        exported, inputs = _export_marts(con, lake, sql_dir, versions) if export_marts else ([], {})
+        exported, inputs = _export_marts(con, lake, sql_dir, relation) if export_marts else ([], {})
     os.replace(tmp, lake.duckdb_path)
     for staged, target in exported:
         os.replace(staged, target)
@@ -234,20 +243,13 @@ def _write_manifest(lake: Lake, inputs: dict[str, str]) -> None:
 
 
 def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path,
-                  versions: dict[str, int]) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
+                  relation: Callable[[str], str]) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
     """Write each aggregate mart whose inputs changed since its file was written, ordered by its key, beside
     ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in, and every mart's inputs."""
     out_dir = lake.root / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
     views = sqlproject.load_views(sql_dir)
-    relations: dict[str, str] = {}
-
-    def relation(table: str) -> str:
-        if table not in relations:
-            relations[table] = source_relation(lake, table, versions)
-        return relations[table]
-
     previous = _read_manifest(lake)
     pairs, inputs, copies = [], {}, []
     for view in views.values():
