@@ -6,10 +6,11 @@ import duckdb
 import pyarrow as pa
 
 from flows import sqlproject, warehouse
-from flows.ingest import same_actors
+from flows.ingest import actors_after, same_actors
 from flows.lake import Lake
 from flows.settings import Settings
 from tests.flows.delta_rows import IRQ, article_tables, commit_run
+from transforms.actors import actor_rows
 from transforms.schemas import ACTORS, to_table
 
 USA = {**IRQ, "actor_id": "USA", "name": "United States", "country_code": "USA", "wikidata_qid": None}
@@ -22,6 +23,19 @@ def test_same_actors_compares_rows_in_any_stored_order():
     assert not same_actors(built, to_table([USA, {**IRQ, "affiliation": "USA"}], ACTORS))
     assert not same_actors(built, to_table([USA], ACTORS))
     assert not same_actors(built, pa.concat_tables([to_table([USA, IRQ], ACTORS), to_table([{**IRQ, "actor_id": "ISR"}], ACTORS)]))
+
+
+def test_the_actors_after_a_run_that_found_none_are_those_actor_rows_makes():
+    person = {**USA, "actor_id": "person:a-b", "name": "A B", "type": "person", "country_code": None, "source": "model", "affiliation": "USA"}
+    place = {**USA, "actor_id": "place:x", "name": "X", "type": "place", "source": "gazetteer"}
+    now_curated = {**place, "actor_id": "ISR", "name": "Israel", "source": "gazetteer"}
+    stored = to_table([person, place, now_curated, {**IRQ, "name": "Iraq (old seed)"}, {**USA, "actor_id": "XXX"}], ACTORS)
+    curated = [USA, IRQ, {**IRQ, "actor_id": "ISR", "name": "Israel", "country_code": "ISR"}]
+    built = actors_after(stored, [], curated)
+    assert built.equals(to_table(actor_rows(stored.to_pylist(), [], curated), ACTORS))
+    assert built.column("actor_id").to_pylist() == ["IRQ", "ISR", "USA", "person:a-b", "place:x"]
+    assert built.column("source").to_pylist() == ["seed", "seed", "seed", "model", "gazetteer"]
+    assert same_actors(actors_after(built, [], curated), built) and not same_actors(built, stored)
 
 
 def _views(con):
