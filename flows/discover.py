@@ -7,6 +7,7 @@ import fnmatch
 import glob
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,8 +23,15 @@ from transforms.paths import escape_path, unescape_path
 SPECIAL_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
-def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatch(name.upper(), p.upper()) for p in patterns)
+def _exclusion(exclude: str) -> re.Pattern | None:
+    """The comma-separated name patterns of ``exclude`` as one expression, matched against upper-cased names
+    (so case-insensitively), or None when there are none: compiled once, not once per file."""
+    patterns = [p.strip() for p in exclude.split(",") if p.strip()]
+    return re.compile("|".join(fnmatch.translate(p.upper()) for p in patterns)) if patterns else None
+
+
+def _excluded(name: str, patterns: re.Pattern | None) -> bool:
+    return patterns is not None and patterns.match(name.upper()) is not None
 
 
 def _kind(mode: int) -> str | None:
@@ -31,9 +39,9 @@ def _kind(mode: int) -> str | None:
     return SPECIAL_KINDS.get(stat.S_IFMT(mode))
 
 
-def _entries(folder: Path) -> Iterator[Path]:
+def _entries(folder: Path) -> Iterator[os.DirEntry | Path]:
     """Every entry under a folder but its subfolders, never entering a symbolic link to a folder (so
-    a link loop ends); a folder that cannot be listed is given itself."""
+    a link loop ends); a folder that cannot be listed is given itself, as a path."""
     stack = [folder]
     while stack:
         current = stack.pop()
@@ -49,7 +57,7 @@ def _entries(folder: Path) -> Iterator[Path]:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(Path(entry.path))
             else:
-                yield Path(entry.path)
+                yield entry
 
 
 def local_path(path: str) -> str:
@@ -80,6 +88,18 @@ def _found(path: Path, special: bool, named: bool = False) -> list[str]:
     return [escape_path(str(path))] + ([escape_path(os.path.realpath(path))] if stat.S_ISREG(target.st_mode) else [])
 
 
+def _found_entry(entry: os.DirEntry | Path, special: bool) -> list[str]:
+    """``_found`` for what ``_entries`` gives: a regular file named like an input is known one from its
+    folder's listing (the type the listing gives), without a status call; anything else is looked at."""
+    if isinstance(entry, Path):
+        return _found(entry, special)
+    if input_kind(entry.name) is None:
+        return []
+    if entry.is_file(follow_symlinks=False):
+        return [escape_path(entry.path)]
+    return _found(Path(entry.path), special)
+
+
 def discover_files(paths: list[str], exclude: str, special: bool = False) -> tuple[list[str], list[str]]:
     """Stored paths (``transforms.paths``) of every input file: files as given, folders searched
     recursively (for .txt, .html, .htm, .jsonl, .ndjson, .warc, each also .gz, and but .warc also .zst;
@@ -92,7 +112,7 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     and devices named like inputs are listed too (``read_file`` never opens them). Returns (inputs,
     set aside). Raises FileNotFoundError naming every path that matches nothing.
     """
-    patterns = tuple(p.strip() for p in exclude.split(",") if p.strip())
+    patterns = _exclusion(exclude)
     found: set[str] = set()
     skipped: set[str] = set()
     missing = []
@@ -107,7 +127,7 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
         for m in matches:
             if m.is_dir():
                 for sub in _entries(Path(os.path.realpath(m))):
-                    inputs = _found(sub, special)
+                    inputs = _found_entry(sub, special)
                     (skipped if _excluded(sub.name, patterns) else found).update(inputs)
                     hits += bool(inputs)
             elif m.is_file() or (special and m.exists() and _kind(m.stat().st_mode)):
@@ -120,7 +140,7 @@ def discover_files(paths: list[str], exclude: str, special: bool = False) -> tup
     return sorted(found), sorted(skipped)
 
 
-def _discover_remote(url: str, patterns: tuple[str, ...], found: set[str], skipped: set[str]) -> bool:
+def _discover_remote(url: str, patterns: re.Pattern | None, found: set[str], skipped: set[str]) -> bool:
     """Add the objects a storage URL names to ``found`` (or ``skipped``, by name, when met under a prefix)
     by the rules of local files and folders; False when it names nothing."""
     try:
@@ -231,7 +251,7 @@ def open_input(path: str) -> tuple[BinaryIO, os.stat_result] | str:
 def streamed(path: str) -> bool:
     """Whether an input is read as a stream of records (a local JSON-lines file or WARC archive), not
     whole; an object in storage is read whole (``read_file``, up to ``NEWSLAKE_MAX_FILE_BYTES``)."""
-    return input_kind(PurePath(path).name) in ("jsonl", "warc") and not storage.is_remote(path)
+    return input_kind(path.rsplit("/", 1)[-1]) in ("jsonl", "warc") and not storage.is_remote(path)  # a stored path's name
 
 
 def plan_dump(path: str, known: KnownFile | None, every: int) -> list[Piece] | None:

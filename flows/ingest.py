@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -44,7 +46,7 @@ from transforms.batch import (
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.formats import input_kind
-from transforms.schemas import FILE_STATUSES, TABLES, same_rows, to_table
+from transforms.schemas import ACTORS, FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
     from transforms.nlp import Annotator
@@ -318,10 +320,10 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
            analysed: list[Analysed], source_lines: list[dict], retired: set[str], files_seen: int, deleted: list[dict]) -> None:
     """Publish the run: every table's staged parts, the file account and the run's row, all at once."""
     found = [a for result in analysed for a in result.actors.values()]
-    stored = lake.read("actors").to_pylist()
-    actors = actor_rows(stored, found, dictionary(settings).table_rows())
-    if same_rows(actors, stored, TABLES["actors"]):
-        actors = []  # nothing new: the table keeps its version, and the marts over it need no export
+    stored = lake.read("actors")
+    actors = actors_after(stored, found, dictionary(settings).table_rows())
+    if same_actors(actors, stored):
+        actors = ACTORS.empty_table()  # nothing new: the table keeps its version, and the marts over it need no export
     staged: dict[str, list[str]] = {name: [] for name in TABLES}
     for result in analysed:
         for name, rels in result.staged.items():
@@ -331,9 +333,9 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         source_lines = with_sources_replaced(stored, source_lines)
         if same_rows(source_lines, stored, TABLES["source_lines"]):
             source_lines = []
-    whole = {"actors": actors, "source_lines": source_lines, "files": deleted}
+    whole = {"actors": actors, "source_lines": to_table(source_lines, TABLES["source_lines"]), "files": to_table(deleted, TABLES["files"])}
     for name, rows in whole.items():
-        staged[name] = [rel for rel in [lake.stage(name, to_table(rows, TABLES[name]), run_id, "all")] if rel]
+        staged[name] = [rel for rel in [lake.stage(name, rows, run_id, "all")] if rel]
     staged["files"] += [rel for rel in [lake.stage_file("files", scratch.files_path, run_id, "read")] if rel]
     run_row = {
         "run_id": run_id,
@@ -351,6 +353,24 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():
         lake.commit(run_id, staged, started.date(), retired)
+
+
+def actors_after(stored: pa.Table, found: list[Actor], curated: list[dict]) -> pa.Table:
+    """``actor_rows`` as a table sorted by ``actor_id``; when the run found no actors (a no-op rerun), made in
+    Arrow: the stored actors the model or the gazetteer introduced, but for the curated ids, and the curated ones
+    (no Python row per stored actor: 12,000 for BBC)."""
+    if found:
+        return to_table(actor_rows(stored.to_pylist(), found, curated), ACTORS)
+    curated_table = to_table(curated, ACTORS)
+    introduced = pc.is_in(stored.column("source"), pa.array(["model", "gazetteer"]))
+    kept = stored.filter(pc.and_(introduced, pc.invert(pc.is_in(stored.column("actor_id"), curated_table.column("actor_id")))))
+    return pa.concat_tables([kept, curated_table]).sort_by("actor_id")
+
+
+def same_actors(actors: pa.Table, stored: pa.Table) -> bool:
+    """Whether the ``actors`` table a run built (sorted by ``actor_id``, its key, as ``actor_rows`` sorts) holds
+    the stored rows: compared as Arrow columns (as rows of Python values, 0.1 s for BBC's 12,000 actors)."""
+    return actors.num_rows == stored.num_rows and actors.equals(stored.sort_by("actor_id"))
 
 
 def _pipeline_label(settings: Settings) -> str:
@@ -460,7 +480,10 @@ def _run_name() -> str:
     return f"ingest {PurePath(str(paths[0])).name or paths[0]}{more}"
 
 
-@flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1))
+# parameters unvalidated: only Python callers pass them (newslake ingest, the scheduled flow, which validates its own), and
+# pydantic would build a model of the signature, Settings included, at every run (~25 ms)
+@flow(name="newslake-ingest", flow_run_name=_run_name, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=1),
+      validate_parameters=False)
 def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Progress | None = None,
                 prune: bool = False) -> dict:
     """Ingest raw news files into the lake and refresh the DuckDB views; returns the run summary.
@@ -480,9 +503,9 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         RunScratch.clear(settings.lake)
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
-        known = look_up_files(lake, files)
+        known = look_up_files(lake, quote(files))  # quoted: Prefect looks through an unquoted list item by item (40 ms for 2,225 paths)
         gone = find_gone(lake, paths) if prune else {}
-        to_read, settled_account = (settle_unchanged(files, quote(known), settings.rehash, scratch) if known and not settings.rehash
+        to_read, settled_account = (settle_unchanged(quote(files), quote(known), settings.rehash, scratch) if known and not settings.rehash
                                     else (files, None))
         scans = chunks([p for p in to_read if streamed(p)], settings, per_worker=1)  # only dumps and archives need planning
         planned: dict[str, list[Item]] = defaultdict(list)
@@ -496,7 +519,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         window = 2 * TASKS_PER_WORKER * settings.workers
         profiles = _results(lambda s: profile_sources.map(batches[s], known_in[s], unmapped(options)), [1] * len(batches), window)
-        source_lines = boilerplate_lines(lake, quote(profiles), settings)
+        source_lines = boilerplate_lines(lake, quote(profiles), settings) if profiles else []  # no new text, no new lines
         lines = drop_lines(source_lines)
         prepared = _results(lambda s: prepare.map(batches[s], list(range(1, len(batches) + 1))[s], known_in[s], unmapped(lines),
                                                    unmapped(options), parts[s], unmapped(scratch)),
@@ -509,7 +532,8 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
                                                   unmapped(scratch), unmapped(run_id), unmapped(started)),
                             [len(w) for w in work], window, "analysing articles", progress)
         close_own_workers()
-        retired = find_retired(lake, scratch, quote(prepared), gone)
+        replacing = gone or any(b.changed or b.replaced for b in prepared)  # else no article can be retired
+        retired = find_retired(lake, scratch, quote(prepared), gone) if replacing else set()
         deleted = deleted_rows(gone, run_id, started)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
         marts_exported = refresh_views(lake, settings)

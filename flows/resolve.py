@@ -10,6 +10,7 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flows.lake import Lake, _sql_list
@@ -72,8 +73,12 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
         return Resolved()
     db = work / "resolve.duckdb"
     db.unlink(missing_ok=True)  # a retried decision starts over
+    if not _may_be_pending(scratch.account_paths(parts)):  # nothing to decide (a no-op rerun, say): the accounts are the file rows
+        resolved = _files_as_accounted(scratch, parts, run_id, now)
+        pq.write_table(KEEP.empty_table(), scratch.keep_path)
+        return resolved
     accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
-    with duckdb.connect() as con:  # nothing to decide (a no-op rerun, say): the accounts are the file rows
+    with duckdb.connect() as con:  # nothing pending after all: the accounts are the file rows
         _limit(con, work, limit)
         if not con.execute(f"select count(*) from {accounts} where status = '{PENDING}'").fetchone()[0]:
             con.execute(f"""create view decided as select *, (batch::BIGINT << 32) | seq as pos, status as decision,
@@ -138,6 +143,33 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
                                from new n left join best b on b.x = n.article_id order by n.pos""").to_arrow_reader(FETCH_ROWS)
         resolved.kept = _write(keep, scratch.keep_path, KEEP)
     db.unlink(missing_ok=True)
+    return resolved
+
+
+def _may_be_pending(paths: list) -> bool:
+    """Whether any of these staged accounts may hold a pending record, by the statistics of their status
+    column (every row group whose statistics are missing may)."""
+    for path in paths:
+        meta = pq.ParquetFile(path).metadata
+        column = meta.schema.names.index("status")
+        for group in range(meta.num_row_groups):
+            stats = meta.row_group(group).column(column).statistics
+            if meta.row_group(group).num_rows and (stats is None or not stats.has_min_max or stats.min <= PENDING <= stats.max):
+                return True
+    return False
+
+
+def _files_as_accounted(scratch: RunScratch, parts: list[str], run_id: str, now: datetime) -> Resolved:
+    """The run's file rows when nothing is pending: the staged accounts in input order, each status its
+    decision (what ``_write_files`` makes of them then), to the scratch folder; the counts."""
+    accounts = pa.concat_tables([pq.read_table(p) for p in scratch.account_paths(parts)]).sort_by([("batch", "ascending"), ("seq", "ascending")])
+    counts = pc.value_counts(accounts.column("status")).to_pylist()
+    resolved = Resolved(statuses={c["values"]: c["counts"] for c in sorted(counts, key=lambda c: c["values"])})
+    resolved.records = accounts.num_rows
+    n = accounts.num_rows
+    files = accounts.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column(
+        "seen_at", pa.array([now] * n, FILES.field("seen_at").type))
+    pq.write_table(files.select(FILES.names).cast(FILES), scratch.files_path, row_group_size=KEEP_ROWS)
     return resolved
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from transforms.schemas import TABLES
 # ~4.9 GB; 512 MB since the end of a 1 GB dump's commit, exporting the marts, held the run's peak memory)
 EXPORT_MEMORY_LIMIT = "512MB"
 EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
+VIEW_MARK = "newslake sql sha256 "  # a view's comment: the hash of the SQL it was created from (create_views)
 MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
 
 
@@ -64,44 +67,107 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
     return f"(select {', '.join(cols)} from {relation})"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int]) -> list[str]:
+def relations(lake: Lake, versions: dict[str, int]) -> Callable[[str], str]:
+    """``source_relation`` of each lake table at ``versions``, made once per table."""
+    made: dict[str, str] = {}
+
+    def relation(table: str) -> str:
+        if table not in made:
+            made[table] = source_relation(lake, table, versions)
+        return made[table]
+
+    return relation
+
+
+def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, versions: dict[str, int],
+                 relation: Callable[[str], str] | None = None) -> list[str]:
     """Create every view of ``sql/`` on ``con`` in dependency order, reading the lake tables at ``versions``;
-    returns the view names in the order created.
+    returns the view names in the order created. A view ``con`` holds already is kept when its SQL (with
+    the pinned files it names) is what it was created from, marked in its comment, and no view it reads
+    was recreated with other columns: a no-op run changes the views over ``files`` and ``runs`` only.
+    Views of ``con`` that ``sql/`` no longer defines are dropped.
 
     Raises:
         sqlproject.SqlProjectError: an unknown ref, a cycle, a bad header, or SQL DuckDB refuses (one line naming the file).
     """
     con.execute("set parquet_metadata_cache = true")
+    relation = relation or relations(lake, versions)
     created: list[str] = []
     con.execute("begin transaction")  # one commit (one write-ahead log flush) for all the views, not one each
-    for view in sqlproject.build_order(sqlproject.load_views(sql_dir)):
+    marks = dict(con.execute("select view_name, comment from duckdb_views() where not internal and schema_name = 'main'").fetchall())
+    views = sqlproject.build_order(sqlproject.load_views(sql_dir))
+    retyped: set[str] = set()  # views recreated with other columns than before: the views over them are recreated too
+    for view in views:
         try:
-            con.execute(f"create or replace view {view.name} as {view.sql(lambda t: source_relation(lake, t, versions))}")
+            sql = view.sql(relation)
+            mark = VIEW_MARK + hashlib.sha256(sql.encode()).hexdigest()
+            if marks.get(view.name) == mark and retyped.isdisjoint(view.refs):
+                created.append(view.name)
+                continue
+            before = _columns(con, view.name) if view.name in marks else None
+            con.execute(f"create or replace view {view.name} as {sql}")
+            con.execute(f"comment on view {view.name} is {_sql_literal(mark)}")
         except duckdb.Error as e:
             con.execute("rollback")
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise sqlproject.SqlProjectError(f"{sqlproject.shown(view.path)}: {first}") from e
+        if before is not None and _columns(con, view.name) != before:
+            retyped.add(view.name)
         created.append(view.name)
+    for name in sorted(set(marks) - set(created)):
+        con.execute(f'drop view "{name}"')
     con.execute("commit")
     return created
 
 
+def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
+    return con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
+                       "order by column_index", [view]).fetchall()
+
+
+ONLY_VIEWS = """select (select count(*) from duckdb_tables()) + (select count(*) from duckdb_sequences())
+                + (select count(*) from duckdb_schemas() where not internal and schema_name <> 'main')
+                + (select count(*) from duckdb_views() where not internal and schema_name <> 'main') = 0"""
+
+
+def _building(lake: Lake, tmp: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to ``tmp``, a copy of the lake's DuckDB file to be updated when that file opens and holds
+    nothing but views in its main schema (what ``refresh`` builds), else a new file."""
+    for path in (tmp, Path(f"{tmp}.wal")):
+        path.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(lake.duckdb_path, tmp)
+        con = duckdb.connect(str(tmp))
+    except (OSError, duckdb.Error):
+        con = None
+    if con is not None:
+        try:
+            if con.execute(ONLY_VIEWS).fetchone()[0]:
+                return con
+        except duckdb.Error:
+            pass
+        con.close()
+    for path in (tmp, Path(f"{tmp}.wal")):
+        path.unlink(missing_ok=True)
+    return duckdb.connect(str(tmp))
+
+
 def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
-    """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file;
-    export the marts to ``DIR/marts/`` (unless ``export_marts`` is false: their cost grows with the lake);
-    swap both in.
+    """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file (a copy
+    of it, whose unchanged views are kept: ``create_views``); export the marts to ``DIR/marts/`` (unless
+    ``export_marts`` is false: their cost grows with the lake); swap both in.
 
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
     """
     lake.root.mkdir(parents=True, exist_ok=True)
     tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
-    tmp.unlink(missing_ok=True)
     versions = lake.versions()
-    with duckdb.connect(str(tmp)) as con:
-        created = create_views(con, lake, sql_dir, versions)
+    with _building(lake, tmp) as con:
+        relation = relations(lake, versions)
+        created = create_views(con, lake, sql_dir, versions, relation)
         con.execute("checkpoint")
-        exported, inputs = _export_marts(con, lake, sql_dir, versions) if export_marts else ([], {})
+        exported, inputs = _export_marts(con, lake, sql_dir, relation) if export_marts else ([], {})
     os.replace(tmp, lake.duckdb_path)
     for staged, target in exported:
         os.replace(staged, target)
@@ -177,20 +243,13 @@ def _write_manifest(lake: Lake, inputs: dict[str, str]) -> None:
 
 
 def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path,
-                  versions: dict[str, int]) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
+                  relation: Callable[[str], str]) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
     """Write each aggregate mart whose inputs changed since its file was written, ordered by its key, beside
     ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in, and every mart's inputs."""
     out_dir = lake.root / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
     views = sqlproject.load_views(sql_dir)
-    relations: dict[str, str] = {}
-
-    def relation(table: str) -> str:
-        if table not in relations:
-            relations[table] = source_relation(lake, table, versions)
-        return relations[table]
-
     previous = _read_manifest(lake)
     pairs, inputs, copies = [], {}, []
     for view in views.values():

@@ -43,3 +43,12 @@ def test_every_missing_path_is_named(tree):
     assert str(e.value) == f"no such file or folder: {tree / 'nope'}, {tree / '*.csv'}"
     assert missing_paths([str(tree / "news"), str(tree / "nope"), str(tree / "*.csv"), str(tree / "*/a.txt")]) == [
         str(tree / "nope"), str(tree / "*.csv")]
+
+
+def test_exclusion_patterns_match_names_whole_and_case_insensitively(tmp_path):
+    for name in ("readme.TXT", "notes2.TXT", "notes.txt", "a+b.txt", "x.txt.txt"):
+        (tmp_path / name).write_text("x")
+    found, aside = discover_files([str(tmp_path)], " README* ,*[0-9].txt,, a+b.TXT,x.txt")
+    assert found == [str(tmp_path / "notes.txt"), str(tmp_path / "x.txt.txt")]
+    assert aside == [str(tmp_path / n) for n in ("a+b.txt", "notes2.TXT", "readme.TXT")]
+    assert discover_files([str(tmp_path)], " , ")[1] == []

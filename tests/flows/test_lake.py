@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from flows.lake import Lake, LakeBusy, OldLakeFormat
 from tests.flows.delta_rows import T0, article_tables, commit_run, signature, stage_all
@@ -71,7 +72,10 @@ def test_unsigned_minhash_round_trips(tmp_path):
     assert stored.column("minhash").to_pylist() == [sig.tolist()]
 
 
-def test_lookups_return_only_the_asked_keys(tmp_path):
+@pytest.mark.parametrize("literal_keys", [256, 0])
+def test_lookups_return_only_the_asked_keys(tmp_path, monkeypatch, literal_keys):
+    """Whether the keys are literals of the query or a table joined (many keys), the same rows come back."""
+    monkeypatch.setattr("flows.lake.LITERAL_KEYS", literal_keys)
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {**article_tables(["a1", "a2", "a3"], "r1"),
                             "source_lines": [{"source_name": "wire", "line": "Share this", "n_articles": 9},
@@ -311,3 +315,18 @@ def test_the_same_account_look_up_is_answered_once_per_version_of_the_files_tabl
     commit_run(lake, "r2", article_tables(["a3"], "r2"))
     assert Lake(tmp_path).known_files(paths, articles=False) == again and asked == ["path", "path"]
     assert set(Lake(tmp_path).known_files(paths + ["/in/other.txt"], articles=False)) == set(paths) and len(asked) == 3
+
+
+def test_the_runs_table_is_read_once_per_version(tmp_path, monkeypatch):
+    """The latest run's versions, asked for dozens of times by a run, come from one read of the ``runs`` table
+    per version of it; a caller changing the answer changes no later answer, and a commit is seen."""
+    lake = Lake(tmp_path)
+    commit_run(lake, "r1", {"sentences": sentences(2).to_pylist()})
+    reads = []
+    dataset = DeltaTable.to_pyarrow_dataset
+    monkeypatch.setattr(DeltaTable, "to_pyarrow_dataset", lambda self, *a, **k: reads.append(1) or dataset(self, *a, **k))
+    first = lake.versions()
+    first["runs"] = 99
+    assert lake.versions() == lake.versions("r1") != first and lake.latest_run() == "r1" and len(reads) == 1
+    commit_run(Lake(tmp_path), "r2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
+    assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2 and len(reads) == 2
