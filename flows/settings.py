@@ -28,7 +28,7 @@ class Settings:
     runner: str = "auto"
     workers: int = os.cpu_count() or 1  # worker processes of the local Dask cluster (one thread each)
     dask_address: str | None = None  # an existing cluster's scheduler, e.g. tcp://10.0.0.5:8786
-    cluster_min_bytes: int = 300_000  # new or changed input below this runs in this process (auto)
+    cluster_min_bytes: int = 8_000_000  # new or changed input below this runs in this process (auto)
     pool_min_bytes: int = 20_000  # ... with helper processes forked from it from this much (auto, workers > 1)
     max_file_bytes: int = 20_000_000
     max_gzip_ratio: int = 100  # gzip contents past 1 MiB and over this many times the compressed bytes: rejected
