@@ -191,6 +191,52 @@ def _serialized_once():
     return SettingsSerializedOnce
 
 
+def share_tls_contexts() -> None:
+    """One SSL context per CA file for Prefect's API clients of this process. Prefect builds a new one,
+    loading and parsing the whole CA bundle (20-50 ms), for every client it makes, and a run makes
+    several (the flow run's, the events worker's, the report's artifacts...); the verified context it
+    builds from a CA file is never changed afterwards, so one serves them all. Contexts built otherwise
+    (no CA file: Prefect's unverified one, which it then changes) are built anew as before."""
+    import prefect.client.orchestration as orchestration
+
+    if not isinstance(orchestration.ssl, _SharedTLS):
+        orchestration.ssl = _SharedTLS(orchestration.ssl)
+
+
+class _SharedTLS:
+    """The ``ssl`` module as Prefect's client module sees it, with ``create_default_context`` kept per CA file."""
+
+    def __init__(self, module):
+        self._module = module
+        self._made: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        return getattr(self._module, name)
+
+    def create_default_context(self, *args, cafile=None, **kwargs):
+        if args or kwargs or cafile is None:
+            return self._module.create_default_context(*args, cafile=cafile, **kwargs)
+        try:
+            key = (cafile, os.stat(cafile).st_mtime_ns)  # an edited bundle is loaded again
+        except OSError:
+            return self._module.create_default_context(cafile=cafile)
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = self._module.create_default_context(cafile=cafile)
+            return self._made[key]
+
+
+def check_api_once() -> None:
+    """Check the API's version now (the check a flow run makes at its start, an HTTP request), so that the
+    processes forked from this one find it done for this API and client version (Prefect keeps it per
+    process); a mismatch raises here as it would there."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.raise_for_api_version_mismatch_once()
+
+
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether a Prefect API answers its health check at ``api_url``."""
     try:

@@ -281,9 +281,10 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     import pyarrow
 
     from flows.ingest import ingest_flow
-    from flows.prefect_env import api_server, settings_serialized_once, without_heartbeats
+    from flows.prefect_env import api_server, settings_serialized_once, share_tls_contexts, without_heartbeats
 
     settings, where = placement(paths, settings)
+    share_tls_contexts()
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())  # freed Arrow buffers go back (jemalloc's pool keeps them)
     gc.collect()

@@ -353,7 +353,7 @@ def preload() -> None:
     seed ingest imported beyond flows.cli, flows.ingest and flows.runner."""
     from dataclasses import replace
 
-    from flows.prefect_env import configure, heartbeatless, settings_built
+    from flows.prefect_env import check_api_once, configure, heartbeatless, settings_built, share_tls_contexts
     from flows.settings import Settings
 
     settings = Settings.load()
@@ -400,6 +400,12 @@ def preload() -> None:
     settings_built()
     heartbeatless(get_current_settings())  # the settings of a command-line run, made once for every child
     complete_models()
+    share_tls_contexts()
+    if os.environ.get("PREFECT_API_URL"):  # the background server (configure found it): children skip the version check
+        try:  # and reuse the SSL context its client loaded
+            check_api_once()
+        except Exception:  # noqa: BLE001 (not answering, or another version: every run checks for itself, as without this)
+            pass
 
 
 def complete_models() -> int:

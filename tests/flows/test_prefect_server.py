@@ -98,3 +98,42 @@ def test_serve_starts_its_server_on_the_loopback_interface(tmp_path, monkeypatch
     assert serve.ensure_server(Settings.load(prefect_home=tmp_path / "home"), 4321) is None
     assert launched == [("127.0.0.1", 4321, "http://127.0.0.1:4321/api")]
     assert os.environ.pop("PREFECT_API_URL") == "http://127.0.0.1:4321/api"
+
+
+def test_prefect_clients_share_one_verified_tls_context_per_ca_file(tmp_path):
+    import ssl
+
+    import certifi
+    import prefect.client.orchestration as orchestration
+    from prefect.client.orchestration import get_client
+
+    prefect_env.share_tls_contexts()
+    prefect_env.share_tls_contexts()  # twice: still one wrapper
+    assert type(orchestration.ssl.__dict__.get("_module")) is type(ssl)
+    with get_client(sync_client=True, httpx_settings={}) as a, get_client(sync_client=True) as b:
+        assert a._client._transport._pool._ssl_context is b._client._transport._pool._ssl_context
+    one = orchestration.ssl.create_default_context(cafile=certifi.where())
+    assert one is orchestration.ssl.create_default_context(cafile=certifi.where())
+    other = tmp_path / "ca.pem"
+    other.write_bytes(open(certifi.where(), "rb").read())
+    assert orchestration.ssl.create_default_context(cafile=str(other)) is not one  # another file: its own
+    unverified = orchestration.ssl.create_default_context()  # what Prefect changes afterwards: never shared
+    assert unverified is not orchestration.ssl.create_default_context() and unverified is not one
+
+
+def test_the_api_version_checked_once_is_not_asked_again(server_home, monkeypatch):
+    """The warm process checks the API's version once; processes forked from it find the check done."""
+    from prefect.client.orchestration import SyncPrefectClient, get_client
+
+    monkeypatch.setenv("PREFECT_API_URL", server_home[1]["api_url"])
+    from prefect.settings import temporary_settings
+
+    asked = []
+    real = SyncPrefectClient.api_version
+    monkeypatch.setattr(SyncPrefectClient, "api_version", lambda self: asked.append(1) or real(self))
+    with temporary_settings(updates={"PREFECT_API_URL": os.environ["PREFECT_API_URL"] + "/"}):  # a URL this process never checked
+        prefect_env.check_api_once()
+        assert asked == [1]
+        with get_client(sync_client=True) as client:
+            client.raise_for_api_version_mismatch_once()
+        assert asked == [1]
