@@ -182,6 +182,14 @@ def test_batches_share_the_work_between_workers(tmp_path, n, batch_size, workers
     assert [len(b) for b in batches] == sizes and sum(batches, []) == list(range(n))
 
 
+def test_dictionary_mode_analyses_in_two_tasks_a_worker(tmp_path):
+    from flows.ingest import analyse_tasks_per_worker, chunks
+
+    for nlp, sizes in (("dictionary", [101, 101, 101, 100]), ("model", [51] * 7 + [46])):
+        settings = Settings.load(lake=tmp_path, workers=2, nlp=nlp)
+        assert [len(b) for b in chunks(range(403), settings, analyse_tasks_per_worker(settings))] == sizes
+
+
 def test_a_large_lake_leaves_its_marts_to_refresh(articles, tmp_path):
     import duckdb
 
