@@ -21,8 +21,6 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -39,7 +37,7 @@ from flows.pool import offload
 from flows.runner import close_own_workers, release_future
 from flows.scratch import RunScratch
 from flows.settings import Settings
-from transforms.actors import Actor, ActorDictionary, actor_rows, build_dictionary, keep_first
+from transforms.actors import Actor, ActorDictionary, actors_after, build_dictionary, keep_first, same_actors
 from transforms.batch import (
     ACCOUNT, PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, account_rows, article_rows, deleted_rows,
     gone_files, is_range, prepare_files, profile_files, replaced_articles, retired_articles, weighed_chunks, weight,
@@ -354,24 +352,6 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():
         lake.commit(run_id, staged, started.date(), retired)
-
-
-def actors_after(stored: pa.Table, found: list[Actor], curated: list[dict]) -> pa.Table:
-    """``actor_rows`` as a table sorted by ``actor_id``; when the run found no actors (a no-op rerun), made in
-    Arrow: the stored actors the model or the gazetteer introduced, but for the curated ids, and the curated ones
-    (no Python row per stored actor: 12,000 for BBC)."""
-    if found:
-        return to_table(actor_rows(stored.to_pylist(), found, curated), ACTORS)
-    curated_table = to_table(curated, ACTORS)
-    introduced = pc.is_in(stored.column("source"), pa.array(["model", "gazetteer"]))
-    kept = stored.filter(pc.and_(introduced, pc.invert(pc.is_in(stored.column("actor_id"), curated_table.column("actor_id")))))
-    return pa.concat_tables([kept, curated_table]).sort_by("actor_id")
-
-
-def same_actors(actors: pa.Table, stored: pa.Table) -> bool:
-    """Whether the ``actors`` table a run built (sorted by ``actor_id``, its key, as ``actor_rows`` sorts) holds
-    the stored rows: compared as Arrow columns (as rows of Python values, 0.1 s for BBC's 12,000 actors)."""
-    return actors.num_rows == stored.num_rows and actors.equals(stored.sort_by("actor_id"))
 
 
 def _pipeline_label(settings: Settings) -> str:

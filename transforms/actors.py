@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
+
+from transforms.schemas import ACTORS, to_table
 
 # alias kinds and the entity label each implies
 KIND_LABEL = {"name": None, "alias": None, "demonym": "NORP", "metonym": "GPE"}
@@ -223,3 +227,21 @@ def actor_rows(stored: list[dict], found: list[Actor], curated: list[dict]) -> l
             rows[actor.actor_id] = actor.row()
     rows.update({r["actor_id"]: r for r in curated})
     return sorted(rows.values(), key=lambda r: r["actor_id"])
+
+
+def actors_after(stored: pa.Table, found: list[Actor], curated: list[dict]) -> pa.Table:
+    """``actor_rows`` as a table sorted by ``actor_id``; when the run found no actors (a no-op rerun), made in
+    Arrow: the stored actors the model or the gazetteer introduced, but for the curated ids, and the curated ones
+    (no Python row per stored actor: 12,000 for BBC)."""
+    if found:
+        return to_table(actor_rows(stored.to_pylist(), found, curated), ACTORS)
+    curated_table = to_table(curated, ACTORS)
+    introduced = pc.is_in(stored.column("source"), pa.array(["model", "gazetteer"]))
+    kept = stored.filter(pc.and_(introduced, pc.invert(pc.is_in(stored.column("actor_id"), curated_table.column("actor_id")))))
+    return pa.concat_tables([kept, curated_table]).sort_by("actor_id")
+
+
+def same_actors(actors: pa.Table, stored: pa.Table) -> bool:
+    """Whether the ``actors`` table a run built (sorted by ``actor_id``, its key, as ``actor_rows`` sorts) holds
+    the stored rows: compared as Arrow columns (as rows of Python values, 0.1 s for BBC's 12,000 actors)."""
+    return actors.num_rows == stored.num_rows and actors.equals(stored.sort_by("actor_id"))

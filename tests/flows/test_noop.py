@@ -6,7 +6,7 @@ import duckdb
 import pyarrow as pa
 
 from flows import sqlproject, warehouse
-from flows.ingest import actors_after, same_actors
+from transforms.actors import actors_after, same_actors
 from flows.lake import Lake
 from flows.settings import Settings
 from tests.flows.delta_rows import IRQ, article_tables, commit_run
