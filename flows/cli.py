@@ -504,7 +504,7 @@ def server_start(
     settings = _settings()
     home = prefect_env.home(settings.prefect_home)
     try:
-        state = prefect_env.start_server(home, host, port)
+        state = prefect_env.start_server(home, host, port, nice=settings.server_nice)
     except RuntimeError as e:
         _fail(str(e))
     out_console.print(f"Prefect server running (pid {state['pid']}): API {state['api_url']}, "

@@ -32,7 +32,8 @@ def ensure_server(settings: Settings, port: int, timeout: float = 180) -> subpro
     if healthy(api_url):
         os.environ["PREFECT_API_URL"] = api_url
         return None
-    proc = launch_server(home(settings.prefect_home), "127.0.0.1", port, api_url, timeout, own_session=False)
+    proc = launch_server(home(settings.prefect_home), "127.0.0.1", port, api_url, timeout, own_session=False,
+                         nice=settings.server_nice)
     os.environ["PREFECT_API_URL"] = api_url
     return proc
 

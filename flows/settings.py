@@ -40,6 +40,9 @@ class Settings:
     # run commands in a child of the warm process that `newslake server start` leaves running, when it is
     # compatible (flows.warm); off: every command runs in a process of its own
     warm: bool = True
+    # how much lower than newslake's commands the background Prefect server runs (a nice increment, 0-19):
+    # its recording of task runs then waits for a core a run leaves free instead of taking one from it
+    server_nice: int = 10
     mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8
@@ -70,6 +73,8 @@ class Settings:
             raise ValueError(f"NEWSLAKE_RUNNER={settings.runner!r} is not one of {', '.join(RUNNERS)}")
         if settings.nlp not in NLP_MODES:
             raise ValueError(f"NEWSLAKE_NLP={settings.nlp!r} is not one of {', '.join(NLP_MODES)}")
+        if not 0 <= settings.server_nice <= 19:
+            raise ValueError(f"NEWSLAKE_SERVER_NICE={settings.server_nice} must be from 0 to 19")
         if settings.workers < 1:
             raise ValueError(f"NEWSLAKE_WORKERS={settings.workers} must be at least 1")
         return replace(settings, lake=Path(settings.lake).expanduser().resolve())

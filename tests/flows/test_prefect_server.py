@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from flows import prefect_env
-from flows.settings import PROJECT_ROOT
+from flows.settings import PROJECT_ROOT, Settings
 
 NEWSLAKE = [sys.executable, "-m", "flows.cli"]
 
@@ -54,6 +54,37 @@ def test_start_records_a_reachable_local_server_and_reuses_it(server_home):
     assert {(a.ip, a.port) for a in listening} == {("127.0.0.1", port)}
 
 
+def test_the_server_runs_below_the_commands_priority(server_home):
+    """Its bookkeeping waits for a free core (NEWSLAKE_SERVER_NICE, 10 by default), in every thread it made."""
+    psutil = pytest.importorskip("psutil")
+    _, state, _ = server_home
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + Settings.load().server_nice)
+    server = psutil.Process(state["pid"])
+    assert {os.getpriority(os.PRIO_PROCESS, t.id) for t in server.threads()} == {expected}
+
+
+def test_lower_priority_steps_down_from_ours_and_stops_at_19():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        prefect_env.lower_priority(child.pid, 0)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == ours
+        prefect_env.lower_priority(child.pid, 3)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, ours + 3)
+        prefect_env.lower_priority(child.pid, 40)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == 19
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.parametrize("raw", ["-1", "20"])
+def test_server_nice_outside_0_to_19_is_refused(monkeypatch, raw):
+    monkeypatch.setenv("NEWSLAKE_SERVER_NICE", raw)
+    with pytest.raises(ValueError, match="NEWSLAKE_SERVER_NICE"):
+        Settings.load()
+
+
 def test_ingest_reports_its_flow_run_to_the_background_server(server_home, tmp_path):
     home, state, _ = server_home
     status = subprocess.run([*NEWSLAKE, "server", "status"], env=_env(home), capture_output=True, text=True, cwd=PROJECT_ROOT)
@@ -88,15 +119,14 @@ def test_a_stale_record_is_not_trusted(tmp_path):
 
 def test_serve_starts_its_server_on_the_loopback_interface(tmp_path, monkeypatch):
     from flows import serve
-    from flows.settings import Settings
 
     launched = []
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(serve, "healthy", lambda url: False)
     monkeypatch.setattr(serve, "running_server", lambda home: None)
-    monkeypatch.setattr(serve, "launch_server", lambda home, host, port, url, timeout, own_session: launched.append((host, port, url)))
-    assert serve.ensure_server(Settings.load(prefect_home=tmp_path / "home"), 4321) is None
-    assert launched == [("127.0.0.1", 4321, "http://127.0.0.1:4321/api")]
+    monkeypatch.setattr(serve, "launch_server", lambda home, host, port, url, timeout, own_session, nice: launched.append((host, port, url, nice)))
+    assert serve.ensure_server(Settings.load(prefect_home=tmp_path / "home", server_nice=7), 4321) is None
+    assert launched == [("127.0.0.1", 4321, "http://127.0.0.1:4321/api", 7)]
     assert os.environ.pop("PREFECT_API_URL") == "http://127.0.0.1:4321/api"
 
 
