@@ -35,6 +35,17 @@ def test_offloaded_work_runs_in_a_forked_helper_and_here_without_a_pool(tmp_path
     assert alive == []
 
 
+def test_closing_the_pool_ends_the_helpers_by_the_end_of_the_block(tmp_path):
+    """``close_pool`` (after the last analysis) does not wait for them; the block's end does."""
+    from flows import pool
+
+    with pool.forked_pool(Settings.load(lake=tmp_path, workers=2)):
+        helpers = [psutil.Process(pid) for pid in pool._POOL.executor._processes]
+        assert pool.close_pool() and not pool.close_pool()  # closed once; a second call finds nothing
+        assert pool.offload(whose, 2) == (os.getpid(), 4)  # work after the close is done here
+    assert not any(h.is_running() and h.status() != psutil.STATUS_ZOMBIE for h in helpers)
+
+
 def test_a_dead_helper_costs_no_work_and_the_rest_of_the_run_works_here(tmp_path):
     from flows import pool
 
