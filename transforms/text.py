@@ -187,14 +187,24 @@ def repair_note(removed: int) -> str | None:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
 _BLANK_LINES = re.compile(r"\n\n\n+")
+_ODD_SPACE = re.compile(r"[^\S \n]")  # whitespace but a space or a line break
 
 
 def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    lines = map(" ".join, map(str.split, _CONTROL.sub("", text).split("\n")))  # str.split's whitespace is the pattern's \s
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = _CONTROL.sub("", text)
+    if _uneven(text):  # else every line is already its words joined by single spaces
+        text = "\n".join(map(" ".join, map(str.split, text.split("\n"))))  # str.split's whitespace is the pattern's \s
+    return _BLANK_LINES.sub("\n\n", text).strip("\n")
+
+
+def _uneven(text: str) -> bool:
+    """Whether some line of a text without control characters starts or ends with whitespace, or holds other
+    whitespace than single spaces (a tab is the only such ASCII character left)."""
+    return ("  " in text or " \n" in text or "\n " in text or text.startswith(" ") or text.endswith(" ")
+            or ("\t" in text if text.isascii() else _ODD_SPACE.search(text) is not None))
 
 
 BOILERPLATE_PATTERNS = [
