@@ -306,6 +306,16 @@ _DATELINES = [
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _PLACE_PREFIX = re.compile(r"[A-Z][A-Z .'’-]*,?\s*|")
+_PLACE_CHARS = re.compile(r"[A-Z .'’,\s-]*")  # the characters a place prefix can hold
+
+
+def _match_after_place(pattern: re.Pattern, line: str) -> re.Match | None:
+    """``pattern.search(line)`` when its match starts where a place prefix could end, else None (a match further
+    on is no dateline): tried only at those positions, not searched through a long paragraph."""
+    for start in range(_PLACE_CHARS.match(line).end() + 1):
+        if m := pattern.match(line, start):
+            return m
+    return None
 
 
 def dateline(text: str, lines: int = 4) -> datetime | None:
@@ -320,7 +330,7 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
             continue
         short = len(line) <= 80
         for pattern in _DATELINES:
-            m = pattern.search(line)
+            m = pattern.search(line) if short else _match_after_place(pattern, line)
             if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
                 continue
             g = m.groupdict()
