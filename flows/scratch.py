@@ -59,11 +59,10 @@ class RunScratch:
         table = pq.read_table(self.keep_path, filters=[("n", ">=", start), ("n", "<", stop)])
         return table.sort_by("n").to_pylist()
 
-    def read(self, part: str, ids: list[str]) -> dict[str, dict]:
-        """The prepared rows of these article ids from one batch, by id."""
+    def read(self, part: str, ids: list[str]) -> pa.Table:
+        """The prepared rows of these article ids from one batch."""
         table = pq.read_table(self.dir / f"{part}.parquet")
-        rows = table.filter(pc.is_in(table.column("article_id"), value_set=pa.array(ids, pa.string()))).to_pylist()
-        return {r["article_id"]: r for r in rows}
+        return table.filter(pc.is_in(table.column("article_id"), value_set=pa.array(ids, pa.string())))
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, band_keys, signature
@@ -418,6 +419,16 @@ def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, no
     sentences = [{"article_id": aid, **s} for s in a.sentences] if a else []
     mentions = [{"article_id": aid, **m} for m in a.mentions] if a else []
     return article, sentences, mentions
+
+
+def signature_rows(prepared: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The ``signatures`` rows of prepared articles (``PREPARED`` rows), in their order, and their
+    ``signature_bands`` rows, sorted by band key and article id: taken from the columns, no row built."""
+    bands = prepared.column("bands")
+    owners = prepared.column("article_id").take(pc.list_parent_indices(bands))
+    keys = pa.table([pc.list_flatten(bands), owners], schema=SIGNATURE_BANDS)
+    return (prepared.select(SIGNATURES.names).cast(SIGNATURES),
+            keys.sort_by([("band_key", "ascending"), ("article_id", "ascending")]))
 
 
 def weight(item: str | Piece) -> int:
