@@ -46,6 +46,7 @@ from transforms.batch import (
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.formats import input_kind
+from transforms.paths import file_name
 from transforms.schemas import ACTORS, FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ def _profile(items: list[Item], known: dict[str, KnownFile], options: ReadOption
 
 
 def _profiled(item: Item) -> bool:
-    if input_kind(PurePath(item_path(item)).name) in ("html", "warc"):  # the HTML extractor removes page furniture itself
+    if input_kind(file_name(item_path(item))) in ("html", "warc"):  # the HTML extractor removes page furniture itself
         return False
     return item.first_line <= PROFILE_LINES if isinstance(item, Piece) else True
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +16,7 @@ from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, band_keys, signature
 from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
+from transforms.paths import file_name, folder_name
 from transforms.schemas import ARTICLES, FILES, SIGNATURE_BANDS, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
 from transforms.warc import Skipped
@@ -210,7 +210,7 @@ def deleted_rows(gone: dict[str, KnownFile], run_id: str, now: datetime) -> list
 
 def source_of(path: str, record: Record) -> str:
     """The record's source: from its metadata, else the name of the folder holding the file."""
-    return record.source_name or PurePath(path).parent.name or "unknown"
+    return record.source_name or folder_name(path) or "unknown"
 
 
 def _digest(f: RawFile) -> str | None:
@@ -239,7 +239,7 @@ def profile_files(files: Iterable[RawFile], known: dict[str, KnownFile], options
 
 def _records(f: RawFile, options: ReadOptions) -> Iterable[Record | BadRecord]:
     """A file's records: streamed when the reader gave them, else parsed from its bytes."""
-    return f.records if f.records is not None else parse(PurePath(f.path).name, f.data, options.fields, options.limits)
+    return f.records if f.records is not None else parse(file_name(f.path), f.data, options.fields, options.limits)
 
 
 def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
