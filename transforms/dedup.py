@@ -18,6 +18,7 @@ BANDS = 20
 ROWS = 6
 _WORD = re.compile(r"\w+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_FEW_ODD = 16  # distinct non-ASCII characters that are no word character (quotes, dashes, currency signs, spaces)
 # bytes.translate table: an ASCII byte that is no word character (``\w``: letters, digits, "_") becomes a space;
 # the bytes of non-ASCII characters stay (those that are no word character are replaced before encoding)
 _ASCII_WORDS = bytes(b if chr(b).isalnum() or chr(b) == "_" else ord(" ") for b in range(128)) + bytes(range(128, 256))
@@ -51,9 +52,11 @@ def words(text: str) -> list[bytes]:
     The text's few distinct non-ASCII characters are looked at one by one, the ASCII ones by a byte table."""
     lower = text.lower()
     if not lower.isascii():
-        for char in set("".join(_NON_ASCII.findall(lower))):
-            if not _WORD.match(char):
-                lower = lower.replace(char, " ")
+        odd = [char for char in set("".join(_NON_ASCII.findall(lower))) if not _WORD.match(char)]
+        if len(odd) > _FEW_ODD:  # each is a pass over the text: many (symbols, emoji) are found by the pattern instead
+            return [word.encode("utf-8") for word in _WORD.findall(lower)]
+        for char in odd:
+            lower = lower.replace(char, " ")
     return lower.encode("utf-8").translate(_ASCII_WORDS).split()
 
 

@@ -306,13 +306,17 @@ _DATELINES = [
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _PLACE_PREFIX = re.compile(r"[A-Z][A-Z .'’-]*,?\s*|")
+_SHORT_LINE = 80  # characters: a date anywhere in a line this short is its dateline
 _PLACE_CHARS = re.compile(r"[A-Z .'’,\s-]*")  # the characters a place prefix can hold
 
 
 def _match_after_place(pattern: re.Pattern, line: str) -> re.Match | None:
     """``pattern.search(line)`` when its match starts where a place prefix could end, else None (a match further
     on is no dateline): tried only at those positions, not searched through a long paragraph."""
-    for start in range(_PLACE_CHARS.match(line).end() + 1):
+    stop = _PLACE_CHARS.match(line).end()
+    if stop > _SHORT_LINE:  # a long run of capitals: searched at C speed instead, the caller checks its prefix
+        return pattern.search(line)
+    for start in range(stop + 1):
         if m := pattern.match(line, start):
             return m
     return None
@@ -328,7 +332,7 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
     for line in _first_lines(text, lines):
         if not _YEAR.search(line):  # every dateline pattern holds a year
             continue
-        short = len(line) <= 80
+        short = len(line) <= _SHORT_LINE
         for pattern in _DATELINES:
             m = pattern.search(line) if short else _match_after_place(pattern, line)
             if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):

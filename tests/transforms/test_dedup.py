@@ -29,7 +29,8 @@ def test_words_are_the_lower_cased_word_runs_of_any_text(text):
     assert words(text) == [w.encode("utf-8", "surrogatepass") for w in _WORD.findall(text.lower())]
 
 
-@pytest.mark.parametrize("text", ["İstanbul's\u00a0ČEZ—deal", "a_b ²3 ٣٤ ǅx \ud800 y\u0301z", "tab\tand\x1cfile\x85sep", "£5m, “quoted” ‘words’ … end"])
+@pytest.mark.parametrize("text", ["İstanbul's\u00a0ČEZ—deal", "a_b ²3 ٣٤ ǅx \ud800 y\u0301z", "tab\tand\x1cfile\x85sep", "£5m, “quoted” ‘words’ … end",
+                                  " ".join(f"w{chr(0x2600 + n)}x" for n in range(40))])  # the last: more odd characters than are replaced
 def test_words_of_odd_characters(text):
     assert words(text) == [w.encode("utf-8") for w in _WORD.findall(text.lower())]
     assert np.array_equal(signature(text), datasketch_signature(text))

@@ -124,6 +124,8 @@ def test_clean_title_appears_once_and_text_is_normalised(paragraphs):
         ("LONDON 1996-08-30 The talks resumed after a long pause in the spring, officials said on Monday evening.", "1996-08-30"),
         ("1 March 2005 - The talks resumed after a long pause in the spring, officials said on Monday evening here.", "2005-03-01"),
         ("The talks resumed on 1 March 2005 after a long pause in the spring, officials said on Monday evening here.", None),
+        ("LONDON AND " * 9 + "1 March 2005 - The talks resumed after a long pause in the spring.", "2005-03-01"),
+        ("LONDON AND " * 9 + "Talks resumed on 1 March 2005 after a long pause in the spring.", None),
     ],
 )
 def test_dateline(text, expected):
@@ -157,7 +159,7 @@ def _dateline_by_search(text: str):
 
 
 DATE_PIECES = ["LONDON", "NEW YORK", "O'HARE", "Talks", "the", " ", " ", ", ", "\n", "\t", "-", "(AP)", "Jan.", "March", "sept",
-               "5", "31st", "2023", "1996-08-30", "2005-13-40", "x" * 70, "said on"]
+               "5", "31st", "2023", "1996-08-30", "2005-13-40", "x" * 70, "said on", "CAPITALS AND SPACES " * 3]
 
 
 @settings(max_examples=1500, deadline=None)
