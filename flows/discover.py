@@ -319,7 +319,11 @@ def _read_regular(path: str, local: str, max_bytes: int) -> RawFile:
     fh, before = opened
     try:
         with fh:
-            data = fh.read(max_bytes + 1)
+            # the size it had when opened, and a byte more: a read of ``max_bytes`` + 1 would allocate that much first
+            want = min(before.st_size, max_bytes) + 1
+            data = fh.read(want)
+            if len(data) == want <= max_bytes:  # it grew meanwhile: on up to the limit, as one read would
+                data += fh.read(max_bytes + 1 - want)
             if len(data) > max_bytes:
                 fh.seek(0)
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()

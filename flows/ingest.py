@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -40,10 +41,12 @@ from flows.settings import Settings
 from transforms.actors import Actor, ActorDictionary, actors_after, build_dictionary, keep_first, same_actors
 from transforms.batch import (
     ACCOUNT, PREPARED, Keep, KnownFile, Piece, PreparedBatch, RawFile, ReadOptions, account_rows, article_rows, deleted_rows,
-    gone_files, is_range, prepare_files, profile_files, replaced_articles, retired_articles, weighed_chunks, weight,
+    gone_files, is_range, prepare_files, profile_files, replaced_articles, retired_articles, signature_rows, weighed_chunks,
+    weight,
 )
 from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
 from transforms.formats import input_kind
+from transforms.paths import file_name
 from transforms.schemas import ACTORS, FILE_STATUSES, TABLES, same_rows, to_table
 
 if TYPE_CHECKING:
@@ -197,7 +200,7 @@ def _profile(items: list[Item], known: dict[str, KnownFile], options: ReadOption
 
 
 def _profiled(item: Item) -> bool:
-    if input_kind(PurePath(item_path(item)).name) in ("html", "warc"):  # the HTML extractor removes page furniture itself
+    if input_kind(file_name(item_path(item))) in ("html", "warc"):  # the HTML extractor removes page furniture itself
         return False
     return item.first_line <= PROFILE_LINES if isinstance(item, Piece) else True
 
@@ -286,30 +289,33 @@ def _analyse(rows: range, part: str, lake: Lake, settings: Settings, scratch: Ru
     ids_by_part: dict[str, list[str]] = defaultdict(list)
     for k in keep:
         ids_by_part[k.part].append(k.article_id)
-    prepared = {aid: row for p, ids in ids_by_part.items() for aid, row in scratch.read(p, ids).items()}
+    found = [scratch.read(p, ids) for p, ids in ids_by_part.items()]
+    staged = pa.concat_tables(found) if found else PREPARED.empty_table()
+    at = {aid: n for n, aid in enumerate(staged.column("article_id").to_pylist())}
+    staged = staged.take([at[k.article_id] for k in keep])  # in the keep list's order
+    prepared = {k.article_id: row for k, row in zip(keep, staged.drop_columns(["minhash", "bands"]).to_pylist())}
     nlp = [k for k in keep if k.analyse]
     pipeline = annotator(settings) if nlp else None
     analyses = dict(zip((k.article_id for k in nlp), pipeline.analyse(prepared[k.article_id]["text"] for k in nlp))) if nlp else {}
     result = Analysed(part, model=pipeline.model if pipeline else "")
-    tables: dict[str, list[dict]] = {name: [] for name in ARTICLE_TABLES}
+    tables: dict[str, list[dict]] = {name: [] for name in ("articles", "sentences", "mentions")}
     for k in keep:
         analysis = analyses.get(k.article_id)
         article, sentences, mentions = article_rows(prepared[k.article_id], k, analysis, run_id, now)
         tables["articles"].append(article)
         tables["sentences"] += sentences
         tables["mentions"] += mentions
-        tables["signatures"].append({"article_id": k.article_id, "minhash": prepared[k.article_id]["minhash"]})
-        tables["signature_bands"] += [{"band_key": key, "article_id": k.article_id} for key in prepared[k.article_id]["bands"]]
         result.words += article["n_words"]
         if analysis:
             keep_first(result.actors, analysis.actors.values())
             result.failed += analysis.error is not None
-    tables["signature_bands"].sort(key=lambda r: (r["band_key"], r["article_id"]))
-    for name, rows in tables.items():
-        rel = lake.stage(name, to_table(rows, TABLES[name]), run_id, part)
+    written = {name: to_table(rows, TABLES[name]) for name, rows in tables.items()}
+    written["signatures"], written["signature_bands"] = signature_rows(staged)
+    for name in ARTICLE_TABLES:
+        rel = lake.stage(name, written[name], run_id, part)
         result.staged[name] = [rel] if rel else []
     result.articles, result.sentences, result.mentions = (len(tables[t]) for t in ("articles", "sentences", "mentions"))
-    del tables, prepared, analyses
+    del tables, written, staged, prepared, analyses
     release_memory()
     return result
 

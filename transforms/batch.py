@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.boilerplate import SourceProfile
 from transforms.dedup import NearDuplicateIndex, band_keys, signature
 from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
+from transforms.paths import file_name, folder_name
 from transforms.schemas import ARTICLES, FILES, SIGNATURE_BANDS, SIGNATURES
 from transforms.text import RejectedInput, article_id, clean, dateline, sha256, word_count
 from transforms.warc import Skipped
@@ -209,7 +210,7 @@ def deleted_rows(gone: dict[str, KnownFile], run_id: str, now: datetime) -> list
 
 def source_of(path: str, record: Record) -> str:
     """The record's source: from its metadata, else the name of the folder holding the file."""
-    return record.source_name or PurePath(path).parent.name or "unknown"
+    return record.source_name or folder_name(path) or "unknown"
 
 
 def _digest(f: RawFile) -> str | None:
@@ -238,7 +239,7 @@ def profile_files(files: Iterable[RawFile], known: dict[str, KnownFile], options
 
 def _records(f: RawFile, options: ReadOptions) -> Iterable[Record | BadRecord]:
     """A file's records: streamed when the reader gave them, else parsed from its bytes."""
-    return f.records if f.records is not None else parse(PurePath(f.path).name, f.data, options.fields, options.limits)
+    return f.records if f.records is not None else parse(file_name(f.path), f.data, options.fields, options.limits)
 
 
 def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
@@ -418,6 +419,16 @@ def article_rows(prepared: dict, keep: Keep, a: Analysis | None, run_id: str, no
     sentences = [{"article_id": aid, **s} for s in a.sentences] if a else []
     mentions = [{"article_id": aid, **m} for m in a.mentions] if a else []
     return article, sentences, mentions
+
+
+def signature_rows(prepared: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The ``signatures`` rows of prepared articles (``PREPARED`` rows), in their order, and their
+    ``signature_bands`` rows, sorted by band key and article id: taken from the columns, no row built."""
+    bands = prepared.column("bands")
+    owners = prepared.column("article_id").take(pc.list_parent_indices(bands))
+    keys = pa.table([pc.list_flatten(bands), owners], schema=SIGNATURE_BANDS)
+    return (prepared.select(SIGNATURES.names).cast(SIGNATURES),
+            keys.sort_by([("band_key", "ascending"), ("article_id", "ascending")]))
 
 
 def weight(item: str | Piece) -> int:

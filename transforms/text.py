@@ -187,14 +187,24 @@ def repair_note(removed: int) -> str | None:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
 _BLANK_LINES = re.compile(r"\n\n\n+")
+_ODD_SPACE = re.compile(r"[^\S \n]")  # whitespace but a space or a line break
 
 
 def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    lines = map(" ".join, map(str.split, _CONTROL.sub("", text).split("\n")))  # str.split's whitespace is the pattern's \s
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = _CONTROL.sub("", text)
+    if _uneven(text):  # else every line is already its words joined by single spaces
+        text = "\n".join(map(" ".join, map(str.split, text.split("\n"))))  # str.split's whitespace is the pattern's \s
+    return _BLANK_LINES.sub("\n\n", text).strip("\n")
+
+
+def _uneven(text: str) -> bool:
+    """Whether some line of a text without control characters starts or ends with whitespace, or holds other
+    whitespace than single spaces (a tab is the only such ASCII character left)."""
+    return ("  " in text or " \n" in text or "\n " in text or text.startswith(" ") or text.endswith(" ")
+            or ("\t" in text if text.isascii() else _ODD_SPACE.search(text) is not None))
 
 
 BOILERPLATE_PATTERNS = [
@@ -296,6 +306,20 @@ _DATELINES = [
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _PLACE_PREFIX = re.compile(r"[A-Z][A-Z .'’-]*,?\s*|")
+_SHORT_LINE = 80  # characters: a date anywhere in a line this short is its dateline
+_PLACE_CHARS = re.compile(r"[A-Z .'’,\s-]*")  # the characters a place prefix can hold
+
+
+def _match_after_place(pattern: re.Pattern, line: str) -> re.Match | None:
+    """``pattern.search(line)`` when its match starts where a place prefix could end, else None (a match further
+    on is no dateline): tried only at those positions, not searched through a long paragraph."""
+    stop = _PLACE_CHARS.match(line).end()
+    if stop > _SHORT_LINE:  # a long run of capitals: searched at C speed instead, the caller checks its prefix
+        return pattern.search(line)
+    for start in range(stop + 1):
+        if m := pattern.match(line, start):
+            return m
+    return None
 
 
 def dateline(text: str, lines: int = 4) -> datetime | None:
@@ -308,9 +332,9 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
     for line in _first_lines(text, lines):
         if not _YEAR.search(line):  # every dateline pattern holds a year
             continue
-        short = len(line) <= 80
+        short = len(line) <= _SHORT_LINE
         for pattern in _DATELINES:
-            m = pattern.search(line)
+            m = pattern.search(line) if short else _match_after_place(pattern, line)
             if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
                 continue
             g = m.groupdict()

@@ -1,6 +1,7 @@
 """Discovery and reading of odd inputs on a real file system: names, links, special files, races."""
 
 import errno
+import hashlib
 import os
 
 import pytest
@@ -143,3 +144,23 @@ def test_a_file_written_to_while_it_is_read(folder, monkeypatch):
 
     monkeypatch.setattr(discover.os, "fstat", appending)
     assert read_file(str(path), 100) == RawFile(str(path), 0, None, "cannot read: changed while being read (it is read again next run)")
+
+
+def test_a_file_that_grows_past_the_limit_after_it_was_opened_is_too_large(folder, monkeypatch):
+    path = folder / "live.txt"
+    path.write_bytes(b"Story")
+    real = os.fstat
+    calls = []
+
+    def appending(fd):
+        calls.append(fd)
+        before = real(fd)
+        if len(calls) == 1:  # 5 bytes when opened, 155 when read: read on past the size it had, as one read of the limit would
+            with open(path, "ab") as fh:
+                fh.write(b"x" * 150)
+        return before
+
+    monkeypatch.setattr(discover.os, "fstat", appending)
+    got = read_file(str(path), 100)
+    assert (got.size, got.data, got.error, got.sha256) == (155, None, "larger than the 100-byte limit (NEWSLAKE_MAX_FILE_BYTES)",
+                                                           hashlib.sha256(b"Story" + b"x" * 150).hexdigest())

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from transforms.batch import KnownFile, RawFile, ReadOptions, prepare_files, resolve, retired_articles
+from transforms.schemas import SIGNATURE_BANDS, SIGNATURES
 from transforms.text import article_id, sha256
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -351,3 +352,25 @@ def test_ranges_of_a_dump_are_read_together_up_to_the_dump_batch():
     assert shape == [[1, 31, 61], [91, "/in/a.txt"], [121, 151, 181], [211, 241, 271], ["gz", "/in/b.txt"]]
     assert [len(b) for b in weighed_chunks(items, 40, 4, 10, dump_batch=100)] == [2, 2, 2, 2, 2, 1, 2]  # spread: 83 (332 / 4) at most
     assert weighed_chunks(items, 40, 1, 10) == weighed_chunks(items, 40, 1, 10, dump_batch=40)  # without it: as before
+
+
+def test_signature_rows_are_the_prepared_signatures_in_order_and_their_band_keys_sorted():
+    import numpy as np
+
+    from transforms.batch import PREPARED, signature_rows
+    from transforms.schemas import to_table
+
+    def row(aid, minhash, bands):
+        return {"article_id": aid, "source_uri": f"{aid}.txt", "source_name": "s", "title": None, "text": aid, "published_at": None,
+                "language": "en", "n_words": 1, "boilerplate_chars": 0, "encoding": "utf-8",
+                "minhash": np.array(minhash, dtype=np.uint64), "bands": bands}
+
+    prepared = to_table([row("b", [2**64 - 1, 7], [5, -3]), row("a", [1, 2], [5, 9]), row("c", [0, 0], [])], PREPARED)
+    signatures, bands = signature_rows(prepared)
+    assert signatures.to_pylist() == [{"article_id": "b", "minhash": [2**64 - 1, 7]}, {"article_id": "a", "minhash": [1, 2]},
+                                      {"article_id": "c", "minhash": [0, 0]}]
+    assert bands.to_pylist() == [{"band_key": -3, "article_id": "b"}, {"band_key": 5, "article_id": "a"},
+                                 {"band_key": 5, "article_id": "b"}, {"band_key": 9, "article_id": "a"}]
+    assert signatures.schema == SIGNATURES and bands.schema == SIGNATURE_BANDS
+    empty = signature_rows(PREPARED.empty_table())
+    assert empty[0].num_rows == empty[1].num_rows == 0

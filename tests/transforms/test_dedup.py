@@ -6,7 +6,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.dedup import NUM_PERM, SEED, SHINGLE, _WORD, signature, similarity
+from transforms.dedup import NUM_PERM, SEED, SHINGLE, _WORD, signature, similarity, words
 
 
 def datasketch_signature(text: str) -> np.ndarray:
@@ -20,6 +20,19 @@ def datasketch_signature(text: str) -> np.ndarray:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab cd éf\n.,1"), max_size=300))
 def test_signature_equals_datasketch_affine32(text):
+    assert np.array_equal(signature(text), datasketch_signature(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200))
+def test_words_are_the_lower_cased_word_runs_of_any_text(text):
+    assert words(text) == [w.encode("utf-8", "surrogatepass") for w in _WORD.findall(text.lower())]
+
+
+@pytest.mark.parametrize("text", ["İstanbul's\u00a0ČEZ—deal", "a_b ²3 ٣٤ ǅx \ud800 y\u0301z", "tab\tand\x1cfile\x85sep", "£5m, “quoted” ‘words’ … end",
+                                  " ".join(f"w{chr(0x2600 + n)}x" for n in range(40))])  # the last: more odd characters than are replaced
+def test_words_of_odd_characters(text):
+    assert words(text) == [w.encode("utf-8") for w in _WORD.findall(text.lower())]
     assert np.array_equal(signature(text), datasketch_signature(text))
 
 

@@ -33,3 +33,20 @@ def test_stored_paths_are_one_line_text_that_maps_back_to_the_bytes(raw):
     stored.encode("utf-8")
     assert not any(ord(c) < 32 or ord(c) == 127 for c in stored)
     assert unescape_path(stored) == raw
+
+
+@given(st.lists(st.sampled_from(["/", "//", ".", "..", "a", "b.txt", "s3:", "é", " "]), max_size=7).map("".join))
+def test_file_and_folder_names_are_purepaths(path):
+    from pathlib import PurePath
+
+    from transforms.paths import file_name, folder_name
+
+    assert (file_name(path), folder_name(path)) == (PurePath(path).name, PurePath(path).parent.name)
+
+
+@pytest.mark.parametrize("path, file, folder", [("/in/bbc/politics/001.txt", "001.txt", "politics"), ("s3://bucket/a.json", "a.json", "bucket"),
+                                                ("a.txt", "a.txt", ""), ("/a.txt", "a.txt", ""), ("in/./a.txt", "a.txt", "in"), ("in//a.txt", "a.txt", "in")])
+def test_file_and_folder_names(path, file, folder):
+    from transforms.paths import file_name, folder_name
+
+    assert (file_name(path), folder_name(path)) == (file, folder)

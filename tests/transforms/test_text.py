@@ -121,6 +121,11 @@ def test_clean_title_appears_once_and_text_is_normalised(paragraphs):
         ("WASHINGTON, Jan. 5, 2023 (Reuters) - The talks resumed after a long pause in the spring, officials said.", "2023-01-05"),
         ("Talks resume\n\nThe talks, first held on 1 February 1995 in Geneva, resumed on Monday after a long pause.", None),
         ("Nothing dated here", None),
+        ("LONDON 1996-08-30 The talks resumed after a long pause in the spring, officials said on Monday evening.", "1996-08-30"),
+        ("1 March 2005 - The talks resumed after a long pause in the spring, officials said on Monday evening here.", "2005-03-01"),
+        ("The talks resumed on 1 March 2005 after a long pause in the spring, officials said on Monday evening here.", None),
+        ("LONDON AND " * 9 + "1 March 2005 - The talks resumed after a long pause in the spring.", "2005-03-01"),
+        ("LONDON AND " * 9 + "Talks resumed on 1 March 2005 after a long pause in the spring.", None),
     ],
 )
 def test_dateline(text, expected):
@@ -128,6 +133,41 @@ def test_dateline(text, expected):
 
     got = dateline(text)
     assert (got.date().isoformat() if got else None) == expected
+
+
+def _dateline_by_search(text: str):
+    """``dateline`` as it was written before it tried long lines only where a place prefix can end: the definition."""
+    from datetime import datetime, timezone
+
+    from transforms.text import _DATELINES, _MONTHS, _PLACE_PREFIX, _YEAR, _first_lines
+
+    for line in _first_lines(text, 4):
+        if not _YEAR.search(line):
+            continue
+        short = len(line) <= 80
+        for pattern in _DATELINES:
+            m = pattern.search(line)
+            if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
+                continue
+            g = m.groupdict()
+            month = int(g["mnum"]) if g.get("mnum") else [x[:3] for x in _MONTHS].index(g["month"].lower()[:3]) + 1
+            try:
+                return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
+            except ValueError:
+                continue
+    return None
+
+
+DATE_PIECES = ["LONDON", "NEW YORK", "O'HARE", "Talks", "the", " ", " ", ", ", "\n", "\t", "-", "(AP)", "Jan.", "March", "sept",
+               "5", "31st", "2023", "1996-08-30", "2005-13-40", "x" * 70, "said on", "CAPITALS AND SPACES " * 3]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(DATE_PIECES), max_size=40).map("".join))
+def test_dateline_equals_its_search_definition(text):
+    from transforms.text import dateline
+
+    assert dateline(text) == _dateline_by_search(text)
 
 
 @pytest.mark.parametrize("text, expected", [
