@@ -23,6 +23,9 @@ from transforms.schemas import FILES
 # cannot be made within it (rows too wide to spill) is made again within the next
 MEMORY_LIMITS = ("128MB", "1GB")
 FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
+# a decision over fewer staged file rows runs on one DuckDB thread: a second one cost more than it gave (BBC
+# politics' 417 rows: ~10 ms of the decision's ~70; even at 2,500 rows, faster from 10,000)
+ONE_THREAD_ROWS = 2_000
 NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
 # the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
 KEEP = pa.schema([pa.field("n", pa.int64(), nullable=False), pa.field("part", pa.string(), nullable=False),
@@ -80,7 +83,8 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
     english = _sql_list(ANALYSED_LANGUAGES)
     # one in-memory database: its tables spill to the scratch folder past the limit as a file's would, and a
     # connection costs ~12 ms to open and close (DuckDB builds its catalog for each), a file database ~20 ms more
-    with duckdb.connect() as con:
+    small = sum(pq.ParquetFile(p).metadata.num_rows for p in scratch.account_paths(parts)) < ONE_THREAD_ROWS
+    with duckdb.connect(config={"threads": 1} if small else {}) as con:
         _limit(con, work, limit)
         lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
         con.execute(f"""create table new as
