@@ -24,7 +24,7 @@ from transforms.schemas import FILES
 MEMORY_LIMITS = ("128MB", "1GB")
 FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
 # a decision over fewer staged file rows runs on one DuckDB thread: a second one cost more than it gave (BBC
-# politics' 417 rows: ~10 ms of the decision's ~70; even at 2,500 rows, faster from 10,000)
+# politics' 417 rows: ~10 ms of the decision's ~70; a wash at 2,500 rows, faster from 10,000)
 ONE_THREAD_ROWS = 2_000
 NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
 # the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
