@@ -234,6 +234,14 @@ def _file_problem(path: Path, size: int, rows: int | None, deep: bool) -> str | 
     return None
 
 
+def _runs_rows(path: str) -> list[dict]:
+    """The run ids and recorded table versions of one ``runs`` data file (none recorded: a file without the column)."""
+    data = pq.ParquetFile(path)
+    if "table_versions" not in data.schema_arrow.names:
+        return []
+    return data.read(columns=["run_id", "table_versions"]).to_pylist()
+
+
 def _sql_list(values: Iterable) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(int(v)) for v in values)
 
@@ -314,8 +322,8 @@ class Lake:
         if dt is None:
             return {}
         if self._runs_read is None or self._runs_read[0] != dt.version():
-            rows = pa.table(dt.to_pyarrow_dataset().to_table(columns=["run_id", "table_versions"]))
-            self._runs_read = (dt.version(), {r["run_id"]: dict(r["table_versions"]) for r in rows.to_pylist() if r["table_versions"]})
+            rows = [r for path in dt.file_uris() for r in _runs_rows(path)]  # a few small files: Arrow's dataset costs ~9 ms more
+            self._runs_read = (dt.version(), {r["run_id"]: dict(r["table_versions"]) for r in rows if r["table_versions"]})
         return {run_id: dict(versions) for run_id, versions in self._runs_read[1].items()}
 
     def runs_newest_first(self) -> list[tuple[str, dict[str, int]]]:
