@@ -37,6 +37,7 @@ def migrate(lake: Lake) -> dict[str, int]:
     os.replace(lake.dir, old)
     counts = {}
     with lake.writing():
+        lake.ensure_tables()
         staged_signatures, bands = [], []
         for table in TABLES:
             if table == "runs":

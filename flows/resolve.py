@@ -4,6 +4,7 @@ near-duplicates through shared LSH band keys, in input order), with no per-recor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,9 @@ from transforms.schemas import FILES
 # cannot be made within it (rows too wide to spill) is made again within the next
 MEMORY_LIMITS = ("128MB", "1GB")
 FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
+# a decision over fewer staged file rows runs on one DuckDB thread: a second one cost more than it gave (BBC
+# politics' 417 rows: ~10 ms of the decision's ~70; a wash at 2,500 rows, faster from 10,000)
+ONE_THREAD_ROWS = 2_000
 NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
 # the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
 KEEP = pa.schema([pa.field("n", pa.int64(), nullable=False), pa.field("part", pa.string(), nullable=False),
@@ -71,55 +75,28 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
         pq.write_table(FILES.empty_table(), scratch.files_path)
         pq.write_table(KEEP.empty_table(), scratch.keep_path)
         return Resolved()
-    db = work / "resolve.duckdb"
-    db.unlink(missing_ok=True)  # a retried decision starts over
     if not _may_be_pending(scratch.account_paths(parts)):  # nothing to decide (a no-op rerun, say): the accounts are the file rows
         resolved = _files_as_accounted(scratch, parts, run_id, now)
         pq.write_table(KEEP.empty_table(), scratch.keep_path)
         return resolved
     accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
-    with duckdb.connect() as con:  # nothing pending after all: the accounts are the file rows
+    english = _sql_list(ANALYSED_LANGUAGES)
+    # one in-memory database: its tables spill to the scratch folder past the limit as a file's would, and a
+    # connection costs ~12 ms to open and close (DuckDB builds its catalog for each), a file database ~20 ms more
+    small = sum(pq.ParquetFile(p).metadata.num_rows for p in scratch.account_paths(parts)) < ONE_THREAD_ROWS
+    with duckdb.connect(config={"threads": 1} if small else {}) as con:
         _limit(con, work, limit)
-        if not con.execute(f"select count(*) from {accounts} where status = '{PENDING}'").fetchone()[0]:
-            con.execute(f"""create view decided as select *, (batch::BIGINT << 32) | seq as pos, status as decision,
-                            reason as decided_reason from {accounts}""")
-            resolved = _write_files(con, scratch, run_id, now)
-            pq.write_table(KEEP.empty_table(), scratch.keep_path)
-            return resolved
-    with duckdb.connect(str(db)) as con:
-        _limit(con, work, limit)
-        con.execute(f"""create table cand as select (batch::BIGINT << 32) | seq as pos, article_id, language, part
-                        from {accounts} where status = '{PENDING}'""")
-        con.execute("""create table firsts as select article_id, min(pos) as pos, arg_min(language, pos) as language,
-                       arg_min(part, pos) as part from cand group by article_id""")
         lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
-        con.execute(f"create table new as select * from firsts anti join {lake_articles} l using (article_id)")
-        prepared = _relation(scratch.article_paths(), "article_id, minhash::BIGINT[] as minhash, bands, parse_filename(filename, true) as part",
-                             "null::VARCHAR as article_id, null::BIGINT[] as minhash, null::BIGINT[] as bands, null::VARCHAR as part")
-        con.execute(f"create view run_prepared as select p.* from {prepared} p semi join new n using (article_id, part)")
-        con.execute("create table nb as select article_id, pos, unnest(bands) as key from run_prepared join new using (article_id, part)")
-        lake_bands = _relation(lake.files("signature_bands"), "band_key as key, article_id", "null::BIGINT as key, null::VARCHAR as article_id")
-        con.execute(f"create table lb as select distinct key, article_id from {lake_bands} semi join nb using (key)")
-        con.execute("""create table shared as select key from (select key from nb union all select key from lb)
-                       group by key having count(*) > 1""")
-        con.execute("""create table pairs as
-                       with x as (select * from nb semi join shared using (key)),
-                       m as (select key, article_id, pos from x union all select key, article_id, -1 as pos from lb semi join shared using (key))
-                       select distinct x.article_id as x, x.pos as xpos, m.article_id as y
-                       from x join m on x.key = m.key and m.pos < x.pos and m.article_id <> x.article_id""")
-        lake_sigs = _relation(lake.files("signatures"), "article_id, minhash", "null::VARCHAR as article_id, null::BIGINT[] as minhash")
-        con.execute(f"""create table sig as
-                        select article_id, minhash from run_prepared semi join (select x as article_id from pairs union select y from pairs) using (article_id)
-                        union all
-                        select article_id, any_value(minhash) from {lake_sigs} semi join (select y as article_id from pairs) using (article_id)
-                        anti join new using (article_id) group by article_id""")
-        con.execute("""create table scored as
-                       select x, y, len(list_filter(range(1, len(a) + 1), lambda i: a[i] = b[i]))::DOUBLE / len(a) as sim
-                       from (select p.x, p.y, sx.minhash as a, sy.minhash as b from pairs p
-                             join sig sx on sx.article_id = p.x join sig sy on sy.article_id = p.y)""")
-        con.execute("""create table best as select x, y, sim from scored where sim >= $threshold
-                       qualify row_number() over (partition by x order by sim desc, y) = 1""", {"threshold": float(threshold)})
-        english = _sql_list(ANALYSED_LANGUAGES)
+        con.execute(f"""create table new as
+                        with cand as (select (batch::BIGINT << 32) | seq as pos, article_id, language, part
+                                      from {accounts} where status = '{PENDING}'),
+                        firsts as (select article_id, min(pos) as pos, arg_min(language, pos) as language,
+                                   arg_min(part, pos) as part from cand group by article_id)
+                        select * from firsts anti join {lake_articles} l using (article_id)""")
+        if con.execute("select count(*) from new").fetchone()[0]:
+            _near_duplicates(con, lake, scratch, threshold)
+        else:  # nothing new (nothing pending, or only the lake's articles): no near-duplicate to look for
+            con.execute("create table best as select null::VARCHAR as x, null::VARCHAR as y, null::DOUBLE as sim where false")
 
         def noted(reason: str) -> str:
             return f"case when a.reason is null or a.reason = '' then {reason} else {reason} || '; ' || a.reason end"
@@ -142,8 +119,38 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
                                       n.language in ({english}) as analyse
                                from new n left join best b on b.x = n.article_id order by n.pos""").to_arrow_reader(FETCH_ROWS)
         resolved.kept = _write(keep, scratch.keep_path, KEEP)
-    db.unlink(missing_ok=True)
     return resolved
+
+
+def _near_duplicates(con: duckdb.DuckDBPyConnection, lake: Lake, scratch: RunScratch, threshold: float) -> None:
+    """The table ``best``: each article of ``new`` (x) whose signature shares an LSH band key with an article
+    of the lake or an earlier one of the run at estimated similarity ``threshold`` or more, with the most
+    similar of them (y; ties: the smallest id) and that similarity (sim)."""
+    prepared = _relation(scratch.article_paths(), "article_id, minhash::BIGINT[] as minhash, bands, parse_filename(filename, true) as part",
+                         "null::VARCHAR as article_id, null::BIGINT[] as minhash, null::BIGINT[] as bands, null::VARCHAR as part")
+    con.execute(f"create view run_prepared as select p.* from {prepared} p semi join new n using (article_id, part)")
+    con.execute("create table nb as select article_id, pos, unnest(bands) as key from run_prepared join new using (article_id, part)")
+    lake_bands = _relation(lake.files("signature_bands"), "band_key as key, article_id", "null::BIGINT as key, null::VARCHAR as article_id")
+    con.execute(f"create table lb as select distinct key, article_id from {lake_bands} semi join nb using (key)")
+    con.execute("""create table shared as select key from (select key from nb union all select key from lb)
+                   group by key having count(*) > 1""")
+    con.execute("""create table pairs as
+                   with x as (select * from nb semi join shared using (key)),
+                   m as (select key, article_id, pos from x union all select key, article_id, -1 as pos from lb semi join shared using (key))
+                   select distinct x.article_id as x, x.pos as xpos, m.article_id as y
+                   from x join m on x.key = m.key and m.pos < x.pos and m.article_id <> x.article_id""")
+    lake_sigs = _relation(lake.files("signatures"), "article_id, minhash", "null::VARCHAR as article_id, null::BIGINT[] as minhash")
+    con.execute(f"""create table sig as
+                    select article_id, minhash from run_prepared semi join (select x as article_id from pairs union select y from pairs) using (article_id)
+                    union all
+                    select article_id, any_value(minhash) from {lake_sigs} semi join (select y as article_id from pairs) using (article_id)
+                    anti join new using (article_id) group by article_id""")
+    con.execute("""create table scored as
+                   select x, y, len(list_filter(range(1, len(a) + 1), lambda i: a[i] = b[i]))::DOUBLE / len(a) as sim
+                   from (select p.x, p.y, sx.minhash as a, sy.minhash as b from pairs p
+                         join sig sx on sx.article_id = p.x join sig sy on sy.article_id = p.y)""")
+    con.execute("""create table best as select x, y, sim from scored where sim >= $threshold
+                   qualify row_number() over (partition by x order by sim desc, y) = 1""", {"threshold": float(threshold)})
 
 
 def _may_be_pending(paths: list) -> bool:
@@ -179,13 +186,18 @@ def _limit(con: duckdb.DuckDBPyConnection, work, limit: str) -> None:
 
 
 def _write_files(con: duckdb.DuckDBPyConnection, scratch: RunScratch, run_id: str, now: datetime) -> Resolved:
-    """The run's file rows, in input order, from the view ``decided``, to the scratch folder; the counts."""
-    resolved = Resolved(statuses=dict(con.execute("select decision, count(*) from decided group by decision order by decision").fetchall()))
-    resolved.records = sum(resolved.statuses.values())
+    """The run's file rows, in input order, from the view ``decided``, to the scratch folder; the counts (of the
+    rows as they are written: a second query of the view would decide every row again)."""
+    counts: Counter[str] = Counter()
+
+    def extend(batch: pa.RecordBatch) -> pa.Table:
+        counts.update({c["values"]: c["counts"] for c in pc.value_counts(batch.column("status")).to_pylist()})
+        return _with_run(batch, run_id, now)
+
     files = con.sql("""select path, record, size, sha256, decision as status, decided_reason as reason, article_id, encoding, etag
                        from decided order by pos""").to_arrow_reader(FETCH_ROWS)
-    _write(files, scratch.files_path, FILES, lambda b: _with_run(b, run_id, now))
-    return resolved
+    records = _write(files, scratch.files_path, FILES, extend)
+    return Resolved(records=records, statuses=dict(sorted(counts.items())))
 
 
 def _with_run(batch: pa.RecordBatch, run_id: str, now: datetime) -> pa.Table:

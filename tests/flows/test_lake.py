@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
 
 from flows.lake import Lake, LakeBusy, OldLakeFormat
 from tests.flows.delta_rows import T0, article_tables, commit_run, signature, stage_all
@@ -322,11 +321,27 @@ def test_the_runs_table_is_read_once_per_version(tmp_path, monkeypatch):
     per version of it; a caller changing the answer changes no later answer, and a commit is seen."""
     lake = Lake(tmp_path)
     commit_run(lake, "r1", {"sentences": sentences(2).to_pylist()})
+    import flows.lake
+
     reads = []
-    dataset = DeltaTable.to_pyarrow_dataset
-    monkeypatch.setattr(DeltaTable, "to_pyarrow_dataset", lambda self, *a, **k: reads.append(1) or dataset(self, *a, **k))
+    read = flows.lake._runs_rows
+    monkeypatch.setattr(flows.lake, "_runs_rows", lambda path: reads.append(path.rsplit("/", 1)[-1]) or read(path))
     first = lake.versions()
     first["runs"] = 99
-    assert lake.versions() == lake.versions("r1") != first and lake.latest_run() == "r1" and len(reads) == 1
+    assert lake.versions() == lake.versions("r1") != first and lake.latest_run() == "r1" and reads == ["r1-run.parquet"]
     commit_run(Lake(tmp_path), "r2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
-    assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2 and len(reads) == 2
+    assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2
+    assert sorted(reads) == ["r1-run.parquet", "r1-run.parquet", "r2-run.parquet"]  # each version's files read once
+
+
+def test_a_new_lake_gets_its_tables_at_its_first_commit_not_when_a_run_starts(tmp_path):
+    from transforms.schemas import TABLES
+
+    lake = Lake(tmp_path)
+    with lake.writing():
+        assert lake.recover() == {} and lake.damaged() == [] and [p.name for p in lake.dir.iterdir()] == []
+        assert lake.read("sentences").num_rows == 0 and lake.known_files(["/in/a.txt"]) == {} and lake.compact(force=True) == []
+        versions = commit_run(lake, "r1", {"sentences": sentences(2).to_pylist()})
+    assert sorted(p.name for p in lake.dir.iterdir() if p.name != "_staging") == sorted(TABLES)
+    assert versions["sentences"] == 1 and versions["articles"] == 0 and versions["runs"] == 1
+    assert lake.read("sentences").num_rows == 2

@@ -155,6 +155,35 @@ def test_a_run_with_nothing_to_decide_writes_its_accounts_as_they_are(tmp_path, 
     assert (run.resolved.records, run.resolved.statuses) == (3, {"rejected": 3}) and opened == []
 
 
+def test_nothing_pending_past_the_statistics_and_nothing_new(tmp_path):
+    """Statuses around 'pending' in one account (a symbolic link's 'duplicate', a 'rejected' file) with none pending;
+    and a run whose pending articles the lake holds already: decided in DuckDB with no near-duplicate search."""
+    rows = [RawFile("/in/link.txt", 0, None, link_to="/in/1.txt"), RawFile("/in/empty.txt", 0, b"")]
+    run = Both(tmp_path / "none", [rows])
+    assert [(r["path"], r["status"], r["reason"]) for r in run.file_rows] == [
+        ("/in/link.txt", "duplicate", "symbolic link to /in/1.txt"), ("/in/empty.txt", "rejected", "empty file")]
+    assert (run.keep, run.resolved.records, run.resolved.statuses) == ([], 2, {"duplicate": 1, "rejected": 1}) and run.same()
+    one, two = article_id(story(1).decode()), article_id(story(2).decode())
+    old = Both(tmp_path / "old", [FILES[:1] + rows, FILES[1:3]], in_lake={one, two})
+    assert old.statuses() == ["duplicate", "duplicate", "rejected", "duplicate", "duplicate"] and old.keep == []
+    assert old.file_rows[0]["reason"] == "same normalised text as an article already in the lake or this run"
+    assert (old.resolved.kept, old.resolved.statuses) == (0, {"duplicate": 4, "rejected": 1}) and old.same()
+
+
+@pytest.mark.parametrize("one_thread_rows, threads", [(6, {"threads": 1}), (5, {})])
+def test_a_small_decision_runs_on_one_thread_a_larger_one_on_all(tmp_path, monkeypatch, one_thread_rows, threads):
+    import flows.resolve
+
+    opened = []
+    connect = duckdb.connect
+    monkeypatch.setattr(flows.resolve.duckdb, "connect", lambda *a, **k: opened.append(k.get("config")) or connect(*a, **k))
+    monkeypatch.setattr(flows.resolve, "ONE_THREAD_ROWS", one_thread_rows)
+    one = article_id(story(1).decode())
+    run = Both(tmp_path, [FILES[:2], FILES[2:]], in_lake={one}, lake_signatures={"lakeart": signature(story(2).decode() + " Reporting by a wire service.")})
+    assert run.statuses() == ["duplicate", "near_duplicate", "duplicate", "near_duplicate", "ingested"] and run.same()
+    assert opened == [threads]
+
+
 def _texts(seed: int, n: int) -> list[bytes]:
     """``n`` articles from a few stories: exact copies, near copies (one word changed) and new stories."""
     rng = random.Random(seed)
