@@ -550,9 +550,8 @@ class Lake:
 
     def recover(self) -> dict[str, int]:
         """Restore every table a dead run committed past the latest run's versions; returns
-        {table: version restored to}. Call only while holding the write lock. Tables missing (a new lake's)
-        are left to the commit that first writes to them (``ensure_tables``): until then readers find no
-        rows in them, as in an empty table, and a run on a new lake pays for creating them at its commit."""
+        {table: version restored to}. Call only while holding the write lock."""
+        self._ensure_tables()
         pinned = self.versions()
         restored = {}
         for table, version in self.current_versions().items():
@@ -569,7 +568,7 @@ class Lake:
         shutil.rmtree(self.dir / STAGING, ignore_errors=True)
         return restored
 
-    def ensure_tables(self) -> None:
+    def _ensure_tables(self) -> None:
         """Create the tables a new lake lacks (side by side: each creation mostly waits on the disk),
         and add columns declared since to the others."""
         missing = [t for t in TABLES if not (self.table_path(t) / "_delta_log").exists()]
@@ -652,8 +651,7 @@ class Lake:
         return version
 
     def _live_files(self, table: str) -> list[dict]:
-        dt = self._delta(table)
-        return pa.table(dt.get_add_actions(flatten=True)).to_pylist() if dt is not None else []
+        return pa.table(self._delta(table).get_add_actions(flatten=True)).to_pylist()
 
     def place(self, table: str, rel: str, run_id: str, day: date, sync: bool = True) -> Path:
         """Move a staged part into its table folder (and partition); returns its new path. With ``sync``
@@ -715,7 +713,7 @@ class Lake:
         staged = {t: [r for r in rels if r] for t, rels in staged.items()}
         if not staged.get("runs"):
             raise ValueError(f"run {run_id} staged no `runs` row: the runs row is what publishes a run")
-        self.ensure_tables()
+        self._ensure_tables()
         staged_bands = [] if staged.get("signature_bands") else self.write_bands(staged.get("signatures", []), run_id, day)
         for table in DATA_TABLES:
             added = [self.place(table, rel, run_id, day, sync=False) for rel in staged.get(table, [])]

@@ -37,7 +37,6 @@ def migrate(lake: Lake) -> dict[str, int]:
     os.replace(lake.dir, old)
     counts = {}
     with lake.writing():
-        lake.ensure_tables()
         staged_signatures, bands = [], []
         for table in TABLES:
             if table == "runs":

@@ -332,16 +332,3 @@ def test_the_runs_table_is_read_once_per_version(tmp_path, monkeypatch):
     commit_run(Lake(tmp_path), "r2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
     assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2
     assert sorted(reads) == ["r1-run.parquet", "r1-run.parquet", "r2-run.parquet"]  # each version's files read once
-
-
-def test_a_new_lake_gets_its_tables_at_its_first_commit_not_when_a_run_starts(tmp_path):
-    from transforms.schemas import TABLES
-
-    lake = Lake(tmp_path)
-    with lake.writing():
-        assert lake.recover() == {} and lake.damaged() == [] and [p.name for p in lake.dir.iterdir()] == []
-        assert lake.read("sentences").num_rows == 0 and lake.known_files(["/in/a.txt"]) == {} and lake.compact(force=True) == []
-        versions = commit_run(lake, "r1", {"sentences": sentences(2).to_pylist()})
-    assert sorted(p.name for p in lake.dir.iterdir() if p.name != "_staging") == sorted(TABLES)
-    assert versions["sentences"] == 1 and versions["articles"] == 0 and versions["runs"] == 1
-    assert lake.read("sentences").num_rows == 2
