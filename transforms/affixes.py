@@ -59,56 +59,39 @@ def _class_chars(items) -> set[str] | None:
 
 def _last_chars(items, parser) -> set[str] | None:
     """The characters a match of a parsed sequence can end with; None when any (or when it can be empty)."""
-    out: set[str] = set()
-    for item in reversed(list(items)):
-        op, av = str(item[0]), item[1]
-        if op in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character before decides
-            continue
-        if op == "LITERAL":
-            chars = {chr(av)}
-        elif op == "IN":
-            chars = _class_chars(av)
-        elif op == "SUBPATTERN":
-            chars = _last_chars(av[-1].data, parser)
-        elif op == "BRANCH":
-            parts = [_last_chars(branch.data, parser) for branch in av[1]]
-            chars = None if any(p is None for p in parts) else set().union(*parts)
-        elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            chars = _last_chars(av[2].data, parser)
-        else:
-            return None
-        if chars is None:
-            return None
-        out |= chars
-        if parser.SubPattern(parser.State(), [item]).getwidth()[0] > 0:  # not empty: nothing before it ends a match
-            return out
-    return None
+    return _edge_chars(items, parser, last=True)
 
 
 def _first_chars(items, parser) -> set[str] | None:
     """The characters a match of a parsed sequence can start with; None when any (or when it can be empty)."""
+    return _edge_chars(items, parser, last=False)
+
+
+def _edge_chars(items, parser, last: bool) -> set[str] | None:
+    """The characters a match of a parsed sequence can end (``last``) or start with; None when any (or when it
+    can be empty): its items from that end, until one that cannot be empty."""
     out: set[str] = set()
-    for item in items:
+    for item in reversed(list(items)) if last else items:
         op, av = str(item[0]), item[1]
-        if op in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character after decides
+        if op in ("AT", "ASSERT", "ASSERT_NOT"):  # zero width: the character beside it decides
             continue
         if op == "LITERAL":
             chars = {chr(av)}
         elif op == "IN":
             chars = _class_chars(av)
         elif op == "SUBPATTERN":
-            chars = _first_chars(av[-1].data, parser)
+            chars = _edge_chars(av[-1].data, parser, last)
         elif op == "BRANCH":
-            parts = [_first_chars(branch.data, parser) for branch in av[1]]
+            parts = [_edge_chars(branch.data, parser, last) for branch in av[1]]
             chars = None if any(p is None for p in parts) else set().union(*parts)
         elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            chars = _first_chars(av[2].data, parser)
+            chars = _edge_chars(av[2].data, parser, last)
         else:
             return None
         if chars is None:
             return None
         out |= chars
-        if parser.SubPattern(parser.State(), [item]).getwidth()[0] > 0:  # not empty: nothing after it starts a match
+        if parser.SubPattern(parser.State(), [item]).getwidth()[0] > 0:  # not empty: nothing beyond it ends or starts a match
             return out
     return None
 
