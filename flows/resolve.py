@@ -75,7 +75,8 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
         pq.write_table(FILES.empty_table(), scratch.files_path)
         pq.write_table(KEEP.empty_table(), scratch.keep_path)
         return Resolved()
-    if not _may_be_pending(scratch.account_paths(parts)):  # nothing to decide (a no-op rerun, say): the accounts are the file rows
+    metas = [pq.ParquetFile(p).metadata for p in scratch.account_paths(parts)]  # read once: statistics and row counts
+    if not _may_be_pending(metas):  # nothing to decide (a no-op rerun, say): the accounts are the file rows
         resolved = _files_as_accounted(scratch, parts, run_id, now)
         pq.write_table(KEEP.empty_table(), scratch.keep_path)
         return resolved
@@ -83,7 +84,7 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
     english = _sql_list(ANALYSED_LANGUAGES)
     # one in-memory database: its tables spill to the scratch folder past the limit as a file's would, and a
     # connection costs ~12 ms to open and close (DuckDB builds its catalog for each), a file database ~20 ms more
-    small = sum(pq.ParquetFile(p).metadata.num_rows for p in scratch.account_paths(parts)) < ONE_THREAD_ROWS
+    small = sum(meta.num_rows for meta in metas) < ONE_THREAD_ROWS
     with duckdb.connect(config={"threads": 1} if small else {}) as con:
         _limit(con, work, limit)
         lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
@@ -153,11 +154,10 @@ def _near_duplicates(con: duckdb.DuckDBPyConnection, lake: Lake, scratch: RunScr
                    qualify row_number() over (partition by x order by sim desc, y) = 1""", {"threshold": float(threshold)})
 
 
-def _may_be_pending(paths: list) -> bool:
-    """Whether any of these staged accounts may hold a pending record, by the statistics of their status
-    column (every row group whose statistics are missing may)."""
-    for path in paths:
-        meta = pq.ParquetFile(path).metadata
+def _may_be_pending(metas: list[pq.FileMetaData]) -> bool:
+    """Whether any of the staged accounts with this Parquet metadata may hold a pending record, by the
+    statistics of their status column (every row group whose statistics are missing may)."""
+    for meta in metas:
         column = meta.schema.names.index("status")
         for group in range(meta.num_row_groups):
             stats = meta.row_group(group).column(column).statistics
