@@ -128,39 +128,33 @@ def test_a_file_removed_or_rewritten_after_discovery(folder):
     assert read_file(new, 100) == RawFile(new, 9, b"New story")
 
 
-def test_a_file_written_to_while_it_is_read(folder, monkeypatch):
-    path = folder / "live.txt"
-    path.write_bytes(b"Story")
+def appended_once_opened(path, data: bytes, monkeypatch) -> None:
+    """``data`` appended to ``path`` right after the reader's first look at an open file (``os.fstat``)."""
     real = os.fstat
     calls = []
 
     def appending(fd):
         calls.append(fd)
         before = real(fd)
-        if len(calls) == 1:  # another process writes on right after the reader looked at the file
+        if len(calls) == 1:
             with open(path, "ab") as fh:
-                fh.write(b" goes on")
+                fh.write(data)
         return before
 
     monkeypatch.setattr(discover.os, "fstat", appending)
+
+
+def test_a_file_written_to_while_it_is_read(folder, monkeypatch):
+    path = folder / "live.txt"
+    path.write_bytes(b"Story")
+    appended_once_opened(path, b" goes on", monkeypatch)  # another process writes on right after the reader looked at the file
     assert read_file(str(path), 100) == RawFile(str(path), 0, None, "cannot read: changed while being read (it is read again next run)")
 
 
 def test_a_file_that_grows_past_the_limit_after_it_was_opened_is_too_large(folder, monkeypatch):
     path = folder / "live.txt"
     path.write_bytes(b"Story")
-    real = os.fstat
-    calls = []
-
-    def appending(fd):
-        calls.append(fd)
-        before = real(fd)
-        if len(calls) == 1:  # 5 bytes when opened, 155 when read: read on past the size it had, as one read of the limit would
-            with open(path, "ab") as fh:
-                fh.write(b"x" * 150)
-        return before
-
-    monkeypatch.setattr(discover.os, "fstat", appending)
+    appended_once_opened(path, b"x" * 150, monkeypatch)  # 5 bytes when opened, 155 when read: read on past the size it had
     got = read_file(str(path), 100)
     assert (got.size, got.data, got.error, got.sha256) == (155, None, "larger than the 100-byte limit (NEWSLAKE_MAX_FILE_BYTES)",
                                                            hashlib.sha256(b"Story" + b"x" * 150).hexdigest())
