@@ -1,0 +1,39 @@
+"""benchmarks/throughput.py: what ``measure`` reports of a command, and that its sampler yields to it."""
+
+import sys
+import threading
+
+import pytest
+
+from benchmarks import throughput
+
+
+def test_measure_reports_the_peak_the_output_and_the_wall_time_of_the_command():
+    code = "import time; b = b'x' * (160 * 2**20); time.sleep(0.4); print('done', len(b))"
+    m = throughput.measure([sys.executable, "-c", code])
+    assert m["output"].strip() == f"done {160 * 2**20}"
+    assert 160 <= m["peak_mb"] < 400
+    assert m["peak_rss_sum_mb"] >= m["peak_mb"]
+    assert 0.4 <= m["wall_s"] < 5
+    assert m["cpu_s"] >= 0
+
+
+def test_the_sampler_runs_at_the_lowest_priority_and_the_command_at_ours(monkeypatch):
+    seen = {}
+    sample = throughput._sample
+
+    def spying(proc, root, warm, peaks):
+        sample(proc, root, warm, peaks)
+        seen["sampler"] = throughput.os.getpriority(throughput.os.PRIO_PROCESS, threading.get_native_id())
+
+    monkeypatch.setattr(throughput, "_sample", spying)
+    mine = throughput.os.getpriority(throughput.os.PRIO_PROCESS, 0)
+    m = throughput.measure([sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"])
+    assert int(m["output"]) == mine
+    assert seen["sampler"] == throughput.SAMPLER_NICE
+    assert throughput.os.getpriority(throughput.os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+def test_a_failing_command_stops_the_benchmark_with_its_output():
+    with pytest.raises(SystemExit, match="boom"):
+        throughput.measure([sys.executable, "-c", "raise SystemExit('boom')"])
