@@ -580,9 +580,10 @@ class Lake:
                 self._add_new_columns(table)
 
     def _create_table(self, table: str) -> None:
-        DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
-                          partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
+        created = DeltaTable.create(self.table_path(table), delta_schema(table), mode="ignore",
+                                    partition_by=[PARTITION] if table in PARTITIONED_TABLES else None)
         self._sync_log(table, 0)
+        self._open[table] = created  # opened by its creation: opening it again costs a run on a new lake 1-2 ms a table
 
     def _add_new_columns(self, table: str) -> None:
         """Columns declared since the table was created (``actors.parent``) added to its Delta schema,

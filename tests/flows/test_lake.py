@@ -332,3 +332,23 @@ def test_the_runs_table_is_read_once_per_version(tmp_path, monkeypatch):
     commit_run(Lake(tmp_path), "r2", {"sentences": sentences(3, "b").to_pylist()}, day=date(2026, 1, 3))
     assert lake.latest_run() == "r2" and lake.versions()["runs"] == 2
     assert sorted(reads) == ["r1-run.parquet", "r1-run.parquet", "r2-run.parquet"]  # each version's files read once
+
+
+def test_a_new_lakes_tables_are_opened_by_their_creation_not_again(tmp_path, monkeypatch):
+    import flows.lake
+
+    opened = []
+
+    class Counting(flows.lake.DeltaTable):
+        def __init__(self, table_uri, *args, **kwargs):
+            opened.append(Path(table_uri).name)
+            super().__init__(table_uri, *args, **kwargs)
+
+    monkeypatch.setattr(flows.lake, "DeltaTable", Counting)
+    lake = Lake(tmp_path)
+    with lake.writing():
+        assert sorted(opened) == sorted(flows.lake.TABLES)  # once each, by DeltaTable.create
+        assert lake.current_versions() == {t: 0 for t in flows.lake.TABLES}
+        commit_run(lake, "r1", article_tables(["a"], "r1"))  # the tables it holds open take the run's commits
+    assert sorted(opened) == sorted(flows.lake.TABLES)
+    assert Lake(tmp_path).row_count("articles") == 1
