@@ -68,6 +68,13 @@ REPEATS_SKIPPED = "status <> 'unchanged' or record is not null"  # the ``unchang
 LITERAL_KEYS = 256  # a look-up of more keys than this joins a table of them (2,225 literals: 112 ms to look up, 50 ms joined)
 TARGET_FILE_BYTES = 32 * 1024 * 1024
 ROW_GROUP_ROWS = 16 * 1024
+# the columns written with a dictionary of their values: strings that repeat (codes, names, statuses, the run). Ids,
+# texts, offsets, counts and hashes hardly repeat in a file: a dictionary of them is built and then given up for plain
+# pages, and the random signatures lose to it in bytes too (BBC politics' staged parts: a quarter less CPU to write,
+# 7% fewer bytes, the signatures a third fewer)
+DICTIONARY_COLUMNS = frozenset({"source_name", "language", "nlp_status", "encoding", "run_id", "label", "actor_id", "role",
+                                "link_method", "type", "country_code", "parent", "affiliation", "source", "status", "reason",
+                                "model"})
 MERGE_MEMORY = "128MB"  # compaction sorts a merged file's rows within this (DuckDB spills past it)
 
 
@@ -185,7 +192,7 @@ def _merge_in_duckdb(table: str, paths: list[Path], target: Path, spill: Path) -
         rel = con.sql(f"select {', '.join(stored.names)} from read_parquet([{_sql_list(str(p) for p in paths)}], union_by_name = true, "
                       f"hive_partitioning = false) order by {', '.join(SORT_KEYS[table])}")
         try:
-            with pq.ParquetWriter(tmp, stored, compression="zstd") as writer:
+            with pq.ParquetWriter(tmp, stored, **parquet_options(stored)) as writer:
                 for batch in rel.to_arrow_reader(ROW_GROUP_ROWS):
                     writer.write_table(pa.Table.from_batches([batch]).cast(stored), row_group_size=ROW_GROUP_ROWS)
         except BaseException:
@@ -194,6 +201,11 @@ def _merge_in_duckdb(table: str, paths: list[Path], target: Path, spill: Path) -
     _fsync_path(tmp)
     os.replace(tmp, target)
     _fsync_path(target.parent)
+
+
+def parquet_options(schema: pa.Schema) -> dict:
+    """How the lake writes a data file of this schema: zstd, a dictionary only for ``DICTIONARY_COLUMNS``."""
+    return {"compression": "zstd", "use_dictionary": [name for name in schema.names if name in DICTIONARY_COLUMNS]}
 
 
 def _fsync_path(path: Path) -> None:
@@ -209,7 +221,7 @@ def write_durable(rows: pa.Table, path: Path, sync_folder: bool = True) -> None:
     ``sync_folder`` false: a staged part, whose name only matters once ``Lake.place`` has moved it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
-    pq.write_table(rows, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(rows, tmp, row_group_size=ROW_GROUP_ROWS, **parquet_options(rows.schema))
     _fsync_path(tmp)
     os.replace(tmp, path)
     if sync_folder:
@@ -620,7 +632,7 @@ class Lake:
         path = self.dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
-        with pq.ParquetWriter(tmp, stored_schema(table), compression="zstd") as writer:
+        with pq.ParquetWriter(tmp, stored_schema(table), **parquet_options(stored_schema(table))) as writer:
             for group in range(reader.num_row_groups):
                 rows = reader.read_row_group(group, columns=TABLES[table].names)
                 writer.write_table(to_stored(table, rows), row_group_size=ROW_GROUP_ROWS)

@@ -352,3 +352,19 @@ def test_a_new_lakes_tables_are_opened_by_their_creation_not_again(tmp_path, mon
         commit_run(lake, "r1", article_tables(["a"], "r1"))  # the tables it holds open take the run's commits
     assert sorted(opened) == sorted(flows.lake.TABLES)
     assert Lake(tmp_path).row_count("articles") == 1
+
+
+def test_data_files_keep_a_dictionary_only_for_columns_whose_values_repeat(tmp_path):
+    import pyarrow.parquet as pq
+
+    lake = Lake(tmp_path)
+    with lake.writing():
+        commit_run(lake, "r1", article_tables(["a", "b", "c"], "r1"))
+    for table, dictionary, plain in (("articles", {"run_id", "language", "nlp_status"}, {"article_id", "text", "title"}),
+                                     ("mentions", {"actor_id", "label", "link_method"}, {"article_id", "text", "start_char"}),
+                                     ("signatures", set(), {"article_id", "minhash"})):
+        meta = pq.ParquetFile(lake.files(table)[0]).metadata
+        chunks = {meta.schema.column(i).path.split(".")[0]: meta.row_group(0).column(i) for i in range(meta.num_columns)}
+        assert {name for name, c in chunks.items() if c.has_dictionary_page} >= dictionary, table
+        assert not {name for name, c in chunks.items() if c.has_dictionary_page} & plain, table
+        assert {c.compression for c in chunks.values()} == {"ZSTD"}, table
