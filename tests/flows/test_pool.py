@@ -35,6 +35,21 @@ def test_offloaded_work_runs_in_a_forked_helper_and_here_without_a_pool(tmp_path
     assert alive == []
 
 
+def arrow_allocator() -> str:
+    import pyarrow as pa
+
+    return pa.default_memory_pool().backend_name
+
+
+def test_helpers_allocate_arrow_memory_with_the_c_library_and_the_run_keeps_its_own(tmp_path):
+    from flows import pool
+
+    mine = arrow_allocator()
+    with pool.forked_pool(Settings.load(lake=tmp_path, workers=2)):
+        assert {pool.offload(arrow_allocator) for _ in range(4)} == {"system"}
+    assert arrow_allocator() == mine
+
+
 def test_closing_the_pool_ends_the_helpers_by_the_end_of_the_block(tmp_path):
     """``close_pool`` (after the last analysis) does not wait for them; the block's end does."""
     from flows import pool
