@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows.lake import Lake  # noqa: E402
-from transforms.dedup import band_keys  # noqa: E402
+from transforms.dedup import MINHASH, band_keys  # noqa: E402
 from transforms.schemas import TABLES, to_table  # noqa: E402
 
 CHUNK = 50_000
@@ -108,7 +108,7 @@ def chunk_tables(rng: np.random.Generator, corpus: str, start: int, count: int, 
 
 def run_row(run_id: str, files: int) -> dict:
     return {"run_id": run_id, "started_at": T0, "finished_at": T0, "files_seen": files, "records_seen": files, "articles_retired": 0,
-            "articles_written": files, "sentences_written": 0, "mentions_written": 0, "model": "synthetic", "table_versions": None}
+            "articles_written": files, "sentences_written": 0, "mentions_written": 0, "model": "synthetic", "table_versions": None, "minhash_scheme": MINHASH}
 
 
 def write_lake(root: Path, n_articles: int, seed: int = 7) -> float:

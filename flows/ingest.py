@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -354,6 +354,7 @@ def commit(lake: Lake, settings: Settings, run_id: str, started: datetime, resol
         "mentions_written": sum(r.mentions for r in analysed),
         "model": next((r.model for r in analysed if r.model), None) or _pipeline_label(settings),
         "table_versions": None,
+        "minhash_scheme": lake.minhash_scheme(),
     }
     staged["runs"] = [lake.stage("runs", to_table([run_row], TABLES["runs"]), run_id, "run")]
     with lifecycle.committing():
@@ -496,6 +497,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     scratch = RunScratch(settings.lake, run_id)
     with lake.writing():
         RunScratch.clear(settings.lake)
+        options = replace(options, minhash=lake.minhash_scheme())  # signed as the lake's stored articles are
         files, set_aside = discover(paths, settings.exclude)
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, quote(files))  # quoted: Prefect looks through an unquoted list item by item (40 ms for 2,225 paths)

@@ -29,7 +29,7 @@ from deltalake.transaction import AddAction
 from deltalake._internal import RemoveAction
 
 from flows.storage import is_remote
-from transforms.dedup import band_keys
+from transforms.dedup import MINHASH, SHA1_SHINGLES, band_keys
 from transforms.schemas import TABLES
 
 if TYPE_CHECKING:
@@ -247,11 +247,14 @@ def _file_problem(path: Path, size: int, rows: int | None, deep: bool) -> str | 
 
 
 def _runs_rows(path: str) -> list[dict]:
-    """The run ids and recorded table versions of one ``runs`` data file (none recorded: a file without the column)."""
+    """The run ids, recorded table versions and MinHash schemes of one ``runs`` data file (none recorded: a file
+    without the column; a scheme not recorded: None)."""
     data = pq.ParquetFile(path)
-    if "table_versions" not in data.schema_arrow.names:
+    names = data.schema_arrow.names
+    if "table_versions" not in names:
         return []
-    return data.read(columns=["run_id", "table_versions"]).to_pylist()
+    rows = data.read(columns=[c for c in ("run_id", "table_versions", "minhash_scheme") if c in names]).to_pylist()
+    return [{"minhash_scheme": None, **r} for r in rows]
 
 
 def _sql_list(values: Iterable) -> str:
@@ -278,7 +281,7 @@ class Lake:
         self.dir = self.root / "lake"
         self.duckdb_path = self.root / "newslake.duckdb"
         self._open: dict[str, DeltaTable] = {}
-        self._runs_read: tuple[int, dict[str, dict[str, int]]] | None = None  # (runs version, run_versions at it)
+        self._runs_read: tuple[int, dict, dict] | None = None  # (runs version, run_versions and schemes at it)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_open": {}, "_runs_read": None}
@@ -333,10 +336,25 @@ class Lake:
         dt = self._delta("runs")
         if dt is None:
             return {}
+        return {run_id: dict(versions) for run_id, versions in self._runs(dt)[1].items()}
+
+    def _runs(self, dt: DeltaTable) -> tuple[int, dict[str, dict[str, int]], dict[str, str | None]]:
+        """(version, table versions by run, MinHash scheme by run) of the ``runs`` table at its latest version."""
         if self._runs_read is None or self._runs_read[0] != dt.version():
             rows = [r for path in dt.file_uris() for r in _runs_rows(path)]  # a few small files: Arrow's dataset costs ~9 ms more
-            self._runs_read = (dt.version(), {r["run_id"]: dict(r["table_versions"]) for r in rows if r["table_versions"]})
-        return {run_id: dict(versions) for run_id, versions in self._runs_read[1].items()}
+            self._runs_read = (dt.version(), {r["run_id"]: dict(r["table_versions"]) for r in rows if r["table_versions"]},
+                               {r["run_id"]: r["minhash_scheme"] for r in rows})
+        return self._runs_read
+
+    def minhash_scheme(self) -> str:
+        """How this lake's signatures are made (``transforms.dedup.MINHASH_SCHEMES``), so that a run signs its
+        articles alike: the scheme its latest run recorded; SHA-1 shingles for a lake of runs from before runs
+        recorded one; a lake without runs takes the current one (``MINHASH``)."""
+        dt = self._delta("runs")
+        if dt is None or not (runs := self._runs(dt))[2]:
+            return MINHASH
+        latest = self.latest_run()
+        return runs[2].get(latest) or SHA1_SHINGLES
 
     def runs_newest_first(self) -> list[tuple[str, dict[str, int]]]:
         """Every run with the table versions it recorded, the latest published (highest ``runs`` version) first."""

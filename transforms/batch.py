@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.boilerplate import SourceProfile
-from transforms.dedup import NearDuplicateIndex, band_keys, signature
+from transforms.dedup import MINHASH, NearDuplicateIndex, band_keys, signature
 from transforms.formats import BadRecord, JsonFields, Limits, Record, parse
 from transforms.language import detect_language
 from transforms.paths import file_name, folder_name
@@ -95,12 +95,14 @@ class Piece:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How raw files become records: JSON field names and the size limits."""
+    """How raw files become records: JSON field names and the size limits; and how their articles are signed
+    (the lake's MinHash scheme, ``Lake.minhash_scheme``)."""
 
     fields: JsonFields = field(default_factory=JsonFields)
     max_bytes: int = 20_000_000
     max_gzip_ratio: int = 100
     max_line_bytes: int = 5_000_000
+    minhash: str = MINHASH
 
     @property
     def limits(self) -> Limits:
@@ -279,7 +281,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
         try:
             for rec in _records(f, options):
                 try:
-                    row = _prepare_record(f, rec, base, drop_lines, batch, seen, piece)
+                    row = _prepare_record(f, rec, base, drop_lines, batch, seen, piece, options.minhash)
                 except Exception as e:
                     row = {**base, "record": getattr(rec, "record", None), "reason": f"cannot clean: {type(e).__name__}: {e}"[:300]}
                 batch.file_rows.append(row)
@@ -298,7 +300,7 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
 
 
 def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, drop_lines: dict[str, frozenset[str]],
-                    batch: PreparedBatch, seen: dict[str, Candidate], piece: str | None = None) -> dict:
+                    batch: PreparedBatch, seen: dict[str, Candidate], piece: str | None = None, minhash: str = MINHASH) -> dict:
     if isinstance(rec, BadRecord):
         return {**base, "record": rec.record, "reason": rec.reason, "encoding": rec.encoding}
     if isinstance(rec, Skipped):
@@ -314,7 +316,7 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, d
     if aid in seen:
         language, sig = seen[aid].language, seen[aid].signature
     else:
-        language, sig = detect_language(article.text), signature(article.text)
+        language, sig = detect_language(article.text), signature(article.text, minhash)
         batch.articles.append({
             "article_id": aid,
             "source_uri": rec.url or (f"{f.path}#L{rec.record}" if rec.record else f.path),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections import defaultdict
 from operator import methodcaller
 
@@ -16,6 +17,14 @@ SEED = 1
 # 20 bands of 6 values find pairs at Jaccard 0.8 with probability 0.998, at 0.7 with 0.92, at 0.1 with 2e-5
 BANDS = 20
 ROWS = 6
+# How a shingle becomes the 32-bit value the permutations take, recorded by every run (``runs.minhash_scheme``): a
+# lake keeps the scheme of its signatures, so that an article is only ever compared with signatures made alike.
+SHA1_SHINGLES = "sha1-shingles"  # SHA-1 of each shingle's bytes (datasketch's; the lakes of runs that recorded none)
+CRC32_WORDS = "crc32-words"  # CRC-32 of each word once, five mixed per shingle with numpy: a third of the CPU
+MINHASH_SCHEMES = (SHA1_SHINGLES, CRC32_WORDS)
+MINHASH = CRC32_WORDS  # the scheme of a new lake
+# odd multipliers (a bijection each) of the five word hashes of a shingle, so that word order matters
+_MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint32)
 _WORD = re.compile(r"\w+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _FEW_ODD = 16  # distinct non-ASCII characters that are no word character (quotes, dashes, currency signs, spaces)
@@ -60,22 +69,43 @@ def words(text: str) -> list[bytes]:
     return lower.encode("utf-8").translate(_ASCII_WORDS).split()
 
 
-def signature(text: str) -> np.ndarray:
+def signature(text: str, scheme: str = MINHASH) -> np.ndarray:
     """MinHash of the text's lower-cased 5-word shingles (a stable uint64 array of NUM_PERM values).
 
-    The scheme is datasketch's "affine32" (seed 1), bit for bit (a test compares them): SHA-1 of each
-    shingle cut to 32 bits, mixed by MurmurHash3's finalizer, then NUM_PERM affine permutations
-    a*h+b mod 2^32 and their minima. Written out with numpy so that every command need not import
-    datasketch (and scipy behind it), and so that stored signatures never depend on its version.
+    Each shingle becomes a 32-bit value by ``scheme``, is mixed by MurmurHash3's finalizer, then NUM_PERM
+    affine permutations a*h+b mod 2^32 take their minima; written out with numpy so that every command need
+    not import datasketch (and scipy behind it), and so that stored signatures never depend on its version.
+    With ``SHA1_SHINGLES`` this is datasketch's "affine32" scheme (seed 1) bit for bit (a test compares them):
+    SHA-1 of each shingle cut to 32 bits. ``CRC32_WORDS`` hashes each word once (CRC-32) and a shingle's five
+    word values multiplied by odd constants and summed: shingles of other words or in another order get other
+    values, and a text costs a third of the CPU (most of the SHA-1 scheme's cost is a hash object per shingle).
     A shingle that occurs twice is hashed twice: the minima are those of the set of shingles.
     """
     found = words(text)
-    grams = map(b" ".join, zip(*(found[i:] for i in range(SHINGLE)))) if len(found) >= SHINGLE else [b" ".join(found)]
-    digests = b"".join(map(_DIGEST, map(hashlib.sha1, grams)))  # one C-level pass, no Python per shingle
-    hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_SHA1_WORDS].astype(np.uint32))
+    if scheme == CRC32_WORDS:
+        hashes = _fmix32(_crc32_shingles(found))
+    elif scheme == SHA1_SHINGLES:
+        grams = map(b" ".join, zip(*(found[i:] for i in range(SHINGLE)))) if len(found) >= SHINGLE else [b" ".join(found)]
+        digests = b"".join(map(_DIGEST, map(hashlib.sha1, grams)))  # one C-level pass, no Python per shingle
+        hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_SHA1_WORDS].astype(np.uint32))
+    else:
+        raise ValueError(f"unknown MinHash scheme {scheme!r}: one of {', '.join(MINHASH_SCHEMES)}")
     permuted = np.multiply.outer(_A1, hashes)  # uint32 arrays wrap mod 2^32, silently
     permuted += _B
     return permuted.min(axis=1).astype(np.uint64)
+
+
+def _crc32_shingles(found: list[bytes]) -> np.ndarray:
+    """One uint32 per 5-word shingle: the sum of its words' CRC-32 values times ``_MIX`` (mod 2^32); a text of
+    fewer words is one shingle, the CRC-32 of its words joined by spaces."""
+    if len(found) < SHINGLE:
+        return np.array([zlib.crc32(b" ".join(found))], dtype=np.uint32)
+    values = np.fromiter(map(zlib.crc32, found), dtype=np.uint32, count=len(found))
+    n = len(found) - SHINGLE + 1
+    out = values[:n] * _MIX[0]
+    for i in range(1, SHINGLE):
+        out += values[i : i + n] * _MIX[i]
+    return out
 
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:

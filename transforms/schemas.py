@@ -101,6 +101,8 @@ RUNS = pa.schema(
         pa.field("model", pa.string(), nullable=False),
         # the version of every lake table this run left (filled by Lake.commit): what readers and time travel read
         pa.field("table_versions", pa.map_(pa.string(), pa.int64())),
+        # how the run's MinHash signatures were made (transforms.dedup.MINHASH_SCHEMES); null: runs from before it was recorded
+        pa.field("minhash_scheme", pa.string()),
     ]
 )
 

@@ -3,6 +3,7 @@
 -- key: run_id
 -- model: the spaCy package and version, or `dictionary`
 -- table_versions: table -> the Delta version the run left
+-- minhash_scheme: how the run's near-duplicate signatures were made (null: a run from before it was recorded)
 
 with runs as (
     select * from {{ ref('stg_runs') }}
@@ -21,7 +22,8 @@ final as (
         sentences_written,
         mentions_written,
         model,
-        table_versions
+        table_versions,
+        minhash_scheme
     from runs
 )
 

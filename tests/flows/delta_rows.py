@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 
 from flows.lake import Lake
+from transforms.dedup import MINHASH
 from transforms.schemas import TABLES, to_table
 
 T0 = datetime(2026, 1, 7, 9, tzinfo=timezone.utc)
@@ -41,7 +42,7 @@ IRQ = {"actor_id": "IRQ", "name": "Iraq", "type": "country", "country_code": "IR
 def run_row(run_id: str, files_seen: int = 0, articles: int = 0, at: datetime = T0) -> dict:
     return {"run_id": run_id, "started_at": at, "finished_at": at, "files_seen": files_seen, "records_seen": files_seen,
             "articles_retired": 0, "articles_written": articles, "sentences_written": articles, "mentions_written": articles,
-            "model": "test", "table_versions": None}
+            "model": "test", "table_versions": None, "minhash_scheme": MINHASH}
 
 
 def stage_all(lake: Lake, run_id: str, tables: dict[str, list[dict]], part: str = "p0", at: datetime = T0) -> dict[str, list[str]]:

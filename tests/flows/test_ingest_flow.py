@@ -198,3 +198,39 @@ def test_warm_up_loads_the_pipeline_but_not_the_language_detector(settings, monk
     loads = ingest._annotator.cache_info().misses
     assert ingest.annotator(dictionary).model == "dictionary"
     assert ingest._annotator.cache_info().misses == loads  # warm_up had loaded it: a cache hit now
+
+
+def test_a_lake_signs_its_articles_as_its_stored_ones_were_signed(tmp_path, monkeypatch):
+    """A lake whose runs signed with SHA-1 shingles (made before the CRC-32 scheme) keeps that scheme, so a
+    later near-duplicate is still found; a new lake signs with the current scheme. Each run records its own."""
+    import numpy as np
+
+    import flows.lake
+    from transforms.dedup import CRC32_WORDS, SHA1_SHINGLES, signature
+
+    body = " ".join(f"word{j}" for j in range(300))
+    for name, text in (("one", body), ("two", body.replace("word150", "other150"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.txt").write_text(f"Story\n\n{text}.\n")
+
+    def runs(lake):
+        with duckdb.connect(str(lake / "newslake.duckdb"), read_only=True) as con:
+            return con.execute("select minhash_scheme from runs order by started_at").fetchall()
+
+    def stored(lake):
+        rows = {r["article_id"]: r["text"] for r in Lake(lake).read("articles").to_pylist()}
+        return {r["article_id"]: (rows[r["article_id"]], np.asarray(r["minhash"], np.uint64)) for r in Lake(lake).read("signatures").to_pylist()}
+
+    old = Settings.load(lake=tmp_path / "old", nlp="dictionary")
+    monkeypatch.setattr(flows.lake, "MINHASH", SHA1_SHINGLES)  # what a new lake signed with before
+    ingest_flow([str(tmp_path / "one")], old)
+    monkeypatch.undo()
+    assert ingest_flow([str(tmp_path / "two")], old)["statuses"] == {"near_duplicate": 1}
+    assert runs(old.lake) == [(SHA1_SHINGLES,), (SHA1_SHINGLES,)]
+    assert all(np.array_equal(sig, signature(text, SHA1_SHINGLES)) for text, sig in stored(old.lake).values())
+
+    new = Settings.load(lake=tmp_path / "new", nlp="dictionary")
+    ingest_flow([str(tmp_path / "one")], new)
+    assert ingest_flow([str(tmp_path / "two")], new)["statuses"] == {"near_duplicate": 1}
+    assert runs(new.lake) == [(CRC32_WORDS,), (CRC32_WORDS,)]
+    assert all(np.array_equal(sig, signature(text, CRC32_WORDS)) for text, sig in stored(new.lake).values())

@@ -368,3 +368,28 @@ def test_data_files_keep_a_dictionary_only_for_columns_whose_values_repeat(tmp_p
         assert {name for name, c in chunks.items() if c.has_dictionary_page} >= dictionary, table
         assert not {name for name, c in chunks.items() if c.has_dictionary_page} & plain, table
         assert {c.compression for c in chunks.values()} == {"ZSTD"}, table
+
+
+def test_the_minhash_scheme_of_a_lake_is_its_latest_runs_and_sha1_for_runs_that_recorded_none(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from tests.flows import delta_rows
+    from transforms.dedup import MINHASH, SHA1_SHINGLES
+
+    lake = Lake(tmp_path)
+    assert lake.minhash_scheme() == MINHASH  # no runs: a new lake signs with the current scheme
+    commit_run(lake, "r1", {})
+    assert lake.minhash_scheme() == MINHASH
+    monkeypatch.setattr(delta_rows, "MINHASH", None)  # a run that recorded no scheme
+    commit_run(lake, "r2", {}, day=date(2026, 1, 8))
+    assert Lake(tmp_path).minhash_scheme() == SHA1_SHINGLES
+    monkeypatch.setattr(delta_rows, "MINHASH", "crc32-words")
+    commit_run(lake, "r3", {}, day=date(2026, 1, 9))
+    assert lake.minhash_scheme() == "crc32-words"  # the latest run's, read again once runs has a new version
+
+    old = tmp_path / "old"  # a lake whose runs files predate the column
+    commit_run(Lake(old), "r1", {})
+    runs = old / "lake" / "runs"
+    for path in runs.glob("*.parquet"):
+        pq.write_table(pq.read_table(path).drop_columns(["minhash_scheme"]), path)
+    assert Lake(old).minhash_scheme() == SHA1_SHINGLES

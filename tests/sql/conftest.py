@@ -8,6 +8,7 @@ import pytest
 from flows import warehouse
 from flows.lake import Lake
 from flows.settings import Settings
+from transforms.dedup import MINHASH
 from transforms.schemas import TABLES, to_table
 
 T1 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
@@ -31,7 +32,7 @@ def mention(aid, mid, text, label, actor, role, method, body):
 def run(run_id, at=T2, files_seen=0):
     return {"run_id": run_id, "started_at": at, "finished_at": at, "files_seen": files_seen, "records_seen": files_seen,
             "articles_retired": 0, "articles_written": 0, "sentences_written": 0, "mentions_written": 0, "model": "test",
-            "table_versions": None}
+            "table_versions": None, "minhash_scheme": MINHASH}
 
 
 def actor(aid, name, kind, source="seed"):
