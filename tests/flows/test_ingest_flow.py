@@ -234,3 +234,21 @@ def test_a_lake_signs_its_articles_as_its_stored_ones_were_signed(tmp_path, monk
     assert ingest_flow([str(tmp_path / "two")], new)["statuses"] == {"near_duplicate": 1}
     assert runs(new.lake) == [(CRC32_WORDS,), (CRC32_WORDS,)]
     assert all(np.array_equal(sig, signature(text, CRC32_WORDS)) for text, sig in stored(new.lake).values())
+
+
+def test_sources_are_profiled_two_read_batches_a_task(tmp_path, monkeypatch):
+    from flows import ingest
+
+    folder = tmp_path / "alpha"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"{i:02d}.txt").write_text(f"Story {i}\n\n{' '.join(f'w{i}x{j}' for j in range(30))}.\n\nShare this story\n")
+    profiled = []
+    original = ingest._profile
+    monkeypatch.setattr(ingest, "_profile", lambda items, known, options: profiled.append(items) or original(items, known, options))
+    settings = Settings.load(lake=tmp_path / "lake", nlp="dictionary", workers=1, batch_size=10)
+    summary = ingest_flow([str(folder)], settings)
+    assert sum(summary["statuses"].values()) == 40
+    assert [len(items) for items in profiled] == [20, 20]  # four read batches of ten
+    assert sum(profiled, []) == sorted(str(p) for p in folder.iterdir())
+    assert Lake(settings.lake).read("source_lines").to_pylist() == [{"source_name": "alpha", "line": "Share this story", "n_articles": 40}]
