@@ -360,7 +360,7 @@ def test_data_files_keep_a_dictionary_only_for_columns_whose_values_repeat(tmp_p
     lake = Lake(tmp_path)
     with lake.writing():
         commit_run(lake, "r1", article_tables(["a", "b", "c"], "r1"))
-    for table, dictionary, plain in (("articles", {"run_id", "language", "nlp_status"}, {"article_id", "text", "title"}),
+    for table, dictionary, plain in (("articles", {"run_id", "language", "nlp_status", "title", "duplicate_of"}, {"article_id", "text"}),
                                      ("mentions", {"actor_id", "label", "link_method"}, {"article_id", "text", "start_char"}),
                                      ("signatures", set(), {"article_id", "minhash"})):
         meta = pq.ParquetFile(lake.files(table)[0]).metadata
@@ -393,3 +393,20 @@ def test_the_minhash_scheme_of_a_lake_is_its_latest_runs_and_sha1_for_runs_that_
     for path in runs.glob("*.parquet"):
         pq.write_table(pq.read_table(path).drop_columns(["minhash_scheme"]), path)
     assert Lake(old).minhash_scheme() == SHA1_SHINGLES
+
+
+def test_duckdb_counts_the_null_values_of_a_column_whose_other_values_are_all_equal(tmp_path):
+    """DuckDB 2.0.0 matched every row of ``duplicate_of is null`` in a plain-encoded column holding one
+    near-duplicate's id among nulls: the lake writes nullable strings with a dictionary, which it reads right."""
+    import duckdb
+
+    from tests.flows.delta_rows import article
+
+    lake = Lake(tmp_path)
+    rows = [article(a, "r1") for a in ("a", "b", "c", "d")]
+    rows[3]["duplicate_of"] = "a"
+    commit_run(lake, "r1", {"articles": rows})
+    files = lake.files("articles")
+    with duckdb.connect() as con:
+        assert con.execute("select count(*) from read_parquet($f) where duplicate_of is null", {"f": files}).fetchall() == [(3,)]
+        assert con.execute("select count(*) from read_parquet($f) where duplicate_of is not null", {"f": files}).fetchall() == [(1,)]
