@@ -81,7 +81,7 @@ def test_jsonl_lines_are_records_with_metadata():
         ("/in/feed.jsonl", 1, "ingested", None),
         ("/in/feed.jsonl", 2, "rejected", "line 2: no text in any of the fields text, body, content, article, maintext"),
         ("/in/feed.jsonl", 3, "rejected", "line 3: invalid JSON (Expecting value at column 1)"),
-        ("/in/feed.jsonl", 4, "near_duplicate", f"near-duplicate of {plan.keep[0].article_id} (estimated similarity 0.84)"),
+        ("/in/feed.jsonl", 4, "near_duplicate", f"near-duplicate of {plan.keep[0].article_id} (estimated similarity 0.89)"),  # Jaccard 0.892
     ]
     first, second = (plan.prepared[k.article_id] for k in plan.keep)
     assert (first["title"], first["source_name"], first["source_uri"]) == ("Budget agreed", "example.org", "https://www.example.org/a")
