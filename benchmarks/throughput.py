@@ -15,7 +15,8 @@ Every newslake figure is measured twice, alternating: cold (NEWSLAKE_WARM=0: the
 process) and warm (the command runs in a child forked from the warm process that `newslake server start`
 leaves running; see flows/warm.py).
 
-Every figure is of the whole process tree: wall seconds from start to exit, CPU seconds (user+system of
+Every command starts once the Prefect server and the warm process are idle (the server records a run's
+events for a while after it). Every figure is of the whole process tree: wall seconds from start to exit, CPU seconds (user+system of
 the command and every process it started and waited for), peak resident memory of the tree (the sum
 of its processes' proportional set sizes, PSS, sampled every 50 ms: pages shared by forked workers
 count once; the JSON also has the peak sum of RSS, which counts them once per process). newslake reports to a background Prefect server (started
@@ -60,9 +61,11 @@ class Measured(dict):
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Process | None = None,
-            warm: psutil.Process | None = None) -> Measured:
-    """Run ``cmd`` to completion; its wall and CPU seconds and the peak memory of its process tree (and of the
-    warm process with its children, when given: a warm command runs there)."""
+            warm: psutil.Process | None = None, settle: tuple[psutil.Process, ...] = ()) -> Measured:
+    """Run ``cmd`` to completion, once the server, the warm process and ``settle`` are idle; its wall and CPU
+    seconds and the peak memory of its process tree (and of the warm process with its children, when given: a
+    warm command runs there)."""
+    _idle([p for p in (server, warm, *settle) if p is not None])
     server_cpu, warm_cpu = _cpu(server), _cpu_with_reaped(warm)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **QUIET, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -87,6 +90,21 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Pr
 
 
 SAMPLER_NICE = 19
+IDLE_CPU = 0.01  # CPU seconds in IDLE_WINDOW below which a process counts as idle
+IDLE_WINDOW = 0.25
+
+
+def _idle(processes: list[psutil.Process], timeout: float = 15) -> float:
+    """Wait (at most ``timeout`` seconds) until these processes spend less than IDLE_CPU seconds of CPU in
+    IDLE_WINDOW: the Prefect server records a run's events for a while after the run, and the next command
+    measured would share the machine with that work (and count the server's CPU as its own). Returns the wait."""
+    start = time.perf_counter()
+    while processes and time.perf_counter() - start < timeout:
+        before = sum(map(_cpu, processes))
+        time.sleep(IDLE_WINDOW)
+        if sum(map(_cpu, processes)) - before < IDLE_CPU:
+            break
+    return time.perf_counter() - start
 
 
 def _sample(proc: subprocess.Popen, root: psutil.Process, warm: psutil.Process | None, peaks: list[int]) -> None:
@@ -151,8 +169,8 @@ def _cpu_with_reaped(p: psutil.Process | None) -> float:
         return 0.0
 
 
-def peer(corpus: Path, out: str) -> Measured:
-    m = measure([str(BIN / "python"), str(PEER), str(corpus), out])
+def peer(corpus: Path, out: str, settle: tuple[psutil.Process, ...] = ()) -> Measured:
+    m = measure([str(BIN / "python"), str(PEER), str(corpus), out], settle=settle)
     found = re.search(r"words=(\d+).*seconds=([\d.]+) wps=(\d+)", m["output"])
     m.update(words=int(found[1]), words_per_s_inside=int(found[3]))
     return m
@@ -211,7 +229,7 @@ def main() -> None:
     try:
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
-                rows["peer"].append(peer(args.corpus, f"{tmp}/peer"))
+                rows["peer"].append(peer(args.corpus, f"{tmp}/peer", settle=(server, warm)))
                 for mode in MODES:
                     rows[f"model {mode}"].append(newslake([str(args.corpus)], f"{tmp}/model-{mode}", server, mode=mode, warm=warm))
                     rows[f"dictionary {mode}"].append(newslake([str(args.corpus)], f"{tmp}/dictionary-{mode}", server, "--nlp", "dictionary",

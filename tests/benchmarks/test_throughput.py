@@ -37,3 +37,20 @@ def test_the_sampler_runs_at_the_lowest_priority_and_the_command_at_ours(monkeyp
 def test_a_failing_command_stops_the_benchmark_with_its_output():
     with pytest.raises(SystemExit, match="boom"):
         throughput.measure([sys.executable, "-c", "raise SystemExit('boom')"])
+
+
+def test_a_command_waits_for_the_processes_it_shares_the_machine_with_to_be_idle():
+    import subprocess
+    import time
+
+    import psutil
+
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.2\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.1)
+        waited = throughput._idle([psutil.Process(busy.pid)])
+        assert 0.9 <= waited < 5 and busy.wait(5) == 0  # it waited for the loop to end
+    finally:
+        busy.kill()
+    assert throughput._idle([psutil.Process()]) < 0.6  # idle at once (this process sleeps while it looks)
+    assert throughput._idle([]) == pytest.approx(0, abs=0.01)
