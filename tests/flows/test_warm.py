@@ -198,3 +198,12 @@ def test_the_code_fingerprint_follows_size_and_time_of_the_code_only(tmp_path):
     changed = warm.code_fingerprint(str(tmp_path))
     os.utime(tmp_path / "flows" / "a.py", ns=(2, 2))
     assert warm.code_fingerprint(str(tmp_path)) != changed
+
+
+def test_warming_duckdb_leaves_no_thread_behind():
+    """The warm process forks its children only while it holds one thread (``serve`` checks)."""
+    from flows.warm import warm_duckdb
+
+    before = sorted(os.listdir("/proc/self/task"))
+    warm_duckdb()
+    assert sorted(os.listdir("/proc/self/task")) == before
