@@ -335,15 +335,19 @@ def dateline(text: str, lines: int = 4) -> datetime | None:
         short = len(line) <= _SHORT_LINE
         for pattern in _DATELINES:
             m = pattern.search(line) if short else _match_after_place(pattern, line)
-            if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
-                continue
-            g = m.groupdict()
-            month = int(g["mnum"]) if g.get("mnum") else [x[:3] for x in _MONTHS].index(g["month"].lower()[:3]) + 1
-            try:
-                return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
-            except ValueError:
-                continue
+            if m and (short or _PLACE_PREFIX.fullmatch(line[: m.start()])) and (found := _matched_date(m)):
+                return found
     return None
+
+
+def _matched_date(m: re.Match) -> datetime | None:
+    """The UTC date a dateline pattern's match names, or None when it names no real day (31 February)."""
+    g = m.groupdict()
+    month = int(g["mnum"]) if g.get("mnum") else [x[:3] for x in _MONTHS].index(g["month"].lower()[:3]) + 1
+    try:
+        return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def _first_lines(text: str, n: int) -> list[str]:

@@ -137,9 +137,7 @@ def test_dateline(text, expected):
 
 def _dateline_by_search(text: str):
     """``dateline`` as it was written before it tried long lines only where a place prefix can end: the definition."""
-    from datetime import datetime, timezone
-
-    from transforms.text import _DATELINES, _MONTHS, _PLACE_PREFIX, _YEAR, _first_lines
+    from transforms.text import _DATELINES, _PLACE_PREFIX, _YEAR, _first_lines, _matched_date
 
     for line in _first_lines(text, 4):
         if not _YEAR.search(line):
@@ -147,14 +145,8 @@ def _dateline_by_search(text: str):
         short = len(line) <= 80
         for pattern in _DATELINES:
             m = pattern.search(line)
-            if not m or not (short or _PLACE_PREFIX.fullmatch(line[: m.start()])):
-                continue
-            g = m.groupdict()
-            month = int(g["mnum"]) if g.get("mnum") else [x[:3] for x in _MONTHS].index(g["month"].lower()[:3]) + 1
-            try:
-                return datetime(int(g["year"]), month, int(g["day"]), tzinfo=timezone.utc)
-            except ValueError:
-                continue
+            if m and (short or _PLACE_PREFIX.fullmatch(line[: m.start()])) and (found := _matched_date(m)):
+                return found
     return None
 
 
