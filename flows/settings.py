@@ -40,9 +40,10 @@ class Settings:
     # run commands in a child of the warm process that `newslake server start` leaves running, when it is
     # compatible (flows.warm); off: every command runs in a process of its own
     warm: bool = True
-    # how much lower than newslake's commands the background Prefect server runs (a nice increment, 0-19):
-    # its recording of task runs then waits for a core a run leaves free instead of taking one from it
-    server_nice: int = 10
+    # how much lower than newslake's commands the background Prefect server runs (a nice increment, 0-19, for
+    # its threads and its session's scheduling group): its recording of task runs then waits for a core a run
+    # leaves free instead of taking one from it
+    server_nice: int = 19
     mart_max_mentions: int = 5_000_000  # larger lakes export their marts with `newslake refresh`, not every run
     exclude: str = "README*,LICENSE*,COPYING*,CHANGELOG*,.*"
     near_duplicate_threshold: float = 0.8

@@ -55,12 +55,16 @@ def test_start_records_a_reachable_local_server_and_reuses_it(server_home):
 
 
 def test_the_server_runs_below_the_commands_priority(server_home):
-    """Its bookkeeping waits for a free core (NEWSLAKE_SERVER_NICE, 10 by default), in every thread it made."""
+    """Its bookkeeping waits for a free core (NEWSLAKE_SERVER_NICE, 19 by default), in every thread it made,
+    and, where Linux groups processes by session, its session's group too."""
     psutil = pytest.importorskip("psutil")
     _, state, _ = server_home
     expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + Settings.load().server_nice)
     server = psutil.Process(state["pid"])
     assert {os.getpriority(os.PRIO_PROCESS, t.id) for t in server.threads()} == {expected}
+    if (ours := prefect_env.autogroup()) is not None:
+        group = prefect_env.autogroup(state["pid"])
+        assert group[0] != ours[0] and group[1] == min(19, ours[1] + Settings.load().server_nice)
 
 
 def test_lower_priority_steps_down_from_ours_and_stops_at_19():
@@ -76,6 +80,38 @@ def test_lower_priority_steps_down_from_ours_and_stops_at_19():
     finally:
         child.kill()
         child.wait()
+
+
+def test_lower_priority_lowers_the_scheduling_group_of_a_process_in_a_session_of_its_own():
+    """Where Linux groups processes by session, a nice level only ranks a process within its group: the
+    background server's session is its own group, which must be lowered too; a process of our own group keeps
+    the group as it is (lowering it would lower us)."""
+    if prefect_env.autogroup() is None:
+        pytest.skip("this kernel does not group processes by session (sched_autogroup)")
+    ours = prefect_env.autogroup()
+    own = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    same = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert prefect_env.autogroup(own.pid)[0] != ours[0] and prefect_env.autogroup(same.pid)[0] == ours[0]
+        prefect_env.lower_priority(own.pid, 4)
+        assert prefect_env.autogroup(own.pid)[1] == min(19, ours[1] + 4)
+        assert os.getpriority(os.PRIO_PROCESS, own.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 4)
+        prefect_env.lower_priority(same.pid, 4)
+        assert prefect_env.autogroup() == ours  # our group (the same one) is not touched
+        prefect_env.lower_priority(own.pid, 40)
+        assert prefect_env.autogroup(own.pid)[1] == 19
+    finally:
+        for child in (own, same):
+            child.kill()
+            child.wait()
+
+
+def test_autogroup_reads_the_group_and_its_nice_level(tmp_path, monkeypatch):
+    if prefect_env.autogroup() is None:
+        pytest.skip("this kernel does not group processes by session (sched_autogroup)")
+    name, nice = prefect_env.autogroup()
+    assert name.startswith("/autogroup-") and -20 <= nice <= 19
+    assert prefect_env.autogroup(999_999_999) is None  # no such process
 
 
 @pytest.mark.parametrize("raw", ["-1", "20"])
