@@ -74,14 +74,11 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, server: psutil.Pr
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
     reader.start()
-    peaks = [0, 0]  # summed PSS, summed RSS
-    sampler = threading.Thread(target=_sample, args=(proc, root, warm, peaks), daemon=True)
-    sampler.start()
+    sampler = _start_sampler(root.pid, warm.pid if warm is not None else None)
     proc.wait()
     wall = time.perf_counter() - t0
     reader.join()
-    sampler.join()
-    peak, peak_rss = peaks
+    peak, peak_rss = _stop_sampler(sampler)
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[:3])} ... failed with {proc.returncode}:\n{''.join(output)[-2000:]}")
     cpu = _children_cpu_delta() + (_cpu(server) - server_cpu) + (_cpu_with_reaped(warm) - warm_cpu)
@@ -107,24 +104,46 @@ def _idle(processes: list[psutil.Process], timeout: float = 15) -> float:
     return time.perf_counter() - start
 
 
-def _sample(proc: subprocess.Popen, root: psutil.Process, warm: psutil.Process | None, peaks: list[int]) -> None:
-    """Every 50 ms until ``proc`` exits, the summed PSS and RSS of the command's tree (and of the warm process's)
-    into ``peaks`` as their maxima. The thread runs at the lowest priority: each sample has the kernel walk
-    every process's page tables (about 2 ms a process here, some 20% of a core for a warm run's five
-    processes), and on two cores the command it measures would otherwise lose that time to it. When the
-    machine is busy, samples come later rather than slow the command."""
-    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SAMPLER_NICE)  # this thread only (Linux)
-    while proc.poll() is None:
+def _start_sampler(root: int, warm: int | None) -> subprocess.Popen:
+    """A process that samples the memory of the command's tree (and the warm process's) until told to stop
+    (``_stop_sampler``). It runs at the lowest priority, in a session of its own whose scheduling group is
+    lowered too: each sample has the kernel walk every process's page tables (about 2 ms a process here, some
+    20% of a core for a warm run's five processes), and on two cores the command it measures would otherwise
+    lose that time to it. A thread of this process at nice 19 was not enough: where Linux schedules each
+    session as a group (sched_autogroup), a warm command runs in the warm process's group, which shared the
+    cores evenly with this process's group, sampler included (BBC politics in dictionary mode: its flow took
+    longer warm than cold). When the machine is busy, samples come later rather than slow the command."""
+    from flows.prefect_env import lower_priority
+
+    sampler = subprocess.Popen([sys.executable, __file__, "--sample", str(root), str(warm or 0)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    lower_priority(sampler.pid, SAMPLER_NICE)
+    return sampler
+
+
+def _stop_sampler(sampler: subprocess.Popen) -> tuple[int, int]:
+    """The peak summed PSS and RSS the sampler saw (bytes), once it has stopped."""
+    out, _ = sampler.communicate("", timeout=60)
+    pss, rss = map(int, out.split())
+    return pss, rss
+
+
+def _sample(root: int, warm: int) -> None:
+    """The sampler's loop (``--sample ROOT WARM``): every 50 ms until its standard input ends, the summed PSS and
+    RSS of the processes under ``root`` (and under ``warm`` unless 0), as their maxima; prints both."""
+    import select
+
+    peaks = [0, 0]
+    while not select.select([sys.stdin], [], [], 0.05)[0]:
         try:
-            processes = [root, *root.children(recursive=True)]
-            if warm is not None:
-                processes += [warm, *warm.children(recursive=True)]
-            tree = [_memory(p) for p in processes]
-            peaks[0] = max(peaks[0], sum(pss for pss, _ in tree))
-            peaks[1] = max(peaks[1], sum(rss for _, rss in tree))
+            trees = [psutil.Process(pid) for pid in (root, warm) if pid]
+            processes = [p for tree in trees for p in (tree, *tree.children(recursive=True))]
+            sampled = [_memory(p) for p in processes]
+            peaks[0] = max(peaks[0], sum(pss for pss, _ in sampled))
+            peaks[1] = max(peaks[1], sum(rss for _, rss in sampled))
         except psutil.Error:
             pass
-        time.sleep(0.05)
+    print(*peaks)
 
 
 def _memory(p: psutil.Process) -> tuple[int, int]:
@@ -214,6 +233,9 @@ def median(runs: list[Measured], key: str) -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--sample"]:  # the sampler process of ``_start_sampler``
+        _sample(int(sys.argv[2]), int(sys.argv[3]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--corpus", type=Path, default=CORPORA / "bbc" / "politics")

@@ -18,19 +18,25 @@ def test_measure_reports_the_peak_the_output_and_the_wall_time_of_the_command():
     assert m["cpu_s"] >= 0
 
 
-def test_the_sampler_runs_at_the_lowest_priority_and_the_command_at_ours(monkeypatch):
+def test_the_sampler_runs_at_the_lowest_priority_in_a_group_of_its_own_and_the_command_at_ours(monkeypatch):
+    from flows import prefect_env
+
     seen = {}
-    sample = throughput._sample
+    start = throughput._start_sampler
 
-    def spying(proc, root, warm, peaks):
-        sample(proc, root, warm, peaks)
-        seen["sampler"] = throughput.os.getpriority(throughput.os.PRIO_PROCESS, threading.get_native_id())
+    def spying(root, warm):
+        sampler = start(root, warm)
+        seen.update(nice=throughput.os.getpriority(throughput.os.PRIO_PROCESS, sampler.pid), group=prefect_env.autogroup(sampler.pid),
+                    session=throughput.os.getsid(sampler.pid))
+        return sampler
 
-    monkeypatch.setattr(throughput, "_sample", spying)
+    monkeypatch.setattr(throughput, "_start_sampler", spying)
     mine = throughput.os.getpriority(throughput.os.PRIO_PROCESS, 0)
     m = throughput.measure([sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"])
     assert int(m["output"]) == mine
-    assert seen["sampler"] == throughput.SAMPLER_NICE
+    assert seen["nice"] == throughput.SAMPLER_NICE and seen["session"] != throughput.os.getsid(0)
+    if (ours := prefect_env.autogroup()) is not None:  # Linux schedules sessions as groups: the sampler's is lowered
+        assert seen["group"][0] != ours[0] and seen["group"][1] == min(19, ours[1] + throughput.SAMPLER_NICE)
     assert throughput.os.getpriority(throughput.os.PRIO_PROCESS, threading.get_native_id()) == mine
 
 
