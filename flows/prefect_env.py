@@ -345,8 +345,8 @@ def lower_group(pid: int, steps: int) -> None:
     """Put the scheduling group of process ``pid`` ``steps`` nice levels below ours (at most 19) when it is not
     ours: beside a run forked from the warm process, the background server's group at level 0 took a core's
     share whenever both had work, whatever the server's own nice level (BBC politics in dictionary mode on 2
-    cores: the helpers waited 50-100 ms for a core in each task, and the flow took 1.4-1.5 s; 1.0-1.2 s with
-    its group at 19). Where that is not allowed (or there are no groups) nothing changes."""
+    cores: the helpers waited 50-100 ms for a core in each task, and the flow took 1.51-1.60 s; 1.06-1.15 s
+    with its group at 19). Where that is not allowed (or there are no groups) nothing changes."""
     theirs, ours = autogroup(pid), autogroup()
     if theirs is None or ours is None or theirs[0] == ours[0]:
         return  # the same group: the nice level set on the process is what ranks it
