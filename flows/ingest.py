@@ -30,7 +30,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import lifecycle, storage, warehouse
+from flows import duck, lifecycle, storage, warehouse
 from flows.discover import discover_files, local_path, plan_dump, read_file, read_piece, settled, streamed
 from flows.lake import Lake
 from flows.resolve import Resolved, carried, resolve_staged
@@ -495,10 +495,11 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
     options = ReadOptions(settings.json_fields(), settings.max_file_bytes, settings.max_gzip_ratio, settings.max_line_bytes)
     scratch = RunScratch(settings.lake, run_id)
-    with lake.writing():
+    found = discover.submit(paths, settings.exclude)  # while the lake is locked, checked and its tables made
+    with lake.writing(), duck.ahead():  # the lake's look-ups and the duplicate decision: databases opened ahead
         RunScratch.clear(settings.lake)
         options = replace(options, minhash=lake.minhash_scheme())  # signed as the lake's stored articles are
-        files, set_aside = discover(paths, settings.exclude)
+        files, set_aside = found.result()
         logger.info("run %s: %d files under %s (%d set aside by name)", run_id, len(files), ", ".join(paths), len(set_aside))
         known = look_up_files(lake, quote(files))  # quoted: Prefect looks through an unquoted list item by item (40 ms for 2,225 paths)
         gone = find_gone(lake, paths) if prune else {}
@@ -517,24 +518,28 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         window = 2 * TASKS_PER_WORKER * settings.workers
         # profiled two read batches a task: profiling costs a fifth of preparing, and per task run Prefect's cost in this
         # process is about the same (BBC politics, dictionary mode: the stage 74 -> 62 ms, medians of eight)
+        duck.open_ahead()  # the boilerplate's look-up, or else the duplicate decision
         profiled = [(sum(batches[i : i + 2], []), known_in[i] | (known_in[i + 1] if i + 1 < len(batches) else {}))
                     for i in range(0, len(batches), 2)]
         profiles = _results(lambda s: profile_sources.map([b for b, _ in profiled[s]], [k for _, k in profiled[s]], unmapped(options)),
                             [1] * len(profiled), window)
         source_lines = boilerplate_lines(lake, quote(profiles), settings) if profiles else []  # no new text, no new lines
         lines = drop_lines(source_lines)
+        duck.open_ahead()  # the duplicate decision
         prepared = _results(lambda s: prepare.map(batches[s], list(range(1, len(batches) + 1))[s], known_in[s], unmapped(lines),
                                                    unmapped(options), parts[s], unmapped(scratch)),
                             [sum(map(weight, b)) for b in batches], window, "reading files", progress)
         if settled_account is not None:  # accounted first, as batch 0, by the settle-unchanged task
             prepared, parts = [settled_account, *prepared], [SETTLED, *parts]
         resolution = resolve_run(lake, scratch, parts, settings.near_duplicate_threshold, run_id, started)
+        replacing = gone or any(b.changed or b.replaced for b in prepared)  # else no article can be retired
+        if replacing:
+            duck.open_ahead()  # the look-ups of the retired articles
         work = chunks(range(resolution.kept), settings, analyse_tasks_per_worker(settings), cap=settings.dump_batch if any(map(is_range, items)) else None)
         analysed = _results(lambda s: analyse.map(work[s], [f"a{n:05d}" for n in range(len(work))][s], unmapped(lake), unmapped(settings),
                                                   unmapped(scratch), unmapped(run_id), unmapped(started)),
                             [len(w) for w in work], window, "analysing articles", progress)
         close_own_workers()
-        replacing = gone or any(b.changed or b.replaced for b in prepared)  # else no article can be retired
         retired = find_retired(lake, scratch, quote(prepared), gone) if replacing else set()
         deleted = deleted_rows(gone, run_id, started)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)

@@ -28,6 +28,7 @@ from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction
 from deltalake._internal import RemoveAction
 
+from flows import duck
 from flows.storage import is_remote
 from transforms.dedup import MINHASH, SHA1_SHINGLES, band_keys
 from transforms.schemas import TABLES
@@ -417,8 +418,7 @@ class Lake:
             stored = stored_schema(table)  # a column given as an expression ("... as name") is typed null
             return pa.schema([stored.field(c) if c in stored.names else pa.field(c.rsplit(" as ", 1)[-1], pa.null())
                               for c in columns]).empty_table()
-        with duckdb.connect() as con:
-            con.execute("set enable_progress_bar = false")
+        with duck.connect() as con:
             if len(values) > LITERAL_KEYS:  # parsing thousands of literals costs more than the scan: a table of them
                 con.register("wanted_keys", pa.table({"k": pa.array(values, stored_schema(table).field(key).type)}))
                 wanted = "select k from wanted_keys"
@@ -466,8 +466,7 @@ class Lake:
         if not paths or not prefixes:
             return {}
         under = " or ".join(f"path = {_sql_list([p])} or starts_with(path, {_sql_list([p.rstrip('/') + '/'])})" for p in prefixes)
-        with duckdb.connect() as con:
-            con.execute("set enable_progress_bar = false")
+        with duck.connect() as con:
             source = f"read_parquet([{_sql_list(paths)}], union_by_name = true) where {under}"
             try:
                 rows = con.sql(f"select {', '.join(FILE_COLUMNS)} from {source}").to_arrow_table().to_pylist()

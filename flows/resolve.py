@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flows import duck
 from flows.lake import Lake, _sql_list
 from flows.scratch import KEEP_ROWS, RESOLVED, RunScratch
 from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT
@@ -85,7 +86,7 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
     # one in-memory database: its tables spill to the scratch folder past the limit as a file's would, and a
     # connection costs ~12 ms to open and close (DuckDB builds its catalog for each), a file database ~20 ms more
     small = sum(meta.num_rows for meta in metas) < ONE_THREAD_ROWS
-    with duckdb.connect(config={"threads": 1} if small else {}) as con:
+    with duck.connect(threads=1 if small else None) as con:
         _limit(con, work, limit)
         lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
         con.execute(f"""create table new as
@@ -181,7 +182,7 @@ def _files_as_accounted(scratch: RunScratch, parts: list[str], run_id: str, now:
 
 
 def _limit(con: duckdb.DuckDBPyConnection, work, limit: str) -> None:
-    for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}", "enable_progress_bar = false"):
+    for setting in (f"memory_limit = '{limit}'", f"temp_directory = {_sql_list([str(work / 'spill')])}"):
         con.execute(f"set {setting}")
 
 
@@ -221,8 +222,7 @@ def carried(scratch: RunScratch, ids: set[str]) -> set[str]:
     """Which of these article ids the run's own file rows carry."""
     if not ids:
         return set()
-    with duckdb.connect() as con:
-        con.execute("set enable_progress_bar = false")
+    with duck.connect() as con:
         wanted = pa.table({"article_id": pa.array(sorted(ids), pa.string())})
         con.register("wanted", wanted)
         rows = con.execute(f"select distinct article_id from read_parquet({_sql_list([str(scratch.files_path)])}) semi join wanted using (article_id)")

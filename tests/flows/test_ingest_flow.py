@@ -1,11 +1,13 @@
 """The real Prefect flow on seeds/articles into a temporary lake."""
 
+import shutil
+import threading
 from dataclasses import replace
 
 import duckdb
 import pytest
 
-from flows import warehouse
+from flows import duck, warehouse
 from flows.ingest import ingest_flow
 from flows.lake import Lake
 from flows.settings import Settings
@@ -109,6 +111,30 @@ def test_marts_are_exported_as_parquet_with_documented_types(seed_run):
     assert df.sort_values(["mentions", "actor_id"], ascending=[False, True]).iloc[0]["actor_id"] == "IRQ"
     co = pd.read_parquet(marts / "actor_cooccurrence.parquet")
     assert str(co["npmi"].dtype) == "float64" and str(co["articles_together"].dtype) == "int64"
+
+
+def test_a_run_opens_its_in_memory_databases_ahead_and_leaves_none(seed_run, tmp_path, monkeypatch):
+    """The look-ups of the lake and the duplicate decision each take a database opened in the background
+    (``flows.duck``): none is opened on the run's own threads, and none is left open when the run ends."""
+    settings, _, articles = seed_run
+    opened = []
+    real = duckdb.connect
+
+    def recorded(database=":memory:", *args, **kwargs):
+        if database in (":memory:", ""):
+            opened.append(threading.current_thread().name)
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", recorded)
+    lake = replace(settings, lake=tmp_path / "lake")
+    inputs = tmp_path / "articles"
+    shutil.copytree(articles, inputs)
+    ingest_flow([str(inputs)], lake)  # a new lake: the duplicate decision
+    (inputs / "added.txt").write_text("Iraq and Iran met in Baghdad.\n\nThe talks went on.\n", encoding="utf-8")
+    ingest_flow([str(inputs)], lake)  # the look-ups of what the lake knows, and a decision again
+    assert len(opened) >= 3 and set(opened) == {"newslake-duckdb-ahead"}, opened
+    assert duck._AHEAD is None
+    assert not [t for t in threading.enumerate() if t.name == "newslake-duckdb-ahead"]
 
 
 def test_second_ingest_changes_nothing(seed_run):
