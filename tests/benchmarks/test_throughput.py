@@ -60,3 +60,15 @@ def test_a_command_waits_for_the_processes_it_shares_the_machine_with_to_be_idle
         busy.kill()
     assert throughput._idle([psutil.Process()]) < 0.6  # idle at once (this process sleeps while it looks)
     assert throughput._idle([]) == pytest.approx(0, abs=0.01)
+
+
+def test_corpus_words_counts_as_the_peer_does(tmp_path):
+    """Whitespace-separated words of every .txt file under a folder (recursively), undecodable bytes
+    replaced; other files are not the peer's input."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("Iraq and Iran\n\nmet  in Baghdad.\n", encoding="utf-8")
+    (tmp_path / "sub" / "b.txt").write_bytes(b"caf\xe9 \xff\xfe  two\tthree")
+    (tmp_path / "notes.md").write_text("not counted at all", encoding="utf-8")
+    (tmp_path / "README.TXT").write_text("nor this", encoding="utf-8")
+    assert throughput.corpus_words([tmp_path]) == 6 + 4
+    assert throughput.corpus_words([tmp_path / "a.txt"]) == 6
