@@ -104,7 +104,9 @@ def test_a_no_op_run_reads_nothing_and_maps_no_task(tmp_path, monkeypatch):
     settings = Settings.load(lake=tmp_path / "lake", batch_size=2, runner="local")
     runs = _recording_task_runs(monkeypatch)
     first = ingest_flow([str(articles)], settings)
-    assert "prepare" in runs and "settle-unchanged" not in _taken(runs)  # nothing known yet: no task to settle nothing
+    taken = _taken(runs)
+    assert "prepare" in taken and "settle-unchanged" not in taken  # nothing known yet: no task to settle nothing
+    assert "discover-files" in taken and "look-up-files" not in taken  # nor to look up the paths of a lake without files
     second = ingest_flow([str(articles)], settings)
     assert second["statuses"] == {"unchanged": sum(first["statuses"].values())}
     assert _taken(runs) == ["commit-run", "discover-files", "look-up-files",  # no new text, no changed file: nothing for
