@@ -9,9 +9,9 @@ was opened ahead. Every ``connect`` gives a database of its own: nothing one que
 memory limits) reaches another.
 
 A database opened ahead belongs to the process that opened it (a forked child keeps the copy it inherits
-untouched and opens its own) and lives until
-``connect`` takes it or ``discard`` closes it: the ingest flow opens one ahead where a query is coming and
-discards what is left when it ends, so no thread of this module outlives a run.
+untouched and opens its own) and lives until ``connect`` takes it or ``discard`` closes it: the ingest flow
+opens one ahead where a query is coming and discards what is left when it ends, so no thread of this module
+outlives a run.
 """
 
 from __future__ import annotations
