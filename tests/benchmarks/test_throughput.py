@@ -72,3 +72,30 @@ def test_corpus_words_counts_as_the_peer_does(tmp_path):
     (tmp_path / "README.TXT").write_text("nor this", encoding="utf-8")
     assert throughput.corpus_words([tmp_path]) == 6 + 4
     assert throughput.corpus_words([tmp_path / "a.txt"]) == 6
+
+
+def test_flow_run_seconds_are_the_whole_flow_run_the_server_recorded(seed_run, tmp_path):
+    """The benchmark's "inside" seconds: the flow run as Prefect recorded it, its commit, views and report included
+    (longer than the runs row's seconds, which end before the commit), and only a run started after ``since``."""
+    import time
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    import duckdb
+    from prefect.client.orchestration import get_client
+
+    from flows.ingest import ingest_flow
+
+    settings, _, articles = seed_run
+    since = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    ingest_flow([str(articles)], replace(settings, lake=tmp_path / "lake"))
+    wall = time.perf_counter() - t0
+    with get_client(sync_client=True) as client:
+        api = str(client.api_url)
+    seconds = throughput.flow_run_seconds(since, api)
+    with duckdb.connect(str(tmp_path / "lake" / "newslake.duckdb"), read_only=True) as con:
+        to_row = con.execute("select seconds from latest_run").fetchone()[0]
+    assert to_row < seconds <= wall
+    with pytest.raises(SystemExit, match="no completed newslake-ingest flow run"):
+        throughput.flow_run_seconds(datetime.now(timezone.utc), api)

@@ -107,9 +107,19 @@ def test_a_run_closes_the_workers_of_its_own_cluster_once_the_analysis_is_done(a
         import psutil
 
         me = psutil.Process()
-        workers.append(sum(p.cmdline() == me.cmdline() for p in me.children()))  # the Dask workers: forked from here
+
+        def forked() -> int:  # the Dask workers: forked from here (a child of an earlier test exiting meanwhile is none)
+            count = 0
+            for p in me.children():
+                try:
+                    count += p.status() != psutil.STATUS_ZOMBIE and p.cmdline() == me.cmdline()
+                except psutil.Error:
+                    pass
+            return count
+
+        workers.append(forked())
         closed = runner.close_own_workers()
-        workers.append(sum(p.cmdline() == me.cmdline() for p in me.children()))
+        workers.append(forked())
         return closed
 
     monkeypatch.setattr(ingest, "close_own_workers", closing)
