@@ -96,7 +96,8 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
     relation = relation or relations(lake, versions)
     created: list[str] = []
     con.execute("begin transaction")  # one commit (one write-ahead log flush) for all the views, not one each
-    marks = dict(con.execute("select view_name, comment from duckdb_views() where not internal and schema_name = 'main'").fetchall())
+    marks = dict(con.execute("select view_name, comment from duckdb_views() where not internal and schema_name = 'main' "
+                             "and database_name = current_database()").fetchall())
     views = sqlproject.build_order(sqlproject.load_views(sql_dir))
     retyped: set[str] = set()  # views recreated with other columns than before: the views over them are recreated too
     for view in views:
@@ -124,34 +125,55 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
 
 def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
     return con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
+                       "and database_name = current_database() "
                        "order by column_index", [view]).fetchall()
 
 
-ONLY_VIEWS = """select (select count(*) from duckdb_tables()) + (select count(*) from duckdb_sequences())
-                + (select count(*) from duckdb_schemas() where not internal and schema_name <> 'main')
-                + (select count(*) from duckdb_views() where not internal and schema_name <> 'main') = 0"""
+BUILDING = "building"  # the catalog name of the DuckDB file being built, attached to the refresh's database
+ONLY_VIEWS = f"""select (select count(*) from duckdb_tables() where database_name = '{BUILDING}')
+                + (select count(*) from duckdb_sequences() where database_name = '{BUILDING}')
+                + (select count(*) from duckdb_schemas() where not internal and schema_name <> 'main' and database_name = '{BUILDING}')
+                + (select count(*) from duckdb_views() where not internal and schema_name <> 'main' and database_name = '{BUILDING}')
+                = 0"""
 
 
-def _building(lake: Lake, tmp: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to ``tmp``, a copy of the lake's DuckDB file to be updated when that file opens and holds
-    nothing but views in its main schema (what ``refresh`` builds), else a new file."""
+def _attach_building(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path) -> None:
+    """Attach ``tmp`` to ``con`` as ``BUILDING`` and make it the connection's default: a copy of the lake's DuckDB
+    file to be updated when that file opens and holds nothing but views in its main schema (what ``refresh``
+    builds), else a new file. Attached to a database already open, not opened on its own: a DuckDB database
+    costs 25-35 ms to open here, an attached file a few."""
     for path in (tmp, Path(f"{tmp}.wal")):
         path.unlink(missing_ok=True)
     try:
         shutil.copyfile(lake.duckdb_path, tmp)
-        con = duckdb.connect(str(tmp))
+        con.execute(f"attach {_sql_literal(str(tmp))} as {BUILDING}")
     except (OSError, duckdb.Error):
-        con = None
-    if con is not None:
+        pass
+    else:
         try:
             if con.execute(ONLY_VIEWS).fetchone()[0]:
-                return con
+                con.execute(f"use {BUILDING}")
+                return
         except duckdb.Error:
             pass
-        con.close()
+        con.execute(f"detach {BUILDING}")
     for path in (tmp, Path(f"{tmp}.wal")):
         path.unlink(missing_ok=True)
-    return duckdb.connect(str(tmp))
+    con.execute(f"attach {_sql_literal(str(tmp))} as {BUILDING}")
+    con.execute(f"use {BUILDING}")
+
+
+def _build_views(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, sql_dir: Path, versions: dict[str, int],
+                 relation: Callable[[str], str]) -> list[str]:
+    """The views of ``sql/`` in ``tmp`` (``_attach_building``), checkpointed and detached; returns their names."""
+    _attach_building(con, lake, tmp)
+    try:
+        created = create_views(con, lake, sql_dir, versions, relation)
+        con.execute("checkpoint")
+    finally:
+        con.execute("use memory")
+        con.execute(f"detach {BUILDING}")
+    return created
 
 
 def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
@@ -159,8 +181,9 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     of it, whose unchanged views are kept: ``create_views``); export the marts to ``DIR/marts/`` (unless
     ``export_marts`` is false: their cost grows with the lake); swap both in.
 
-    The views and the marts are made side by side, each in a database of its own (the marts in memory, see
-    ``_export_marts``): DuckDB releases the GIL, and each of the two is mostly one thread's work.
+    The views and the marts are made side by side, on two connections of one in-memory database: the new file
+    attached to one (``_build_views``), the marts computed in memory on the other (``_export_marts``), on a
+    thread of their own. DuckDB releases the GIL, and each of the two is mostly one thread's work.
 
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
@@ -172,12 +195,13 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     relation = relations(lake, versions)
     for table in sorted({t for view in views.values() for t in view.sources}):
         relation(table)  # made here, once: both threads read them
-    with ThreadPoolExecutor(1, thread_name_prefix="newslake-marts") as side:
-        marts = side.submit(_export_marts, lake, views, relation, lake.row_count("mentions")) if export_marts else None
+    small = export_marts and lake.row_count("mentions") <= SHARED_MENTIONS
+    # one database (opened ahead by an ingest): the DuckDB file attached on one connection, the marts in memory on another
+    with duck.connect(threads=1 if small else None) as db, ThreadPoolExecutor(1, thread_name_prefix="newslake-marts") as side:
+        marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small) if export_marts else None
         try:
-            with _building(lake, tmp) as con:
-                created = create_views(con, lake, sql_dir, versions, relation)
-                con.execute("checkpoint")
+            with db.cursor() as con:
+                created = _build_views(con, lake, tmp, sql_dir, versions, relation)
         except BaseException:
             if marts is not None:
                 for staged, _ in _outcome(marts)[0]:
@@ -266,17 +290,17 @@ def _write_manifest(lake: Lake, inputs: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def _export_marts(lake: Lake, views: dict[str, sqlproject.View], relation: Callable[[str], str],
-                  mentions: int) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
+def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, sqlproject.View], relation: Callable[[str], str],
+                  small: bool) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
     """Write each aggregate mart whose inputs changed since its file was written, ordered by its key, beside
     ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in, and every mart's inputs.
 
-    The marts are computed in an in-memory database of their own. While the lake holds at most
-    ``SHARED_MENTIONS`` mentions, every view that two or more of the marts read is computed once, as a table
-    (the mentions with their actors, the articles, ...): a small lake's marts cost DuckDB's fixed cost per
-    query and per Parquet read, paid once for what they share instead of by each (BBC politics: 230 ms of CPU
-    where each mart reading the views cost 510). A larger lake's marts read the views, each query streaming
-    under the memory limit."""
+    The marts are computed in the in-memory database of ``con`` (closed here). On a ``small`` lake (at most
+    ``SHARED_MENTIONS`` mentions) every view that two or more of the marts read is computed once, as a table (the
+    mentions with their actors, the articles, ...): a small lake's marts cost DuckDB's fixed cost per query and
+    per Parquet read, paid once for what they share instead of by each (BBC politics: 230 ms of CPU where each
+    mart reading the views cost 510), and one thread a query spends less than two. A larger lake's marts read
+    the views, each query streaming under the memory limit."""
     out_dir = lake.root / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(lake)
@@ -291,16 +315,17 @@ def _export_marts(lake: Lake, views: dict[str, sqlproject.View], relation: Calla
         marts.append(view)
         pairs.append((target.with_name(f".{target.name}.tmp"), target))
     if not marts:
+        con.close()
         return pairs, inputs
-    with duck.connect() as con:
+    readers = _readers(views, [m.name for m in marts])
+    with con:
         con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
         con.execute(f"set temp_directory = {_sql_literal(str(lake.root / SPILL))}")
-        readers = _readers(views, [m.name for m in marts])
         for view in sqlproject.build_order(views):
-            if view.name in readers or view in marts:
-                shared = len(readers.get(view.name, ())) >= 2 and mentions <= SHARED_MENTIONS
-                con.execute(f"create {'table' if shared else 'view'} {view.name} as {view.sql(relation)}")
-        copies = [f"copy (select * from {m.name} order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
+            if view.name in readers:
+                kind = "table" if small and len(readers[view.name]) >= 2 else "view"
+                con.execute(f"create {kind} {view.name} as {view.sql(relation)}")
+        copies = [f"copy (select * from ({m.sql(relation)}) order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
                   "(format parquet, compression zstd)" for m, (tmp, _) in zip(marts, pairs)]
         # side by side, each on a cursor of its own: a small mart's query mostly waits (planning, opening files, writing)
         with ThreadPoolExecutor(min(EXPORT_THREADS, len(copies))) as pool:
