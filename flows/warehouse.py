@@ -23,7 +23,7 @@ from transforms.schemas import TABLES
 # ~4.9 GB; 512 MB since the end of a 1 GB dump's commit, exporting the marts, held the run's peak memory)
 EXPORT_MEMORY_LIMIT = "512MB"
 EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
-SHARED_MENTIONS = 500_000  # up to this many mentions in the lake, what several marts read is computed once (_export_marts)
+SHARED_MENTIONS = 100_000  # up to this many mentions in the lake, what several marts read is computed once (_export_marts)
 SPILL = "newslake.duckdb.marts.tmp"  # DIR/SPILL: where the marts' database spills past its memory limit
 VIEW_MARK = "newslake sql sha256 "  # a view's comment: the hash of the SQL it was created from (create_views)
 MANIFEST = "_inputs.json"  # DIR/marts/: each mart file's inputs, so an unchanged mart is not exported again
