@@ -604,7 +604,7 @@ def restore(run_id: Annotated[str, typer.Argument(help="The run to go back to (s
     try:
         with store.writing(intact=False):
             restored = store.restore(run_id)
-            warehouse.refresh(store, settings.sql_dir)
+            warehouse.refresh(store, settings.sql_dir, cache_dir=settings.cache_dir)
     except KeyError as e:
         _fail(e.args[0])
     except LakeBusy as e:
@@ -625,7 +625,7 @@ def refresh(lake: LakeOpt = None) -> None:
 
     settings = _settings(lake=lake)
     try:
-        views = warehouse.refresh(_lake(settings), settings.sql_dir)
+        views = warehouse.refresh(_lake(settings), settings.sql_dir, cache_dir=settings.cache_dir)
     except SqlProjectError as e:
         _fail(str(e))
     err.print(f"{len(views)} views rebuilt in {Lake(settings.lake).duckdb_path}; marts written to {Lake(settings.lake).root / 'marts'}")
@@ -660,7 +660,7 @@ def compact(lake: LakeOpt = None) -> None:
                 store.repin()
             deleted = store.vacuum(before, full=True)
             after = {t: len(store.files(t)) for t in before}
-            warehouse.refresh(store, settings.sql_dir)
+            warehouse.refresh(store, settings.sql_dir, cache_dir=settings.cache_dir)
     except (LakeBusy, OldLakeFormat, DamagedLake) as e:
         _fail(str(e))
     import pyarrow as pa
@@ -684,7 +684,7 @@ def migrate(lake: LakeOpt = None) -> None:
         counts = convert(_lake(settings))
     except (FileNotFoundError, RuntimeError) as e:
         _fail(str(e))
-    warehouse.refresh(_lake(settings), settings.sql_dir)
+    warehouse.refresh(_lake(settings), settings.sql_dir, cache_dir=settings.cache_dir)
     err.print(f"migrated {settings.lake}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
 
 

@@ -380,7 +380,7 @@ def refresh_views(lake: Lake, settings: Settings) -> bool:
     the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). Returns
     whether the marts were exported."""
     export = lake.row_count("mentions") <= settings.mart_max_mentions
-    warehouse.refresh(lake, settings.sql_dir, export_marts=export)
+    warehouse.refresh(lake, settings.sql_dir, export_marts=export, cache_dir=settings.cache_dir)
     return export
 
 

@@ -58,7 +58,7 @@ class Settings:
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     sql_dir: Path = PROJECT_ROOT / "sql"
     prefect_home: Path = PROJECT_ROOT / ".prefect"
-    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newslake"  # the built place gazetteer
+    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newslake"  # the built place gazetteer, the views template
 
     @classmethod
     def load(cls, **overrides) -> Settings:

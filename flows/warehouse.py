@@ -49,10 +49,7 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
         raise ValueError(f"unknown lake table {table!r} in a staging view")
     paths = lake.files(table, versions)
     if not paths:
-        cols = [f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
-        if table in PARTITIONED_TABLES:
-            cols.append("cast(null as DATE) as ingest_date")
-        return f"(select {', '.join(cols)} where false)"
+        return empty_relation(table)
     listed = ", ".join(_sql_literal(p) for p in paths)
     if table in PARTITIONED_TABLES:
         relation = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = true, hive_types = {{'ingest_date': DATE}})"
@@ -67,6 +64,16 @@ def source_relation(lake: Lake, table: str, versions: dict[str, int]) -> str:
     if table in PARTITIONED_TABLES:
         cols.append("ingest_date")
     return f"(select {', '.join(cols)} from {relation})"
+
+
+def empty_relation(table: str) -> str:
+    """SQL for no rows of a lake table, typed as its rows are (what a table without files reads as)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown lake table {table!r} in a staging view")
+    cols = [f"cast(null as {_duck_type(f.type)}) as {f.name}" for f in TABLES[table]]
+    if table in PARTITIONED_TABLES:
+        cols.append("cast(null as DATE) as ingest_date")
+    return f"(select {', '.join(cols)} where false)"
 
 
 def relations(lake: Lake, versions: dict[str, int]) -> Callable[[str], str]:
@@ -124,12 +131,14 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Lake, sql_dir: Path, vers
 
 
 def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, str]]:
+    """A view's column names and types, as the catalog recorded them (``pragma_table_info`` would bind the view
+    again, reading the files it names, which may be gone: a lake restored to an earlier run)."""
     return con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
-                       "and database_name = current_database() "
-                       "order by column_index", [view]).fetchall()
+                       "and database_name = current_database() order by column_index", [view]).fetchall()
 
 
 BUILDING = "building"  # the catalog name of the DuckDB file being built, attached to the refresh's database
+TEMPLATE = "template"  # the catalog name of a views template being written (``_save_template``)
 ONLY_VIEWS = f"""select (select count(*) from duckdb_tables() where database_name = '{BUILDING}')
                 + (select count(*) from duckdb_sequences() where database_name = '{BUILDING}')
                 + (select count(*) from duckdb_schemas() where not internal and schema_name <> 'main' and database_name = '{BUILDING}')
@@ -137,15 +146,17 @@ ONLY_VIEWS = f"""select (select count(*) from duckdb_tables() where database_nam
                 = 0"""
 
 
-def _attach_building(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path) -> None:
+def _attach_building(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, template: Path | None = None) -> Path | None:
     """Attach ``tmp`` to ``con`` as ``BUILDING`` and make it the connection's default: a copy of the lake's DuckDB
-    file to be updated when that file opens and holds nothing but views in its main schema (what ``refresh``
-    builds), else a new file. Attached to a database already open, not opened on its own: a DuckDB database
-    costs 25-35 ms to open here, an attached file a few."""
+    file to be updated (of ``template`` when the lake has none) when that file opens and holds nothing but views in
+    its main schema (what ``refresh`` builds), else a new file. Returns the file copied, None for a new file.
+    Attached to a database already open, not opened on its own: a DuckDB database costs 25-35 ms to open here,
+    an attached file a few."""
     for path in (tmp, Path(f"{tmp}.wal")):
         path.unlink(missing_ok=True)
+    source = lake.duckdb_path if lake.duckdb_path.exists() or template is None else template
     try:
-        shutil.copyfile(lake.duckdb_path, tmp)
+        shutil.copyfile(source, tmp)
         con.execute(f"attach {_sql_literal(str(tmp))} as {BUILDING}")
     except (OSError, duckdb.Error):
         pass
@@ -153,7 +164,7 @@ def _attach_building(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path) -> N
         try:
             if con.execute(ONLY_VIEWS).fetchone()[0]:
                 con.execute(f"use {BUILDING}")
-                return
+                return source
         except duckdb.Error:
             pass
         con.execute(f"detach {BUILDING}")
@@ -161,22 +172,54 @@ def _attach_building(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path) -> N
         path.unlink(missing_ok=True)
     con.execute(f"attach {_sql_literal(str(tmp))} as {BUILDING}")
     con.execute(f"use {BUILDING}")
+    return None
 
 
 def _build_views(con: duckdb.DuckDBPyConnection, lake: Lake, tmp: Path, sql_dir: Path, versions: dict[str, int],
-                 relation: Callable[[str], str]) -> list[str]:
-    """The views of ``sql/`` in ``tmp`` (``_attach_building``), checkpointed and detached; returns their names."""
-    _attach_building(con, lake, tmp)
+                 relation: Callable[[str], str], template: Path | None = None) -> tuple[list[str], Path | None]:
+    """The views of ``sql/`` in ``tmp`` (``_attach_building``), checkpointed and detached; returns their names and the
+    file they were built from (None: a new one)."""
+    source = _attach_building(con, lake, tmp, template)
     try:
         created = create_views(con, lake, sql_dir, versions, relation)
         con.execute("checkpoint")
     finally:
         con.execute("use memory")
         con.execute(f"detach {BUILDING}")
-    return created
+    return created, source
 
 
-def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
+def template_path(cache_dir: Path, views: dict[str, sqlproject.View]) -> Path:
+    """Where ``cache_dir`` keeps the views template of this SQL (``refresh``): named by everything its views are
+    made from, with every lake table read as no rows, and by the DuckDB version that writes the file."""
+    digest = hashlib.sha256(f"duckdb {duckdb.__version__}\0{VIEW_MARK}\0".encode())
+    for view in sqlproject.build_order(views):
+        digest.update(f"{view.name}\0{view.sql(empty_relation)}\0".encode())
+    return cache_dir / f"views-{digest.hexdigest()[:16]}.duckdb"
+
+
+def _save_template(con: duckdb.DuckDBPyConnection, lake: Lake, built: Path, template: Path, sql_dir: Path) -> None:
+    """Keep a copy of the DuckDB file just built as the views template: its staging views over no rows
+    (``empty_relation``), every other view as it is. Written beside, then renamed; a cache that cannot be
+    written is skipped."""
+    tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+    try:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, tmp)
+        con.execute(f"attach {_sql_literal(str(tmp))} as {TEMPLATE}")
+        try:
+            con.execute(f"use {TEMPLATE}")
+            create_views(con, lake, sql_dir, {}, empty_relation)
+            con.execute("checkpoint")
+        finally:
+            con.execute("use memory")
+            con.execute(f"detach {TEMPLATE}")
+        os.replace(tmp, template)
+    except (OSError, duckdb.Error):
+        tmp.unlink(missing_ok=True)
+
+
+def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Path | None = None) -> list[str]:
     """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file (a copy
     of it, whose unchanged views are kept: ``create_views``); export the marts to ``DIR/marts/`` (unless
     ``export_marts`` is false: their cost grows with the lake); swap both in.
@@ -185,6 +228,11 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     attached to one (``_build_views``), the marts computed in memory on the other (``_export_marts``), on a
     thread of their own. DuckDB releases the GIL, and each of the two is mostly one thread's work.
 
+    A lake without a DuckDB file starts from the views template of ``cache_dir`` (when given): the views of the
+    same SQL over no rows, kept from an earlier refresh, so that only the staging views (the ones naming the
+    lake's files) are made again and the others are not bound afresh (DuckDB binds a view whole, every view
+    under it included: 31 views, some 150 ms here). The first refresh of a SQL without a template writes one.
+
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
     """
@@ -192,6 +240,8 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
     tmp = lake.duckdb_path.with_name(lake.duckdb_path.name + ".building")
     versions = lake.versions()
     views = sqlproject.load_views(sql_dir)
+    template = template_path(cache_dir, views) if cache_dir is not None else None
+    new_lake_file = not lake.duckdb_path.exists()  # started from the template, unless it cannot be used
     relation = relations(lake, versions)
     for table in sorted({t for view in views.values() for t in view.sources}):
         relation(table)  # made here, once: both threads read them
@@ -201,18 +251,20 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True) -> list[str]:
         marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small) if export_marts else None
         try:
             with db.cursor() as con:
-                created = _build_views(con, lake, tmp, sql_dir, versions, relation)
+                created, source = _build_views(con, lake, tmp, sql_dir, versions, relation, template)
         except BaseException:
             if marts is not None:
                 for staged, _ in _outcome(marts)[0]:
                     staged.unlink(missing_ok=True)
             raise
         exported, inputs = marts.result() if marts is not None else ([], {})
-    os.replace(tmp, lake.duckdb_path)
-    for staged, target in exported:
-        os.replace(staged, target)
-    if exported:
-        _write_manifest(lake, inputs)
+        os.replace(tmp, lake.duckdb_path)
+        for staged, target in exported:
+            os.replace(staged, target)
+        if exported:
+            _write_manifest(lake, inputs)
+        if template is not None and (not template.exists() or (new_lake_file and source is None)):
+            _save_template(db, lake, lake.duckdb_path, template, sql_dir)  # none yet, or one that could not be used
     return created
 
 

@@ -91,3 +91,64 @@ def test_views_that_fail_leave_the_marts_and_the_file_as_they_were(fixture_lake,
     after = {p.name: p.read_bytes() for p in (lake.root / "marts").iterdir()}
     assert after == {name: data for name, data in before.items() if name != warehouse.MANIFEST}  # no .tmp file left
     assert lake.duckdb_path.read_bytes() == file_before
+
+
+def test_a_new_lake_starts_from_the_views_template_and_reads_its_own_rows(fixture_lake, tmp_path, monkeypatch):
+    """The first refresh of this SQL writes the template (views over no rows); the next new lake's refresh starts from
+    it and makes again only the staging views, those naming the lake's files; its views read that lake's rows."""
+    sql, cache = Settings().sql_dir, tmp_path / "cache"
+    first = _copy(fixture_lake, tmp_path / "first")
+    warehouse.refresh(first, sql, cache_dir=cache)
+    template = warehouse.template_path(cache, sqlproject.load_views(sql))
+    assert sorted(p.name for p in cache.iterdir()) == [template.name]
+    staging = sorted(v.name for v in sqlproject.load_views(sql).values() if v.sources)
+    with duckdb.connect(str(template), read_only=True) as con:
+        assert con.execute(warehouse.ONLY_VIEWS.replace(f"'{warehouse.BUILDING}'", "current_database()")).fetchone()[0]
+        assert all(con.execute(f"select count(*) from {name}").fetchone()[0] == 0 for name in staging)
+        assert not [s for (s,) in con.execute("select sql from duckdb_views() where not internal").fetchall() if "read_parquet" in s]
+
+    remade = []
+    real = warehouse._columns
+
+    def columns(con, view):
+        remade.append(view)
+        return real(con, view)
+
+    monkeypatch.setattr(warehouse, "_columns", columns)
+    second = _copy(fixture_lake, tmp_path / "second")
+    warehouse.refresh(second, sql, cache_dir=cache, export_marts=False)
+    with_files = sorted(v.name for v in sqlproject.load_views(sql).values() if v.sources and second.files(v.sources[0]))
+    assert len(with_files) >= 4 and sorted(set(remade)) == with_files  # made again: the staging views naming files
+    plain = _copy(fixture_lake, tmp_path / "plain")
+    warehouse.refresh(plain, sql, export_marts=False)
+    names = sorted(v.name for v in sqlproject.load_views(sql).values())
+    with duckdb.connect(str(second.duckdb_path), read_only=True) as a, duckdb.connect(str(plain.duckdb_path), read_only=True) as b:
+        for name in names:
+            query = f"select * from {name} order by all"
+            assert a.execute(query).fetchall() == b.execute(query).fetchall(), name
+        assert a.execute("select count(*) from mentions").fetchone()[0] == 6
+
+
+def test_a_template_that_cannot_be_used_is_written_again(fixture_lake, tmp_path):
+    sql, cache = Settings().sql_dir, tmp_path / "cache"
+    template = warehouse.template_path(cache, sqlproject.load_views(sql))
+    cache.mkdir()
+    template.write_text("not a DuckDB file")
+    lake = _copy(fixture_lake, tmp_path / "lake")
+    warehouse.refresh(lake, sql, cache_dir=cache, export_marts=False)
+    with duckdb.connect(str(lake.duckdb_path), read_only=True) as con:
+        assert con.execute("select count(*) from mentions").fetchone()[0] == 6
+    with duckdb.connect(str(template), read_only=True) as con:
+        assert con.execute("select count(*) from stg_mentions").fetchone()[0] == 0
+    assert sorted(p.name for p in cache.iterdir()) == [template.name]  # no temporary file left
+
+
+def test_the_template_is_named_by_the_sql_it_holds(tmp_path):
+    sql = tmp_path / "sql"
+    (sql / "staging").mkdir(parents=True)
+    view = sql / "staging" / "stg_runs.sql"
+    view.write_text("-- stg_runs: rows\n-- grain: one row per run\n-- key: run_id\n\nselect * from {{ source('runs') }}\n")
+    first = warehouse.template_path(tmp_path, sqlproject.load_views(sql))
+    assert warehouse.template_path(tmp_path, sqlproject.load_views(sql)) == first
+    view.write_text("-- stg_runs: rows\n-- grain: one row per run\n-- key: run_id\n\nselect run_id from {{ source('runs') }}\n")
+    assert warehouse.template_path(tmp_path, sqlproject.load_views(sql)) != first
