@@ -543,7 +543,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         close_own_workers()
         retired = find_retired(lake, scratch, quote(prepared), gone) if replacing else set()
         deleted = deleted_rows(gone, run_id, started)
-        duck.open_ahead()  # the marts' database
+        duck.open_ahead()  # the refresh's database (the new DuckDB file attached to it, the marts computed in it)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
         marts_exported = refresh_views(lake, settings)
         scratch.remove()
