@@ -379,8 +379,9 @@ def refresh_views(lake: Lake, settings: Settings) -> bool:
     """Rebuild the DuckDB file's views, pinned to the committed run; export the marts as Parquet while
     the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). Returns
     whether the marts were exported."""
-    export = lake.row_count("mentions") <= settings.mart_max_mentions
-    warehouse.refresh(lake, settings.sql_dir, export_marts=export, cache_dir=settings.cache_dir)
+    mentions = lake.row_count("mentions")
+    export = mentions <= settings.mart_max_mentions
+    warehouse.refresh(lake, settings.sql_dir, export_marts=export, cache_dir=settings.cache_dir, mentions=mentions)
     return export
 
 

@@ -180,6 +180,18 @@ def build_order(views: dict[str, View]) -> list[View]:
     return order
 
 
+def upstream(views: dict[str, View], name: str) -> set[str]:
+    """Every view that view ``name`` reads, directly or through other views (not ``name`` itself)."""
+    seen: set[str] = set()
+    stack = list(views[name].refs)
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack += views[current].refs
+    return seen
+
+
 def _cycle(views: dict[str, View], waiting: dict[str, set[str]]) -> str:
     start = min(waiting, key=lambda n: (LAYERS.index(views[n].layer), n))
     path = [start]

@@ -228,7 +228,8 @@ def _save_template(con: duckdb.DuckDBPyConnection, lake: Lake, built: Path, temp
         tmp.unlink(missing_ok=True)
 
 
-def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Path | None = None) -> list[str]:
+def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Path | None = None,
+            mentions: int | None = None) -> list[str]:
     """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file (a copy
     of it, whose unchanged views are kept: ``create_views``); export the marts to ``DIR/marts/`` (unless
     ``export_marts`` is false: their cost grows with the lake); swap both in.
@@ -236,6 +237,8 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Pat
     The views and the marts are made side by side, on two connections of one in-memory database: the new file
     attached to one (``_build_views``), the marts computed in memory on the other (``_export_marts``), on a
     thread of their own. DuckDB releases the GIL, and each of the two is mostly one thread's work.
+
+    ``mentions``: the lake's mentions, when the caller has counted them (else counted here, from the footers).
 
     A lake without a DuckDB file starts from the views template of ``cache_dir`` (when given): the views of the
     same SQL over no rows, kept from an earlier refresh, so that only the staging views (the ones naming the
@@ -254,7 +257,7 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Pat
     relation = relations(lake, versions)
     for table in sorted({t for view in views.values() for t in view.sources}):
         relation(table)  # made here, once: both threads read them
-    small = export_marts and lake.row_count("mentions") <= SHARED_MENTIONS
+    small = export_marts and (lake.row_count("mentions") if mentions is None else mentions) <= SHARED_MENTIONS
     # one database (opened ahead by an ingest): the DuckDB file attached on one connection, the marts in memory on another
     with duck.connect(threads=1 if small else None) as db, ThreadPoolExecutor(1, thread_name_prefix="newslake-marts") as side:
         marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small) if export_marts else None
@@ -319,14 +322,8 @@ def mart_inputs(views: dict[str, sqlproject.View], name: str, relation) -> str:
     """A fingerprint of everything a view reads: its SQL and that of every view under it, with each lake
     table resolved by ``relation`` (the data files of the pinned version), so equal fingerprints mean
     equal rows."""
-    seen, stack = set(), [name]
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack += views[current].refs
     digest = hashlib.sha256()
-    for view in sorted(seen):
+    for view in sorted(sqlproject.upstream(views, name) | {name}):
         digest.update(f"{view}\0{views[view].sql(relation)}\0".encode())
     return digest.hexdigest()
 
@@ -375,11 +372,10 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, s
             continue
         marts.append(view)
         pairs.append((target.with_name(f".{target.name}.tmp"), target))
-    if not marts:
-        con.close()
-        return pairs, inputs
     readers = _readers(views, [m.name for m in marts])
     with con:
+        if not marts:
+            return pairs, inputs
         con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
         con.execute(f"set temp_directory = {_sql_literal(str(lake.root / SPILL))}")
         for view in sqlproject.build_order(views):
@@ -398,13 +394,8 @@ def _readers(views: dict[str, sqlproject.View], marts: list[str]) -> dict[str, s
     """Every view that ``marts`` read, directly or through other views, with the marts that read it."""
     readers: dict[str, set[str]] = {}
     for mart in marts:
-        seen, stack = set(), list(views[mart].refs)
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                readers.setdefault(name, set()).add(mart)
-                stack += views[name].refs
+        for name in sqlproject.upstream(views, mart):
+            readers.setdefault(name, set()).add(mart)
     return readers
 
 

@@ -72,6 +72,7 @@ def test_what_two_marts_read_is_found_through_the_views_between(tmp_path):
     assert warehouse._readers(views, ["m1", "m2", "m3", "m4"]) == {
         "int_a": {"m1", "m2", "m3"}, "stg_a": {"m1", "m2", "m3"}, "m1": {"m3"}}
     assert warehouse._readers(views, ["m4"]) == {}
+    assert sqlproject.upstream(views, "m3") == {"m1", "int_a", "stg_a"} and sqlproject.upstream(views, "stg_a") == set()
 
 
 def test_views_that_fail_leave_the_marts_and_the_file_as_they_were(fixture_lake, tmp_path, monkeypatch):
