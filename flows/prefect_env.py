@@ -195,13 +195,16 @@ def _serialized_once():
 def share_tls_contexts() -> None:
     """One SSL context per CA file for Prefect's API clients of this process. Prefect builds a new one,
     loading and parsing the whole CA bundle (20-50 ms), for every client it makes, and a run makes
-    several (the flow run's, the events worker's, the report's artifacts...); the verified context it
+    several (the flow run's, the events worker's, the report's artifacts...), and the events client's version
+    check builds one more (40-120 ms of a run's first tenth of a second here); the verified context it
     builds from a CA file is never changed afterwards, so one serves them all. Contexts built otherwise
     (no CA file: Prefect's unverified one, which it then changes) are built anew as before."""
+    import prefect._internal.version_checking as version_checking
     import prefect.client.orchestration as orchestration
 
-    if not isinstance(orchestration.ssl, _SharedTLS):
-        orchestration.ssl = _SharedTLS(orchestration.ssl)
+    for module in (orchestration, version_checking):  # the clients, and the version check of the events client
+        if not isinstance(module.ssl, _SharedTLS):
+            module.ssl = _SharedTLS(module.ssl)
 
 
 class _SharedTLS:
@@ -229,13 +232,20 @@ class _SharedTLS:
 
 
 def check_api_once() -> None:
-    """Check the API's version now (the check a flow run makes at its start, an HTTP request), so that the
-    processes forked from this one find it done for this API and client version (Prefect keeps it per
-    process); a mismatch raises here as it would there."""
+    """Check the API's version now (the checks a flow run's client and its events client make at its start,
+    HTTP requests), so that the processes forked from this one find them done for this API and client version
+    (Prefect keeps them per process); a mismatch raises here as it would there."""
+    import asyncio
+    import logging
+
+    from prefect._internal.version_checking import check_server_version
     from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
 
     with get_client(sync_client=True) as client:
         client.raise_for_api_version_mismatch_once()
+    # the events client checks the URL as set (the HTTP client's has a trailing slash): done here too
+    asyncio.run(check_server_version(PREFECT_API_URL.value(), logging.getLogger("newslake"), raise_on_error=True))
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:

@@ -1,5 +1,6 @@
 """The run's watchdog: a parent of the command that has not reaped it yet must not keep the watchdog waiting."""
 
+import os
 import subprocess
 import sys
 
@@ -34,3 +35,22 @@ def test_the_watchdog_waits_for_a_running_process_until_the_timeout(monkeypatch)
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_watchdog_started_without_site_ends_what_a_dead_run_left(tmp_path):
+    """The watchdog runs ``python -S`` with the run's import path: it must still find this package and psutil,
+    follow the run and, once the run has died, end the processes carrying the run's token."""
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env={"NEWSLAKE_RUN_TOKEN": "t0k3n"})
+    watchdog = subprocess.Popen([sys.executable, "-S", "-c", lifecycle.WATCHDOG, os.pathsep.join(lifecycle._import_path()),
+                                 str(run.pid), "t0k3n"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert watchdog.poll() is None
+        run.kill()
+        run.wait()
+        assert watchdog.wait(timeout=30) == 0, watchdog.stderr.read()
+        assert left.wait(timeout=10) is not None  # terminated by the watchdog
+    finally:
+        for p in (run, left, watchdog):
+            if p.poll() is None:
+                p.kill()

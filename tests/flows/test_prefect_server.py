@@ -180,9 +180,12 @@ def test_prefect_clients_share_one_verified_tls_context_per_ca_file(tmp_path):
     import prefect.client.orchestration as orchestration
     from prefect.client.orchestration import get_client
 
+    import prefect._internal.version_checking as version_checking
+
     prefect_env.share_tls_contexts()
     prefect_env.share_tls_contexts()  # twice: still one wrapper
     assert type(orchestration.ssl.__dict__.get("_module")) is type(ssl)
+    assert version_checking.ssl is not orchestration.ssl and type(version_checking.ssl.__dict__.get("_module")) is type(ssl)
     with get_client(sync_client=True, httpx_settings={}) as a, get_client(sync_client=True) as b:
         assert a._client._transport._pool._ssl_context is b._client._transport._pool._ssl_context
     one = orchestration.ssl.create_default_context(cafile=certifi.where())
@@ -204,9 +207,19 @@ def test_the_api_version_checked_once_is_not_asked_again(server_home, monkeypatc
     asked = []
     real = SyncPrefectClient.api_version
     monkeypatch.setattr(SyncPrefectClient, "api_version", lambda self: asked.append(1) or real(self))
-    with temporary_settings(updates={"PREFECT_API_URL": os.environ["PREFECT_API_URL"] + "/"}):  # a URL this process never checked
+    import asyncio
+    import logging
+
+    import prefect._internal.version_checking as version_checking
+
+    fetched = []
+    real_client = version_checking.httpx.AsyncClient
+    monkeypatch.setattr(version_checking.httpx, "AsyncClient", lambda **kw: fetched.append(1) or real_client(**kw))
+    url = os.environ["PREFECT_API_URL"].replace("127.0.0.1", "localhost")  # a URL this process never checked
+    with temporary_settings(updates={"PREFECT_API_URL": url}):
         prefect_env.check_api_once()
-        assert asked == [1]
+        assert asked == [1] and fetched == [1]
         with get_client(sync_client=True) as client:
             client.raise_for_api_version_mismatch_once()
-        assert asked == [1]
+        asyncio.run(version_checking.check_server_version(url, logging.getLogger("test")))  # as the events client checks
+        assert asked == [1] and fetched == [1]
