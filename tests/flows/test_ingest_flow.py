@@ -278,3 +278,24 @@ def test_sources_are_profiled_two_read_batches_a_task(tmp_path, monkeypatch):
     assert [len(items) for items in profiled] == [20, 20]  # four read batches of ten
     assert sum(profiled, []) == sorted(str(p) for p in folder.iterdir())
     assert Lake(settings.lake).read("source_lines").to_pylist() == [{"source_name": "alpha", "line": "Share this story", "n_articles": 40}]
+
+
+def test_a_run_publishes_its_file_account_and_its_top_actors(tmp_path, monkeypatch):
+    """Two artifacts a run: the file account and the markdown summary with the top actors of the
+    mentions-per-actor mart, both naming the run."""
+    from flows import ingest
+    from transforms.schemas import FILE_STATUSES
+
+    published = {}
+    monkeypatch.setattr(ingest, "create_table_artifact", lambda key, table, description: published.setdefault(key, (table, description)))
+    monkeypatch.setattr(ingest, "create_markdown_artifact", lambda key, markdown, description: published.setdefault(key, (markdown, description)))
+    articles = tmp_path / "articles"
+    shutil.copytree("seeds/articles", articles)
+    summary = ingest_flow([str(articles)], Settings.load(lake=tmp_path / "lake", nlp="dictionary"))
+    counts, description = published["newslake-run-counts"]
+    assert description == f"File account of run {summary['run_id']}"
+    assert {r["status"]: r["files"] for r in counts if r["files"]} == summary["statuses"]
+    assert [r["status"] for r in counts] == list(FILE_STATUSES) and summary["statuses"]["duplicate"] >= 1
+    markdown, _ = published["newslake-run-summary"]
+    assert markdown.startswith(f"# newslake run {summary['run_id']}")
+    assert "| IRQ | Iraq | 15 | 1 |" in markdown and markdown.index("| IRQ |") < markdown.index("| USA |")
