@@ -9,6 +9,7 @@ import logging
 import threading
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
+from functools import lru_cache
 
 from prefect import flow
 
@@ -259,6 +260,29 @@ def runner_for(settings: Settings, where: str):
         yield task_runner(settings, cluster, own)
 
 
+def ingest_with(runner):
+    """The ingest flow with this task runner. A flow with other options is a new flow, which computes its
+    parameters' schema (pydantic: 40 ms of every command here); Prefect runs a duplicate of the flow's runner,
+    so the flow made for a thread runner with as many threads serves every run."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.ingest import ingest_flow
+
+    workers = getattr(runner, "_max_workers", None)
+    if type(runner) is ThreadPoolTaskRunner and isinstance(workers, int):
+        return _threaded_ingest(workers)
+    return ingest_flow.with_options(task_runner=runner)
+
+
+@lru_cache(maxsize=8)
+def _threaded_ingest(workers: int):
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.ingest import ingest_flow
+
+    return ingest_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+
+
 @flow(name="newslake-scheduled-ingest", log_prints=False)
 def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     """The flow a schedule runs: chooses where tasks run as `newslake ingest` does, then runs the
@@ -266,21 +290,18 @@ def scheduled_ingest(paths: list[str], settings: Settings) -> dict:
     `newslake ingest` by hand) is writing to the lake, this run is skipped and says so in its log."""
     from prefect import get_run_logger
 
-    from flows.ingest import ingest_flow
-
     if Lake(settings.lake).busy():
         get_run_logger().warning("skipped: another newslake run is writing to %s", settings.lake)
         return {"skipped": f"another newslake run is writing to {settings.lake}"}
     settings, where = placement(paths, settings)
     with helpers_for(settings, where), runner_for(settings, where) as runner:
-        return ingest_flow.with_options(task_runner=runner)(paths, settings)
+        return ingest_with(runner)(paths, settings)
 
 
 def run(paths: list[str], settings: Settings, progress=None, prune: bool = False) -> dict:
     """Run the ingest flow with the task runner its input calls for (``placement``); returns the run summary."""
     import pyarrow
 
-    from flows.ingest import ingest_flow
     from flows.prefect_env import api_server, settings_serialized_once, share_tls_contexts, without_heartbeats
 
     settings, where = placement(paths, settings)
@@ -292,6 +313,6 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     try:
         with (helpers_for(settings, where), api_server(), without_heartbeats(), settings_serialized_once(),
               runner_for(settings, where) as runner):
-            return ingest_flow.with_options(task_runner=runner)(paths, settings, progress, prune)
+            return ingest_with(runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

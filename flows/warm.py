@@ -390,10 +390,12 @@ def preload() -> None:
     import flows.report  # noqa: F401
     import flows.warehouse  # noqa: F401
     from flows.ingest import warm_up
-    from flows.runner import _fork_workers
+    from flows.runner import _fork_workers, _threaded_ingest
     from transforms.language import _detector
 
     _fork_workers()
+    for workers in sorted({1, settings.workers}):  # the flows a run's thread runner needs, their parameter schemas made
+        _threaded_ingest(workers)
     for mode in ("dictionary", "model"):
         warm_up(replace(settings, nlp=mode))
     _detector()  # lingua: warm_up leaves it to the first text that needs it (its load holds the GIL); here it stalls no run

@@ -215,3 +215,19 @@ def test_a_large_lake_leaves_its_marts_to_refresh(articles, tmp_path):
         assert con.execute("select sum(mentions) from mentions_per_actor").fetchone()[0] > 10
     warehouse.refresh(Lake(tmp_path), settings.sql_dir)
     assert (tmp_path / "marts" / "mentions_per_actor.parquet").exists()
+
+
+def test_a_thread_runner_flow_is_made_once_per_thread_count():
+    """A flow with other options computes its parameters' schema again: the one made for as many threads serves
+    every run (Prefect runs a duplicate of its runner)."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.ingest import ingest_flow
+    from flows.runner import ingest_with
+
+    two = ingest_with(ThreadPoolTaskRunner(max_workers=2))
+    assert two is ingest_with(ThreadPoolTaskRunner(max_workers=2)) and two is not ingest_with(ThreadPoolTaskRunner(max_workers=1))
+    assert two.task_runner._max_workers == 2 and two.fn is ingest_flow.fn and two.name == ingest_flow.name
+    other = ThreadPoolTaskRunner(max_workers=2)
+    other.__class__ = type("Threads", (ThreadPoolTaskRunner,), {})  # another kind of runner: its own flow each time
+    assert ingest_with(other) is not ingest_with(other) and ingest_with(other).task_runner is other
