@@ -1,9 +1,10 @@
 """A run's processes live and die with it: a watchdog that ends them when the run's process exits
 (even by ``kill -9``), and SIGTERM / SIGINT handlers that stop a run at once with nothing committed.
 
-Every process a guarded run starts inherits ``NEWSLAKE_RUN_TOKEN``; ``python -m flows.lifecycle PID``
-is the watchdog: when PID exits it terminates the processes it saw descend from PID and every
-process still carrying the token (Dask workers, a temporary Prefect server, their helpers).
+Every process a guarded run starts inherits ``NEWSLAKE_RUN_TOKEN``; the watchdog (``main``: ``PID TOKEN``,
+started as ``python -S -c WATCHDOG``; ``python -m flows.lifecycle PID TOKEN`` runs it too): when PID exits it
+terminates the processes it saw descend from PID and every process still carrying the token (Dask workers,
+a temporary Prefect server, their helpers).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ CANCEL_POLL_SECONDS = 2.0
 
 # the watchdog's command: Python without site (its .pth files), importing from the run's own path, and this
 # module's imports kept to what ``watch`` needs: it starts with every run, on the cores the run is starting on
-# (here 50 ms of CPU instead of 100)
+# (here 50 ms of CPU, where ``python -m flows.lifecycle`` took 83)
 WATCHDOG = "import os, sys; sys.path[:0] = sys.argv[1].split(os.pathsep); from flows.lifecycle import main; main(sys.argv[2:])"
 
 

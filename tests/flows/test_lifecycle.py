@@ -37,7 +37,7 @@ def test_the_watchdog_waits_for_a_running_process_until_the_timeout(monkeypatch)
         child.wait()
 
 
-def test_the_watchdog_started_without_site_ends_what_a_dead_run_left(tmp_path):
+def test_the_watchdog_started_without_site_ends_what_a_dead_run_left():
     """The watchdog runs ``python -S`` with the run's import path: it must still find this package and psutil,
     follow the run and, once the run has died, end the processes carrying the run's token."""
     run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
