@@ -125,6 +125,17 @@ def warm_up(settings: Settings) -> None:
         pass
 
 
+def learn_words(settings: Settings) -> int:
+    """The dictionary-mode pipeline of these settings, loaded, taught the words of the settings' model package
+    (``Annotator.learn_words``, ``transforms.nlp.model_words``): what the warm process does once, so that the
+    helpers of every run it forks find the common words of English news known. Returns the lexemes added."""
+    from transforms.nlp import model_words
+
+    if settings.nlp != "dictionary":
+        return 0
+    return annotator(settings).learn_words(model_words(settings.model))
+
+
 @dataclass
 class Analysed:
     """What an analyse task hands back: counts, staged parts and the actors it met, never the rows."""

@@ -389,7 +389,7 @@ def preload() -> None:
     import flows.lifecycle  # noqa: F401
     import flows.report  # noqa: F401
     import flows.warehouse  # noqa: F401
-    from flows.ingest import warm_up
+    from flows.ingest import learn_words, warm_up
     from flows.runner import _fork_workers, _threaded_ingest
     from transforms.language import _detector
 
@@ -398,6 +398,10 @@ def preload() -> None:
         _threaded_ingest(workers)
     for mode in ("dictionary", "model"):
         warm_up(replace(settings, nlp=mode))
+    try:  # a helper forked from here would meet every word as new: a third of its analysis
+        learn_words(replace(settings, nlp="dictionary"))
+    except Exception:  # noqa: BLE001 (the pipeline does not load: the run that needs it reports why)
+        pass
     _detector()  # lingua: warm_up leaves it to the first text that needs it (its load holds the GIL); here it stalls no run
     settings_built()
     heartbeatless(get_current_settings())  # the settings of a command-line run, made once for every child

@@ -51,7 +51,7 @@ BATCH_CHARS = 32_000  # characters of one spaCy batch at most (unless one text i
 # _role_after: 7 after), plus one: the context every stretch tokenised in dictionary mode keeps
 LINK_CONTEXT = (3, 8)
 # runs of non-space characters whose tokens a dictionary-mode tokenizer keeps (spaCy keeps 10,000): about 300 bytes each
-DICTIONARY_TOKENIZER_CACHE = 100_000
+DICTIONARY_TOKENIZER_CACHE = 200_000
 
 
 @Language.component(SENTENCES)
@@ -106,7 +106,8 @@ def load_pipeline(mode: str, model: str) -> Language:
         # splits every later one afresh each time it comes. A helper analysing an archive meets far more (the
         # dictionary windows of BBC politics hold 8,606 distinct runs, all of BBC's 24,782): analysing all of BBC a
         # second time in one process took 1.09-1.35 s of CPU with room for 100,000, 1.44-1.60 s with spaCy's (no
-        # difference on politics alone). Model mode keeps spaCy's bound: its recogniser's time dwarfs the tokenizer's, and the
+        # difference on politics alone). Room for 200,000: the warm process fills some 84,000 with the words of the
+        # model package (``Annotator.learn_words``). Model mode keeps spaCy's bound: its recogniser's time dwarfs the tokenizer's, and the
         # cache would grow its processes' memory with the input.
         nlp.tokenizer.max_cache_size = DICTIONARY_TOKENIZER_CACHE
     else:
@@ -123,6 +124,25 @@ def load_pipeline(mode: str, model: str) -> Language:
         if hasattr(component, "model"):
             predicting(component.model)
     return nlp
+
+
+def model_words(model: str) -> list[str]:
+    """The strings of an installed spaCy model package's vocabulary (``vocab/strings.json``: the words its training
+    text held, some 84,000 for en_core_web_sm), read without loading the model; none when it is not installed or
+    holds no such file."""
+    import json
+
+    try:
+        package = spacy.util.get_package_path(model)
+    except Exception:  # noqa: BLE001 (not installed, or not a package: nothing to read)
+        return []
+    for path in sorted(package.glob("*/vocab/strings.json")):
+        try:
+            strings = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return [s for s in strings if isinstance(s, str)]
+    return []
 
 
 def linked_only(vocab) -> None:
@@ -260,6 +280,26 @@ class Annotator:
             self.nlp.tokenizer = RecasingTokenizer(self.nlp.tokenizer, dictionary.capitals())
         self.spotter = FormSpotter([[t.text for t in self.nlp.make_doc(form)] for form in self.linker.forms],
                                    *LINK_CONTEXT) if mode == "dictionary" else None
+
+    def learn_words(self, words: Iterable[str], per_doc: int = 2_000) -> int:
+        """Dictionary mode: tokenise each of ``words`` once, so that its lexeme (with the lexical attributes linking
+        reads) and its tokens are in the vocabulary and the tokenizer's cache before the first article. A word new to
+        a process costs it a lexeme and an affix search: a third of a dictionary-mode analysis in a new process. The
+        warm process (``flows.warm``) does this once for the processes it forks. Returns the lexemes added (none in
+        model mode, whose pipeline is not touched)."""
+        if self.spotter is None:
+            return 0
+        before = len(self.nlp.vocab)
+        batch: list[str] = []
+        for word in words:
+            if word and not any(c.isspace() for c in word):
+                batch.append(word)
+                if len(batch) == per_doc:
+                    self.nlp.make_doc(" ".join(batch))
+                    batch = []
+        if batch:
+            self.nlp.make_doc(" ".join(batch))
+        return len(self.nlp.vocab) - before
 
     def analyse(self, texts: Iterable[str], batch_size: int = 16, piece_chars: int = PIECE_CHARS,
                 batch_chars: int = BATCH_CHARS) -> Iterator[Analysis]:

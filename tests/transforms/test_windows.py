@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 import spacy
 
-from flows.ingest import _annotator, _read_seed_csv, seeds_fingerprint
+from flows.ingest import _annotator, _dictionary, _read_seed_csv, seeds_fingerprint
 from tests.conftest import corpus
 from transforms.linking import Linker
-from transforms.nlp import DICTIONARY_TOKENIZER_CACHE, SENTENCES, analyse_doc, analyse_windows, load_pipeline
+from transforms.nlp import DICTIONARY_TOKENIZER_CACHE, SENTENCES, Annotator, analyse_doc, analyse_windows, load_pipeline, model_words
 from transforms.text import clean
 from transforms.windows import SEPARATOR, FormSpotter, joined, spellings
 
@@ -176,3 +176,20 @@ def test_the_tokenizer_keeps_more_runs_and_gives_the_tokens_it_gives_without_kee
     for text in texts * 2:  # the second time, every run from the cache
         got = [(t.idx, t.text, t.whitespace_) for t in tokenizer(text)]
         assert got == [(t.idx, t.text, t.whitespace_) for t in uncached(text)]
+
+
+def test_words_learnt_ahead_change_no_row(settings):
+    """``Annotator.learn_words`` (what the warm process does with the model package's words) adds lexemes and
+    cached tokens ahead of the articles, and the rows of the articles are those of a pipeline that learnt none."""
+    agents = {w.strip(): r["role"] for r in _read_seed_csv(settings.seeds_dir / "agents.csv") for w in r["words"].split(";") if w.strip()}
+    titles = {r["title"]: r["role"] for r in _read_seed_csv(settings.seeds_dir / "titles.csv")}
+    dictionary = _dictionary(str(settings.seeds_dir), seeds_fingerprint(settings.seeds_dir))
+    plain, taught = (Annotator(settings.model, dictionary, agents, titles, "dictionary") for _ in range(2))
+    words = model_words(settings.model)
+    assert len(words) > 50_000 and "government" in words
+    assert taught.learn_words(words) > 50_000 and taught.learn_words(words) == 0
+    assert "government" in taught.nlp.vocab.strings and "government" not in plain.nlp.vocab.strings
+    texts = [(settings.seeds_dir / "articles" / "000_d29fa587e65ba4b0.txt").read_text()]
+    texts += [clean(p.read_bytes().decode("utf-8", "replace")).text for p in sorted(corpus("bbc").glob("*/*.txt"))[::25]]
+    assert [_rows(a) for a in taught.analyse(texts)] == [_rows(a) for a in plain.analyse(texts)]
+    assert model_words("no_such_spacy_package") == []
