@@ -390,11 +390,11 @@ def preload() -> None:
     import flows.report  # noqa: F401
     import flows.warehouse  # noqa: F401
     from flows.ingest import learn_words, warm_up
-    from flows.runner import _fork_workers, _threaded_ingest
+    from flows.runner import _fork_workers, _threaded_ingest, task_threads
     from transforms.language import _detector
 
     _fork_workers()
-    for workers in sorted({1, settings.workers}):  # the flows a run's thread runner needs, their parameter schemas made
+    for workers in sorted({task_threads(1), task_threads(settings.workers)}):  # the flows a run's thread runner needs, their parameter schemas made
         _threaded_ingest(workers)
     for mode in ("dictionary", "model"):
         warm_up(replace(settings, nlp=mode))

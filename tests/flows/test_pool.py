@@ -94,6 +94,18 @@ def test_placement_forks_helpers_for_runs_too_small_for_a_cluster(tmp_path):
     assert not uses_pool(replace(auto, nlp="dictionary"), 1_999) and uses_pool(replace(auto, nlp="dictionary"), 2_000)
 
 
+def test_a_run_on_helpers_has_two_task_threads_per_helper_and_one_without(tmp_path):
+    """Two threads a helper: the next task run of a helper is begun, its batch queued, while the helper works."""
+    from flows.runner import POOL, PROCESS, runner_for, task_threads
+
+    assert [task_threads(n) for n in (1, 2, 3)] == [1, 4, 6]
+    settings = Settings.load(lake=tmp_path, workers=2)
+    with runner_for(settings, POOL) as threads:
+        assert threads._max_workers == 4
+    with runner_for(replace(settings, workers=1), PROCESS) as threads:
+        assert threads._max_workers == 1
+
+
 def test_helpers_end_with_a_killed_run(tmp_path):
     """The run's process killed by SIGKILL (no handler runs): the kernel ends its helpers."""
     script = ("import sys, time, os; from flows import pool; from flows.settings import Settings\n"
