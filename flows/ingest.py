@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -398,22 +398,26 @@ def refresh_views(lake: Lake, settings: Settings) -> bool:
     return export
 
 
+def publish_account(run_id: str, statuses: dict[str, int]) -> None:
+    """The Prefect table artifact of a run's file account: final once the run has committed."""
+    counts = [{"status": s, "files": statuses.get(s, 0)} for s in FILE_STATUSES]
+    create_table_artifact(key="newslake-run-counts", table=counts, description=f"File account of run {run_id}")
+
+
+def in_background(fn: Callable, *args) -> Future:
+    """``fn(*args)`` on a thread of its own, in a copy of this thread's context (a Prefect artifact made there
+    belongs to this thread's flow or task run); the thread ends with the call."""
+    side = ThreadPoolExecutor(1, thread_name_prefix="newslake-side")
+    try:
+        return side.submit(contextvars.copy_context().run, fn, *args)
+    finally:
+        side.shutdown(wait=False)
+
+
 @task(name="publish-run-report", cache_policy=NO_CACHE)
 def publish_report(lake: Lake, summary: dict) -> None:
-    """Prefect artifacts: the run's file account and a markdown summary with the top actors of the
-    mentions-per-actor mart (read from its Parquet file, never recomputed here)."""
-    counts = [{"status": s, "files": summary["statuses"].get(s, 0)} for s in FILE_STATUSES]
-    # the two requests side by side (each waits on the API: 30-40 ms a request at the end of a run), each thread in
-    # a copy of this task's context, which names the run the artifact belongs to
-    with ThreadPoolExecutor(1, thread_name_prefix="newslake-artifact") as side:
-        account = side.submit(contextvars.copy_context().run, create_table_artifact, key="newslake-run-counts", table=counts,
-                              description=f"File account of run {summary['run_id']}")
-        _publish_summary(lake, summary)
-        account.result()
-
-
-def _publish_summary(lake: Lake, summary: dict) -> None:
-    """The markdown artifact: the run's counts and the top actors of the mentions-per-actor mart."""
+    """The Prefect markdown artifact of a run: its counts and the top actors of the mentions-per-actor mart (read
+    from its Parquet file, never recomputed here). The file account's artifact is the flow's (``publish_account``)."""
     lines = [f"# newslake run {summary['run_id']}", "",
              f"{summary['files_seen']:,} files seen; {summary['articles']:,} articles, {summary['sentences']:,} sentences, "
              f"{summary['mentions']:,} mentions written in {summary['seconds']:.1f} s.", ""]
@@ -569,9 +573,11 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         deleted = deleted_rows(gone, run_id, started)
         duck.open_ahead()  # the refresh's database (the new DuckDB file attached to it, the marts computed in it)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
+        statuses = Counter(resolution.statuses) + Counter(r["status"] for r in deleted)
+        # sent while the views are refreshed: the request waits on the API, which is busy with the run's events by then
+        account = in_background(publish_account, run_id, dict(statuses))
         marts_exported = refresh_views(lake, settings)
         scratch.remove()
-    statuses = Counter(resolution.statuses) + Counter(r["status"] for r in deleted)
     seconds = time.perf_counter() - t0
     words = sum(r.words for r in analysed)
     summary = {
@@ -592,4 +598,5 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         "words_per_second": round(words / seconds) if seconds else 0,
     }
     publish_report(lake, summary)
+    account.result()
     return summary
