@@ -398,7 +398,7 @@ def preload() -> None:
         _threaded_ingest(workers)
     for mode in ("dictionary", "model"):
         warm_up(replace(settings, nlp=mode))
-    try:  # a helper forked from here would meet every word as new: a third of its analysis
+    try:  # a helper forked from here would meet every word as new: a quarter of its analysis
         learn_words(replace(settings, nlp="dictionary"))
     except Exception:  # noqa: BLE001 (the pipeline does not load: the run that needs it reports why)
         pass
