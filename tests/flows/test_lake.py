@@ -347,6 +347,7 @@ def test_a_new_lakes_tables_are_opened_by_their_creation_not_again(tmp_path, mon
     monkeypatch.setattr(flows.lake, "DeltaTable", Counting)
     lake = Lake(tmp_path)
     with lake.writing():
+        lake._tables_created()  # made in the background: the run's first stages need none of them
         assert sorted(opened) == sorted(flows.lake.TABLES)  # once each, by DeltaTable.create
         assert lake.current_versions() == {t: 0 for t in flows.lake.TABLES}
         commit_run(lake, "r1", article_tables(["a"], "r1"))  # the tables it holds open take the run's commits
@@ -410,3 +411,50 @@ def test_duckdb_counts_the_null_values_of_a_column_whose_other_values_are_all_eq
     with duckdb.connect() as con:
         assert con.execute("select count(*) from read_parquet($f) where duplicate_of is null", {"f": files}).fetchall() == [(3,)]
         assert con.execute("select count(*) from read_parquet($f) where duplicate_of is not null", {"f": files}).fetchall() == [(1,)]
+
+
+def test_a_new_lakes_tables_are_made_behind_the_run_which_reads_them_as_empty_meanwhile(tmp_path, monkeypatch):
+    import threading
+
+    import flows.lake
+
+    release, made = threading.Event(), []
+    create = Lake._create_table
+
+    def held(self, table):
+        assert release.wait(30)
+        create(self, table)
+        made.append(table)
+
+    monkeypatch.setattr(Lake, "_create_table", held)
+    lake = Lake(tmp_path)
+    with lake.writing():
+        assert made == [] and lake._creating()  # writing() did not wait for them
+        assert lake.versions() == {} and lake.current_versions() == {} and lake.files("files") == []
+        assert lake.read("articles").num_rows == 0 and lake.source_lines(["bbc"]) == [] and lake.minhash_scheme() == flows.lake.MINHASH
+        staged = stage_all(lake, "r1", article_tables(["a"], "r1"))  # staging needs no table
+        release.set()
+        versions = lake.commit("r1", staged, date(2026, 1, 7))  # a commit waits for them
+        assert sorted(made) == sorted(flows.lake.TABLES) and versions["articles"] == 1 and versions["runs"] == 1
+    assert Lake(tmp_path).read("articles").column("article_id").to_pylist() == ["a"]
+    assert not any(t.name == "newslake-new-tables" for t in threading.enumerate())
+
+
+def test_a_new_lakes_tables_that_cannot_be_made_fail_the_run_and_never_hide_its_own_error(tmp_path, monkeypatch):
+    import threading
+
+    def broken(self, table):
+        raise OSError(f"no room for {table}")
+
+    monkeypatch.setattr(Lake, "_create_table", broken)
+    with pytest.raises(OSError, match="no room"):
+        with Lake(tmp_path).writing():
+            pass  # a run that writes nothing still learns that its lake could not be made
+    with pytest.raises(OSError, match="no room"):
+        with Lake(tmp_path / "b").writing() as lake:
+            commit_run(lake, "r1", article_tables(["a"], "r1"))
+    with pytest.raises(ValueError, match="the run's own"):
+        with Lake(tmp_path / "c").writing():
+            raise ValueError("the run's own error")
+    assert not any(t.name == "newslake-new-tables" for t in threading.enumerate())
+    assert not Lake(tmp_path / "c").busy()
