@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import duckdb
@@ -378,16 +378,44 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, s
             return pairs, inputs
         con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
         con.execute(f"set temp_directory = {_sql_literal(str(lake.root / SPILL))}")
-        for view in sqlproject.build_order(views):
-            if view.name in readers:
-                kind = "table" if small and len(readers[view.name]) >= 2 else "view"
-                con.execute(f"create {kind} {view.name} as {view.sql(relation)}")
-        copies = [f"copy (select * from ({m.sql(relation)}) order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
-                  "(format parquet, compression zstd)" for m, (tmp, _) in zip(marts, pairs)]
-        # side by side, each on a cursor of its own: a small mart's query mostly waits (planning, opening files, writing)
-        with ThreadPoolExecutor(min(EXPORT_THREADS, len(copies))) as pool:
-            list(pool.map(lambda sql: _run(con.cursor(), sql), copies))
+        jobs = [(view.name, f"create {'table' if small and len(readers[view.name]) >= 2 else 'view'} {view.name} as {view.sql(relation)}",
+                 set(view.refs)) for view in sqlproject.build_order(views) if view.name in readers]
+        jobs += [(f"{COPY}{m.name}", f"copy (select * from ({m.sql(relation)}) order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
+                  "(format parquet, compression zstd)", set(m.refs)) for m, (tmp, _) in zip(marts, pairs)]
+        _run_graph(con, jobs, EXPORT_THREADS)
     return pairs, inputs
+
+
+COPY = "copy "  # the name of a mart's export among the jobs of ``_run_graph`` (no view is named so)
+
+
+def _run_graph(con: duckdb.DuckDBPyConnection, jobs: list[tuple[str, str, set[str]]], threads: int) -> None:
+    """Run each (name, sql, names it reads) job once the jobs it reads are done, each on a cursor of its own, at most
+    ``threads`` at once (in the order given, of those ready): a mart's export starts as soon as what it reads is made,
+    not after everything every mart reads (BBC politics: 12 shared tables, 45-55 ms one after the other, then 13 copies).
+    A small mart's query mostly waits (planning, opening files, writing). The first job that fails stops the rest and
+    is raised once those running are done."""
+    waiting = {name: (sql, {d for d in reads if d != name}) for name, sql, reads in jobs}
+    known = set(waiting)
+    for _, reads in waiting.values():
+        reads &= known  # a lake table or a view made earlier: nothing to wait for
+    running: dict[Future, str] = {}
+    with ThreadPoolExecutor(max(1, min(threads, len(jobs))), thread_name_prefix="newslake-marts") as pool:
+        try:
+            while waiting or running:
+                for name in [n for n, (_, reads) in waiting.items() if not reads][: threads - len(running)]:
+                    running[pool.submit(_run, con.cursor(), waiting.pop(name)[0])] = name
+                if not running:
+                    raise RuntimeError(f"marts' views read each other in a cycle: {', '.join(sorted(waiting))}")
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished = running.pop(future)
+                    future.result()
+                    for _, reads in waiting.values():
+                        reads.discard(finished)
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def _readers(views: dict[str, sqlproject.View], marts: list[str]) -> dict[str, set[str]]:

@@ -29,12 +29,13 @@ def _exported(views):
 def test_every_mart_file_holds_its_views_rows_in_key_order(fixture_lake, tmp_path, monkeypatch, shared_mentions):
     monkeypatch.setattr(warehouse, "SHARED_MENTIONS", shared_mentions)
     lake, sql = _copy(fixture_lake, tmp_path / "lake"), Settings().sql_dir
-    settings_seen, threads = [], set()
+    settings_seen, threads, statements = [], set(), []
     real_run, real_create = warehouse._run, warehouse.create_views
 
     def run(cursor, statement):
         settings_seen.append(cursor.execute("select current_setting('temp_directory'), current_setting('memory_limit')").fetchone())
         threads.add(threading.current_thread().name)
+        statements.append(statement)
         real_run(cursor, statement)
 
     def create(*args, **kwargs):
@@ -54,7 +55,7 @@ def test_every_mart_file_holds_its_views_rows_in_key_order(fixture_lake, tmp_pat
             path = lake.root / "marts" / f"{name}.parquet"
             assert pq.read_schema(path).names == [d[0] for d in con.execute(f"select * from {name} limit 0").description], name
             assert con.execute(f"select * from read_parquet('{path}')").fetchall() == expected, name
-    assert len(settings_seen) == len(names)
+    assert len(settings_seen) == len(statements) and sum(s.startswith("copy (") for s in statements) == len(names)
     assert {s[0] for s in settings_seen} == {str(lake.root / warehouse.SPILL)}  # spills under the lake, never the working folder
     assert len(threads) >= 2 and threading.current_thread().name in threads  # the views here, the marts beside
 
@@ -158,3 +159,34 @@ def test_the_template_is_named_by_the_sql_it_holds(tmp_path):
     assert warehouse.template_path(tmp_path, sqlproject.load_views(sql)) == first
     view.write_text("-- stg_runs: rows\n-- grain: one row per run\n-- key: run_id\n\nselect run_id from {{ source('runs') }}\n")
     assert warehouse.template_path(tmp_path, sqlproject.load_views(sql)) != first
+
+
+def test_a_job_runs_once_what_it_reads_is_made_and_the_first_failure_stops_the_rest():
+    import time
+
+    made, order = duckdb.connect(), []
+    real = warehouse._run
+
+    def run(cursor, sql):
+        order.append(sql.split()[2])
+        if "slow" in sql:
+            time.sleep(0.2)
+        real(cursor, sql)
+
+    jobs = [("slow", "create table slow as select 1 as k", set()),
+            ("fast", "create table fast as select 2 as k", {"some_lake_table"}),
+            ("both", "create table both_ as select * from slow join fast on true", {"slow", "fast"}),
+            ("after_fast", "create table after_fast as select k from fast", {"fast"})]
+    import unittest.mock
+
+    with unittest.mock.patch.object(warehouse, "_run", run):
+        warehouse._run_graph(made, jobs, 4)
+    # the job reading only "fast" did not wait for "slow"; the one reading both did
+    assert order.index("after_fast") < order.index("both_") and order[-1] == "both_"
+    assert made.execute("select * from both_").fetchall() == [(1, 2)]
+    with pytest.raises(duckdb.Error):
+        warehouse._run_graph(made, [("bad", "create table bad as select * from no_such_table", set()),
+                                    ("later", "create table later as select * from bad", {"bad"})], 4)
+    assert made.execute("select count(*) from duckdb_tables() where table_name in ('bad', 'later')").fetchone()[0] == 0
+    with pytest.raises(RuntimeError, match="cycle"):
+        warehouse._run_graph(made, [("a", "select 1", {"b"}), ("b", "select 1", {"a"})], 2)
