@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -272,6 +272,22 @@ def _sql_list(values: Iterable) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(int(v)) for v in values)
 
 
+class _OneDatabase:
+    """A database of ``flows.duck`` opened at its first use, for several look-ups (``Lake.looking_up``)."""
+
+    def __init__(self):
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def get(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            self.con = duck.connect()
+        return self.con
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+
+
 class Lake:
     """``root/lake/<table>/`` Delta tables; ``runs`` rows name the table versions each run left.
 
@@ -293,9 +309,13 @@ class Lake:
         self.duckdb_path = self.root / "newslake.duckdb"
         self._open: dict[str, DeltaTable] = {}
         self._runs_read: tuple[int, dict, dict] | None = None  # (runs version, run_versions and schemes at it)
+        self._looking_up = threading.local()  # the database of the look-ups inside ``looking_up`` (per thread)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_open": {}, "_runs_read": None}
+        return {**self.__dict__, "_open": {}, "_runs_read": None, "_looking_up": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _looking_up=threading.local())
 
     def table_path(self, table: str) -> Path:
         """The folder of a table's Delta log and data files."""
@@ -426,7 +446,8 @@ class Lake:
             stored = stored_schema(table)  # a column given as an expression ("... as name") is typed null
             return pa.schema([stored.field(c) if c in stored.names else pa.field(c.rsplit(" as ", 1)[-1], pa.null())
                               for c in columns]).empty_table()
-        with duck.connect() as con:
+        shared = getattr(self._looking_up, "database", None)
+        with duck.connect() if shared is None else nullcontext(shared.get()) as con:
             if len(values) > LITERAL_KEYS:  # parsing thousands of literals costs more than the scan: a table of them
                 con.register("wanted_keys", pa.table({"k": pa.array(values, stored_schema(table).field(key).type)}))
                 wanted = "select k from wanted_keys"
@@ -434,7 +455,26 @@ class Lake:
                 wanted = _sql_list(values)
             sql = (f"select {'distinct ' if distinct else ''}{', '.join(columns)} from read_parquet([{_sql_list(paths)}], union_by_name = true) "
                    f"where {key} in ({wanted}) and ({where})")
-            return con.sql(sql).to_arrow_table()
+            try:
+                return con.sql(sql).to_arrow_table()
+            finally:
+                if shared is not None and len(values) > LITERAL_KEYS:
+                    con.unregister("wanted_keys")
+
+    @contextmanager
+    def looking_up(self):
+        """The block's look-ups of the lake (on this thread) on one in-memory DuckDB database, opened at the first
+        look-up that needs one, instead of a database each (opening one costs 25-35 ms here, see ``flows.duck``)."""
+        if getattr(self._looking_up, "database", None) is not None:
+            yield
+            return
+        database = _OneDatabase()
+        self._looking_up.database = database
+        try:
+            yield
+        finally:
+            self._looking_up.database = None
+            database.close()
 
     def _file_rows(self, key: str, values: list, where: str = "true", columns: list[str] = FILE_COLUMNS, distinct: bool = False) -> list[dict]:
         """The ``files`` rows whose ``key`` is one of ``values``, with the columns ``current_files`` reads."""

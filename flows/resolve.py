@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -17,8 +18,8 @@ import pyarrow.parquet as pq
 from flows import duck
 from flows.lake import Lake, _sql_list
 from flows.scratch import KEEP_ROWS, RESOLVED, RunScratch
-from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT
-from transforms.schemas import FILES
+from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT, Candidate, PreparedBatch, resolve
+from transforms.schemas import FILES, to_table
 
 # DuckDB spills joins, aggregations and sorts to the scratch folder past the first limit; a decision that
 # cannot be made within it (rows too wide to spill) is made again within the next
@@ -27,11 +28,18 @@ FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
 # a decision over fewer staged file rows runs on one DuckDB thread: a second one cost more than it gave (BBC
 # politics' 417 rows: ~10 ms of the decision's ~70; a wash at 2,500 rows, faster from 10,000)
 ONE_THREAD_ROWS = 2_000
+# a decision over fewer staged file rows is made in this process by the decision's definition (``transforms.batch.resolve``):
+# the run's rows and signatures are small, and DuckDB's cost per statement is most of the decision (BBC politics' 417
+# rows, in one process: 27-45 ms in memory, 80-83 in DuckDB); a larger run is decided in DuckDB within a memory limit
+IN_MEMORY_ROWS = 5_000
 NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2f', sim) || ')'"  # rounds as Python's f"{sim:.2f}"
 # the keep list: the articles the run writes, numbered in input order (analyse tasks take ranges of ``n``)
 KEEP = pa.schema([pa.field("n", pa.int64(), nullable=False), pa.field("part", pa.string(), nullable=False),
                   pa.field("article_id", pa.string(), nullable=False), pa.field("duplicate_of", pa.string()),
                   pa.field("analyse", pa.bool_(), nullable=False)])
+
+
+FILE_ROW_COLUMNS = ("path", "record", "size", "sha256", "status", "reason", "article_id", "encoding", "etag")  # an account row's
 
 
 @dataclass
@@ -81,6 +89,8 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
         resolved = _files_as_accounted(scratch, parts, run_id, now)
         pq.write_table(KEEP.empty_table(), scratch.keep_path)
         return resolved
+    if sum(meta.num_rows for meta in metas) < IN_MEMORY_ROWS:
+        return _resolve_in_memory(lake, scratch, parts, threshold, run_id, now)
     accounts = _relation(scratch.account_paths(parts), "*", "null::INTEGER as batch, null::INTEGER as seq, null::VARCHAR as status")
     english = _sql_list(ANALYSED_LANGUAGES)
     # one in-memory database, opened ahead by the flow (flows.duck: 25-35 ms to open here): its tables spill to the
@@ -122,6 +132,45 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
                                from new n left join best b on b.x = n.article_id order by n.pos""").to_arrow_reader(FETCH_ROWS)
         resolved.kept = _write(keep, scratch.keep_path, KEEP)
     return resolved
+
+
+def _resolve_in_memory(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float, run_id: str, now: datetime) -> Resolved:
+    """``_resolve`` of a small run, in this process: the staged accounts and the signatures of their pending articles
+    read whole, the lake asked which of those articles it holds and for the signatures sharing a band with them, and
+    ``transforms.batch.resolve`` (the definition of the decision) making it; the same file rows and keep list."""
+    accounts = pa.concat_tables([pq.ParquetFile(p).read(use_threads=False) for p in scratch.account_paths(parts)])
+    rows = accounts.sort_by([("batch", "ascending"), ("seq", "ascending")]).to_pylist()
+    pending = [n for n, r in enumerate(rows) if r["status"] == PENDING]
+    wanted: dict[str, set[str]] = {}
+    for n in pending:
+        wanted.setdefault(rows[n]["part"], set()).add(rows[n]["article_id"])
+    signatures: dict[tuple[str, str], tuple[np.ndarray, list[int]]] = {}
+    for part, ids in wanted.items():
+        staged = pq.ParquetFile(scratch.dir / f"{part}.parquet").read(["article_id", "minhash", "bands"], use_threads=False)
+        for aid, minhash, bands in zip(*(staged.column(c).to_pylist() for c in ("article_id", "minhash", "bands"))):
+            if aid in ids:
+                signatures[(part, aid)] = (np.asarray(minhash, dtype=np.uint64), bands)
+    ids = {rows[n]["article_id"] for n in pending}
+    with lake.looking_up():  # the lake's answers from one database (opened ahead by the flow)
+        in_lake = lake.existing_articles(ids) if ids else set()
+        new = ids - in_lake
+        keys = {k for (_, aid), (_, bands) in signatures.items() if aid in new for k in bands}
+        lake_signatures = {aid: sig for aid, sig in lake.signature_candidates(keys).items() if aid not in new} if keys else {}
+    batches: dict[int, PreparedBatch] = {}
+    for r in rows:
+        batch = batches.setdefault(r["batch"], PreparedBatch(r["part"] or ""))
+        if r["status"] == PENDING:
+            signature, bands = signatures[(r["part"], r["article_id"])]
+            batch.candidates.append(Candidate(len(batch.file_rows), r["article_id"], r["language"], signature, r["part"], bands))
+        batch.file_rows.append({c: r[c] for c in FILE_ROW_COLUMNS})
+    decided = resolve([batches[b] for b in sorted(batches)], in_lake, lake_signatures, threshold, run_id, now)
+    files = to_table(decided.file_rows, FILES) if decided.file_rows else FILES.empty_table()
+    pq.write_table(files, scratch.files_path, row_group_size=KEEP_ROWS)
+    keep = [{"n": n, "part": k.part, "article_id": k.article_id, "duplicate_of": k.duplicate_of, "analyse": k.analyse}
+            for n, k in enumerate(decided.keep)]
+    pq.write_table(to_table(keep, KEEP) if keep else KEEP.empty_table(), scratch.keep_path, row_group_size=KEEP_ROWS)
+    counts = Counter(r["status"] for r in decided.file_rows)
+    return Resolved(records=len(decided.file_rows), kept=len(keep), statuses=dict(sorted(counts.items())))
 
 
 def _near_duplicates(con: duckdb.DuckDBPyConnection, lake: Lake, scratch: RunScratch, threshold: float) -> None:

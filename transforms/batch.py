@@ -122,6 +122,7 @@ class Candidate:
     language: str
     signature: np.ndarray
     part: str | None = None
+    bands: list[int] | None = None  # the signature's band keys, when read back with it (None: computed when needed)
 
     @property
     def english(self) -> bool:
@@ -364,7 +365,7 @@ def resolve(batches: list[PreparedBatch], in_lake: set[str], lake_signatures: di
                 row.update(status="duplicate", reason=_noted(SAME_TEXT, row))
                 continue
             seen.add(c.article_id)
-            near = index.check_and_add(c.article_id, c.signature)
+            near = index.check_and_add(c.article_id, c.signature, c.bands)
             if near:
                 row.update(status="near_duplicate", reason=_noted(f"near-duplicate of {near[0]} (estimated similarity {near[1]:.2f})", row))
             elif not c.english:

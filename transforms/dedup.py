@@ -137,20 +137,23 @@ class NearDuplicateIndex:
         self.buckets: dict[int, list[str]] = defaultdict(list)
         self.hashes: dict[str, np.ndarray] = {}
 
-    def add(self, article_id: str, hashvalues: np.ndarray) -> None:
+    def add(self, article_id: str, hashvalues: np.ndarray, keys: list[int] | None = None) -> None:
+        """Index an article by its signature (``keys``: its band keys, when known already)."""
         if article_id not in self.hashes:
             self.hashes[article_id] = np.asarray(hashvalues, dtype=np.uint64)
-            for key in band_keys(hashvalues):
+            for key in band_keys(hashvalues) if keys is None else keys:
                 self.buckets[key].append(article_id)
 
-    def similar(self, hashvalues: np.ndarray) -> list[tuple[str, float]]:
+    def similar(self, hashvalues: np.ndarray, keys: list[int] | None = None) -> list[tuple[str, float]]:
         """Known articles at or above the threshold, most similar first (ties by id)."""
-        candidates = {other for key in band_keys(hashvalues) for other in self.buckets.get(key, ())}
+        candidates = {other for key in (band_keys(hashvalues) if keys is None else keys) for other in self.buckets.get(key, ())}
         out = [(other, similarity(self.hashes[other], hashvalues)) for other in candidates]
         return sorted([h for h in out if h[1] >= self.threshold], key=lambda x: (-x[1], x[0]))
 
-    def check_and_add(self, article_id: str, hashvalues: np.ndarray) -> tuple[str, float] | None:
-        """The article this one nearly duplicates (id, similarity), or None; adds it either way."""
-        hits = [h for h in self.similar(hashvalues) if h[0] != article_id]
-        self.add(article_id, hashvalues)
+    def check_and_add(self, article_id: str, hashvalues: np.ndarray, keys: list[int] | None = None) -> tuple[str, float] | None:
+        """The article this one nearly duplicates (id, similarity), or None; adds it either way. ``keys``: the
+        signature's band keys (``band_keys``), when known already."""
+        keys = band_keys(hashvalues) if keys is None else keys
+        hits = [h for h in self.similar(hashvalues, keys) if h[0] != article_id]
+        self.add(article_id, hashvalues, keys)
         return hits[0] if hits else None

@@ -92,6 +92,31 @@ def test_lookups_return_only_the_asked_keys(tmp_path, monkeypatch, literal_keys)
     assert lake.source_lines(["blog"]) == [{"source_name": "blog", "line": "Subscribe", "n_articles": 5}]
 
 
+@pytest.mark.parametrize("literal_keys", [256, 0], ids=["literals", "joined"])
+def test_lookups_inside_looking_up_share_one_database_opened_at_the_first_that_needs_one(tmp_path, monkeypatch, literal_keys):
+    import flows.lake
+
+    monkeypatch.setattr("flows.lake.LITERAL_KEYS", literal_keys)
+    opened = []
+    connect = flows.lake.duck.connect
+    monkeypatch.setattr(flows.lake.duck, "connect", lambda *a, **k: opened.append(1) or connect(*a, **k))
+    empty = Lake(tmp_path / "empty")
+    with empty.looking_up():
+        assert empty.existing_articles(["a1"]) == set() and empty.signature_candidates([1]) == {}
+    assert opened == []  # a lake without files needs no database
+    lake = Lake(tmp_path / "lake")
+    commit_run(lake, "r1", article_tables(["a1", "a2"], "r1"))
+    sig = signature("a2", int(b"a2".hex(), 16) % 2**32)
+    with lake.looking_up():
+        assert lake.existing_articles(["a1", "b9"]) == {"a1"}
+        assert list(lake.signature_candidates(band_keys(sig)[:1])) == ["a2"]  # two look-ups: bands, then signatures
+        assert lake.existing_articles(["a2"]) == {"a2"}
+        with lake.looking_up():
+            assert lake.existing_articles(["a1"]) == {"a1"}
+    assert len(opened) == 1
+    assert lake.existing_articles(["a1"]) == {"a1"} and len(opened) == 2  # outside the block: a database of its own
+
+
 def test_a_files_table_written_before_the_etag_column_is_read_and_extended(tmp_path, monkeypatch):
     from transforms.schemas import FILES, TABLES
 

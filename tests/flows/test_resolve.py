@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import unittest.mock
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import flows.resolve
 from flows.resolve import carried, resolve_staged
 from flows.scratch import RunScratch
 from transforms.batch import ACCOUNT, PREPARED, RawFile, ReadOptions, account_rows, prepare_files, resolve
@@ -53,6 +57,19 @@ class StubLake:
     def files(self, table: str) -> list[str]:
         return self.paths.get(table, [])
 
+    def looking_up(self):
+        return contextlib.nullcontext()
+
+    def _rows(self, table: str) -> list[dict]:
+        return pq.read_table(self.paths[table][0]).to_pylist() if table in self.paths else []
+
+    def existing_articles(self, ids) -> set[str]:
+        return {r["article_id"] for r in self._rows("articles")} & set(ids)
+
+    def signature_candidates(self, keys) -> dict:
+        found = {r["article_id"] for r in self._rows("signature_bands") if r["band_key"] in set(keys)}
+        return {r["article_id"]: np.asarray(r["minhash"], dtype=np.int64).view(np.uint64) for r in self._rows("signatures") if r["article_id"] in found}
+
 
 class Both:
     """One run decided both ways: the in-memory reference and the staged decision as the flow runs it."""
@@ -70,14 +87,24 @@ class Both:
             parts.append(part)
         self.reference = resolve(prepared, set(in_lake), lake_signatures, threshold, "r1", NOW)
         lake = StubLake(tmp / "stub", set(in_lake), lake_signatures)
-        self.resolved = resolve_staged(lake, scratch, parts, threshold, "r1", NOW)
+        # decided in memory (a run this small) and in DuckDB (as a larger run is): the DuckDB outputs are the ones kept
+        self.in_memory = resolve_staged(lake, scratch, parts, threshold, "r1", NOW)
+        self.in_memory_rows = (pq.read_table(scratch.files_path).to_pylist(), self._keep(scratch, self.in_memory.kept))
+        with unittest.mock.patch.object(flows.resolve, "IN_MEMORY_ROWS", 0):
+            self.resolved = resolve_staged(lake, scratch, parts, threshold, "r1", NOW)
         self.file_rows = pq.read_table(scratch.files_path).to_pylist()
-        self.keep = [(k["part"], k["article_id"], k["duplicate_of"], k["analyse"]) for k in scratch.read_keep(0, self.resolved.kept)]
+        self.keep = self._keep(scratch, self.resolved.kept)
         self.scratch = scratch
 
+    @staticmethod
+    def _keep(scratch: RunScratch, kept: int) -> list[tuple]:
+        return [(k["part"], k["article_id"], k["duplicate_of"], k["analyse"]) for k in scratch.read_keep(0, kept)]
+
     def same(self) -> bool:
+        """The reference, the DuckDB decision and the in-memory one agree (rows, keep list and counts)."""
         reference_keep = [(k.part, k.article_id, k.duplicate_of, k.analyse) for k in self.reference.keep]
-        return self.file_rows == self.reference.file_rows and self.keep == reference_keep
+        return (self.file_rows == self.reference.file_rows and self.keep == reference_keep
+                and self.in_memory_rows == (self.file_rows, self.keep) and self.in_memory == self.resolved)
 
     def statuses(self) -> list[str]:
         return [r["status"] for r in self.file_rows]
@@ -236,3 +263,17 @@ def test_a_decision_that_does_not_fit_the_first_memory_limit_is_made_within_the_
     monkeypatch.setattr(flows.resolve, "MEMORY_LIMITS", ("1KB",))
     with pytest.raises(duckdb.OutOfMemoryException):  # the last limit's error is the run's
         Both(tmp_path / "again", [FILES])
+
+
+@pytest.mark.parametrize("in_memory_rows, databases", [(6, 0), (5, 1)])
+def test_a_small_run_is_decided_in_memory_a_larger_one_in_duckdb(tmp_path, monkeypatch, in_memory_rows, databases):
+    opened = []
+    connect = flows.resolve.duck.connect
+    monkeypatch.setattr(flows.resolve.duck, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    monkeypatch.setattr(flows.resolve, "IN_MEMORY_ROWS", in_memory_rows)
+    scratch = RunScratch(tmp_path / "lake", "r1")
+    batch = prepare_files(FILES, {}, {}, ReadOptions(max_bytes=5000), "p00000", sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)))
+    scratch.write_account("p00000", to_table(account_rows(batch, 1), ACCOUNT))
+    resolved = resolve_staged(StubLake(tmp_path / "stub", set(), {}), scratch, ["p00000"], 0.8, "r1", NOW)
+    assert [r["status"] for r in pq.read_table(scratch.files_path).to_pylist()] == ["ingested", "ingested", "duplicate", "near_duplicate", "ingested"]
+    assert (resolved.records, resolved.kept, len(opened)) == (5, 4, databases)
