@@ -22,7 +22,10 @@ from transforms.schemas import TABLES
 # DuckDB spills the mart aggregations to disk past this (with 1 GB, on a 1M-article lake: a 1.3 GB peak instead of
 # ~4.9 GB; 512 MB since the end of a 1 GB dump's commit, exporting the marts, held the run's peak memory)
 EXPORT_MEMORY_LIMIT = "512MB"
-EXPORT_THREADS = 4  # marts exported at once (they share the memory limit)
+# marts' queries run at once (they share the memory limit): one a core; a small lake's are each one thread's work, and
+# more of them than cores only contend (BBC politics' marts on two cores, medians of six: 97-106 ms with two, 118-126
+# with four)
+EXPORT_THREADS = max(2, os.cpu_count() or 2)
 SHARED_MENTIONS = 100_000  # up to this many mentions in the lake, what several marts read is computed once (_export_marts)
 SPILL = "newslake.duckdb.marts.tmp"  # DIR/SPILL: where the marts' database spills past its memory limit
 VIEW_MARK = "newslake sql sha256 "  # a view's comment: the hash of the SQL it was created from (create_views)
