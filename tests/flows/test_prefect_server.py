@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -52,6 +53,19 @@ def test_start_records_a_reachable_local_server_and_reuses_it(server_home):
                  if c.status == "LISTEN"} | {c.laddr for p in __import__("psutil").Process(state["pid"]).children(recursive=True)
                                              for c in p.net_connections("tcp") if c.status == "LISTEN"}
     assert {(a.ip, a.port) for a in listening} == {("127.0.0.1", port)}
+
+
+def test_the_server_records_task_runs_a_batch_at_a_time_unless_told_otherwise(server_home, tmp_path, monkeypatch):
+    home, state, _ = server_home
+    environ = dict(line.split("=", 1) for line in open(f"/proc/{state['pid']}/environ").read().split("\0") if "=" in line)
+    assert {k: environ.get(k) for k in prefect_env.SERVER_DEFAULTS} == prefect_env.SERVER_DEFAULTS
+    launched = []
+    monkeypatch.setattr(prefect_env.subprocess, "Popen", lambda *a, **k: launched.append(k["env"]) or (_ for _ in ()).throw(OSError("stop")))
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "7")
+    with pytest.raises(OSError, match="stop"):
+        prefect_env.launch_server(tmp_path, "127.0.0.1", _free_port(), "http://127.0.0.1:1/api", 1, own_session=True, nice=0)
+    assert launched[0]["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == "7"  # the user's value wins
+    assert launched[0]["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL"] == "1"
 
 
 def test_the_server_runs_below_the_commands_priority(server_home):
@@ -140,6 +154,17 @@ def test_ingest_reports_its_flow_run_to_the_background_server(server_home, tmp_p
     with urllib.request.urlopen(request, timeout=10) as r:
         runs = json.load(r)
     assert [(run["name"], run["state_type"]) for run in runs] == [("ingest articles", "COMPLETED")]
+    # its task runs recorded from their events, a batch at a time (SERVER_DEFAULTS): within seconds, every one completed
+    body = json.dumps({"flow_runs": {"id": {"any_": [runs[0]["id"]]}}}).encode()
+    for _ in range(50):
+        request = urllib.request.Request(f"{state['api_url']}/task_runs/filter", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            tasks = json.load(r)
+        if {"commit-run", "publish-run-report"} <= {t["name"].rsplit("-", 1)[0] for t in tasks if t["state_type"] == "COMPLETED"}:
+            break
+        time.sleep(0.2)
+    assert tasks and {t["state_type"] for t in tasks} == {"COMPLETED"}, [(t["name"], t["state_type"]) for t in tasks]
     # nothing but newslake's own lines on the console: no Prefect start-up, worker or shutdown noise
     assert not re.search(r"prefect|eventsworker|traceback|warning|error", done.stderr, re.IGNORECASE), done.stderr
     assert "done run" in done.stderr
