@@ -523,7 +523,7 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
     lake = Lake(settings.lake, settings.retention_seconds, settings.compact_files)
     options = ReadOptions(settings.json_fields(), settings.max_file_bytes, settings.max_gzip_ratio, settings.max_line_bytes)
     scratch = RunScratch(settings.lake, run_id)
-    found = discover.submit(paths, settings.exclude)  # while the lake is locked, checked and its tables made
+    found = discover.submit(paths, settings.exclude)  # while the lake is locked and checked (a new one's tables made behind)
     with lake.writing(), duck.ahead():  # the lake's look-ups and the duplicate decision: databases opened ahead
         RunScratch.clear(settings.lake)
         options = replace(options, minhash=lake.minhash_scheme())  # signed as the lake's stored articles are

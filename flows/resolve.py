@@ -25,9 +25,6 @@ from transforms.schemas import FILES, to_table
 # cannot be made within it (rows too wide to spill) is made again within the next
 MEMORY_LIMITS = ("128MB", "1GB")
 FETCH_ROWS = 20_000  # rows handed from DuckDB to the Parquet writers at a time
-# a decision over fewer staged file rows runs on one DuckDB thread: a second one cost more than it gave (BBC
-# politics' 417 rows: ~10 ms of the decision's ~70; a wash at 2,500 rows, faster from 10,000)
-ONE_THREAD_ROWS = 2_000
 # a decision over fewer staged file rows is made in this process by the decision's definition (``transforms.batch.resolve``):
 # the run's rows and signatures are small, and DuckDB's cost per statement is most of the decision (BBC politics' 417
 # rows, in one process: 27-45 ms in memory, 80-83 in DuckDB); a larger run is decided in DuckDB within a memory limit
@@ -95,8 +92,7 @@ def _resolve(lake: Lake, scratch: RunScratch, parts: list[str], threshold: float
     english = _sql_list(ANALYSED_LANGUAGES)
     # one in-memory database, opened ahead by the flow (flows.duck: 25-35 ms to open here): its tables spill to the
     # scratch folder past the limit as a file's would
-    small = sum(meta.num_rows for meta in metas) < ONE_THREAD_ROWS
-    with duck.connect(threads=1 if small else None) as con:
+    with duck.connect() as con:
         _limit(con, work, limit)
         lake_articles = _relation(lake.files("articles"), "article_id", "null::VARCHAR as article_id")
         con.execute(f"""create table new as

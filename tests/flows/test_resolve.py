@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import unittest.mock
 from datetime import datetime, timezone
@@ -196,26 +195,6 @@ def test_nothing_pending_past_the_statistics_and_nothing_new(tmp_path):
     assert old.statuses() == ["duplicate", "duplicate", "rejected", "duplicate", "duplicate"] and old.keep == []
     assert old.file_rows[0]["reason"] == "same normalised text as an article already in the lake or this run"
     assert (old.resolved.kept, old.resolved.statuses) == (0, {"duplicate": 4, "rejected": 1}) and old.same()
-
-
-@pytest.mark.parametrize("one_thread_rows, threads", [(6, 1), (5, os.cpu_count())])
-def test_a_small_decision_runs_on_one_thread_a_larger_one_on_all(tmp_path, monkeypatch, one_thread_rows, threads):
-    import flows.resolve
-
-    opened = []
-    connect = flows.resolve.duck.connect
-
-    def recorded(*args, **kwargs):
-        con = connect(*args, **kwargs)
-        opened.append(con.execute("select current_setting('threads')").fetchone()[0])
-        return con
-
-    monkeypatch.setattr(flows.resolve.duck, "connect", recorded)
-    monkeypatch.setattr(flows.resolve, "ONE_THREAD_ROWS", one_thread_rows)
-    one = article_id(story(1).decode())
-    run = Both(tmp_path, [FILES[:2], FILES[2:]], in_lake={one}, lake_signatures={"lakeart": signature(story(2).decode() + " Reporting by a wire service.")})
-    assert run.statuses() == ["duplicate", "near_duplicate", "duplicate", "near_duplicate", "ingested"] and run.same()
-    assert opened == [threads]
 
 
 def _texts(seed: int, n: int) -> list[bytes]:
