@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from flows import duck
 from flows.lake import Lake, _sql_list
 from flows.scratch import KEEP_ROWS, RESOLVED, RunScratch
-from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT, Candidate, PreparedBatch, resolve
+from transforms.batch import ANALYSED_LANGUAGES, PENDING, SAME_TEXT, accounted_batches, resolve
 from transforms.schemas import FILES, to_table
 
 # DuckDB spills joins, aggregations and sorts to the scratch folder past the first limit; a decision that
@@ -34,9 +34,6 @@ NEAR = "'near-duplicate of ' || near || ' (estimated similarity ' || printf('%.2
 KEEP = pa.schema([pa.field("n", pa.int64(), nullable=False), pa.field("part", pa.string(), nullable=False),
                   pa.field("article_id", pa.string(), nullable=False), pa.field("duplicate_of", pa.string()),
                   pa.field("analyse", pa.bool_(), nullable=False)])
-
-
-FILE_ROW_COLUMNS = ("path", "record", "size", "sha256", "status", "reason", "article_id", "encoding", "etag")  # an account row's
 
 
 @dataclass
@@ -152,14 +149,7 @@ def _resolve_in_memory(lake: Lake, scratch: RunScratch, parts: list[str], thresh
         new = ids - in_lake
         keys = {k for (_, aid), (_, bands) in signatures.items() if aid in new for k in bands}
         lake_signatures = {aid: sig for aid, sig in lake.signature_candidates(keys).items() if aid not in new} if keys else {}
-    batches: dict[int, PreparedBatch] = {}
-    for r in rows:
-        batch = batches.setdefault(r["batch"], PreparedBatch(r["part"] or ""))
-        if r["status"] == PENDING:
-            signature, bands = signatures[(r["part"], r["article_id"])]
-            batch.candidates.append(Candidate(len(batch.file_rows), r["article_id"], r["language"], signature, r["part"], bands))
-        batch.file_rows.append({c: r[c] for c in FILE_ROW_COLUMNS})
-    decided = resolve([batches[b] for b in sorted(batches)], in_lake, lake_signatures, threshold, run_id, now)
+    decided = resolve(accounted_batches(rows, signatures), in_lake, lake_signatures, threshold, run_id, now)
     files = to_table(decided.file_rows, FILES) if decided.file_rows else FILES.empty_table()
     pq.write_table(files, scratch.files_path, row_group_size=KEEP_ROWS)
     keep = [{"n": n, "part": k.part, "article_id": k.article_id, "duplicate_of": k.duplicate_of, "analyse": k.analyse}

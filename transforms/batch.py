@@ -156,6 +156,23 @@ def account_rows(batch: PreparedBatch, index: int) -> list[dict]:
     return rows
 
 
+ACCOUNT_ONLY = ("batch", "seq", "language", "part")  # the ``ACCOUNT`` columns a batch's file rows do not hold
+
+
+def accounted_batches(rows: list[dict], signatures: dict[tuple[str, str], tuple[np.ndarray, list[int]]]) -> list[PreparedBatch]:
+    """The batches whose ``account_rows`` these are (given in batch and seq order), for ``resolve``: their file rows,
+    and a candidate for each pending row with the signature and band keys ``signatures`` holds for its (part,
+    article id). The batches hold no articles (they are staged)."""
+    batches: dict[int, PreparedBatch] = {}
+    for r in rows:
+        batch = batches.setdefault(r["batch"], PreparedBatch(r["part"] or ""))
+        if r["status"] == PENDING:
+            signature, bands = signatures[(r["part"], r["article_id"])]
+            batch.candidates.append(Candidate(len(batch.file_rows), r["article_id"], r["language"], signature, r["part"], bands))
+        batch.file_rows.append({k: v for k, v in r.items() if k not in ACCOUNT_ONLY})
+    return [batches[b] for b in sorted(batches)]
+
+
 @dataclass(frozen=True)
 class Keep:
     """An article the run writes: its prepare batch, id, the article it nearly repeats, and whether to analyse it."""

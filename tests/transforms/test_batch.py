@@ -374,3 +374,22 @@ def test_signature_rows_are_the_prepared_signatures_in_order_and_their_band_keys
     assert signatures.schema == SIGNATURES and bands.schema == SIGNATURE_BANDS
     empty = signature_rows(PREPARED.empty_table())
     assert empty[0].num_rows == empty[1].num_rows == 0
+
+
+def test_accounted_batches_give_back_what_account_rows_staged():
+    """``accounted_batches`` inverts ``account_rows``: the batches' file rows, and each pending row's candidate with
+    the signature and band keys looked up by (part, article id)."""
+    from transforms.batch import account_rows, accounted_batches
+    from transforms.dedup import band_keys
+
+    texts = [b"First story\n\nThe minister said talks would resume next week.", b"",
+             b"Second story\n\nPolice reported calm streets and markets opened late."]
+    batches = [prepare_files([RawFile(f"/in/{n}.txt", len(t), t) for n, t in enumerate(texts[:2])], {}, {}, ReadOptions(), "p0"),
+               prepare_files([RawFile("/in/2.txt", len(texts[2]), texts[2])], {}, {}, ReadOptions(), "p1")]
+    rows = [r for i, b in enumerate(batches, 1) for r in account_rows(b, i)]
+    signatures = {(c.part or b.part, c.article_id): (c.signature, band_keys(c.signature)) for b in batches for c in b.candidates}
+    back = accounted_batches(rows, signatures)
+    assert [b.file_rows for b in back] == [b.file_rows for b in batches]
+    assert [[(c.row, c.article_id, c.language, c.part, c.bands) for c in b.candidates] for b in back] == [
+        [(c.row, c.article_id, c.language, c.part or b.part, band_keys(c.signature)) for c in b.candidates] for b in batches]
+    assert [b.articles for b in back] == [[], []] and [b.part for b in back] == ["p0", "p1"]
