@@ -170,6 +170,34 @@ def heartbeatless(settings):
 
 
 @contextmanager
+def server_storage_read_once():
+    """Inside: Prefect's question for the server's default result storage asked of the API once, its answer reused.
+    Prefect asks it (an HTTP request) each time it builds a flow run's result store: three times a run, two of them
+    after the run has started, where each waits on a server busy with the run's events (8-15 ms each here, more at
+    the end of a large run). The answer cannot change in the meantime unless someone changes the server's setting
+    during the run, which the next run would then see. Outside, Prefect asks as before; a Prefect without that
+    function is left as it is."""
+    import prefect.results as results
+
+    ask = getattr(results, "_read_server_default_result_storage_block_id", None)
+    if ask is None:
+        yield
+        return
+    answers: list = []
+
+    def asked_once():
+        if not answers:
+            answers.append(ask())
+        return answers[0]
+
+    results._read_server_default_result_storage_block_id = asked_once
+    try:
+        yield
+    finally:
+        results._read_server_default_result_storage_block_id = ask
+
+
+@contextmanager
 def settings_serialized_once():
     """The current Prefect settings, current again in a context that serializes them once per settings and
     profile object. prefect-dask serializes the settings for every task run it submits (40 ms of the

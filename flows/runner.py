@@ -314,7 +314,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     """Run the ingest flow with the task runner its input calls for (``placement``); returns the run summary."""
     import pyarrow
 
-    from flows.prefect_env import api_server, settings_serialized_once, share_tls_contexts, without_heartbeats
+    from flows.prefect_env import api_server, server_storage_read_once, settings_serialized_once, share_tls_contexts, without_heartbeats
 
     settings, where = placement(paths, settings)
     share_tls_contexts()
@@ -324,7 +324,7 @@ def run(paths: list[str], settings: Settings, progress=None, prune: bool = False
     gc.freeze()  # what exists now is never touched by the collector: forked workers keep sharing its pages
     try:
         with (helpers_for(settings, where), api_server(), without_heartbeats(), settings_serialized_once(),
-              runner_for(settings, where) as runner):
+              server_storage_read_once(), runner_for(settings, where) as runner):
             return ingest_with(runner)(paths, settings, progress, prune)
     finally:
         gc.unfreeze()  # collectable again at exit, so extension types are not reported as leaked

@@ -248,3 +248,25 @@ def test_the_api_version_checked_once_is_not_asked_again(server_home, monkeypatc
             client.raise_for_api_version_mismatch_once()
         asyncio.run(version_checking.check_server_version(url, logging.getLogger("test")))  # as the events client checks
         assert asked == [1] and fetched == [1]
+
+
+def test_the_servers_default_result_storage_is_asked_once_a_run(server_home, monkeypatch):
+    """Prefect asks the API for the server's default result storage each time it builds a result store (three times a
+    flow run); inside ``server_storage_read_once`` the first answer serves the others, and outside it asks again."""
+    import prefect.results as results
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.settings import temporary_settings
+
+    asked = []
+    real = SyncPrefectClient.read_server_default_result_storage
+    monkeypatch.setattr(SyncPrefectClient, "read_server_default_result_storage", lambda self: asked.append(1) or real(self))
+    original = results._read_server_default_result_storage_block_id
+    with temporary_settings(updates={"PREFECT_API_URL": server_home[1]["api_url"]}):
+        with prefect_env.server_storage_read_once():
+            found = [results._get_default_result_storage() for _ in range(3)]
+        assert len(asked) == 1
+        assert len({id(f.storage) for f in found}) == 1 and found[0].storage.basepath  # the local default, made once
+        assert results._read_server_default_result_storage_block_id is original
+        results._get_default_result_storage()
+        results._get_default_result_storage()
+        assert len(asked) == 3
