@@ -540,10 +540,13 @@ class Lake:
         return {aid: np.asarray(mh, dtype=np.uint64) for aid, mh in zip(rows.column("article_id").to_pylist(),
                                                                          minhash.to_numpy(zero_copy_only=False))}
 
-    def source_lines(self, sources: Iterable[str]) -> list[dict]:
-        """The ``source_lines`` rows (boilerplate lines) of these sources, read with Arrow: a small table that each
-        commit rewrites whole, and reads whole to do so (a DuckDB database costs ~12 ms to open and close)."""
+    def source_lines(self, sources: Iterable[str] | None = None) -> list[dict]:
+        """The ``source_lines`` rows (boilerplate lines) of these sources (of every source: None), read with Arrow: a
+        small table that each commit rewrites whole, and reads whole to do so (a DuckDB database costs ~12 ms to open
+        and close)."""
         rows = self.read("source_lines", ["source_name", "line", "n_articles"])
+        if sources is None:
+            return rows.to_pylist()
         return rows.filter(pc.is_in(rows.column("source_name"), value_set=pa.array(sorted(set(sources)), pa.string()))).to_pylist()
 
     def busy(self) -> bool:

@@ -33,6 +33,12 @@ class RunScratch:
         """Stage one batch's prepared articles; writing the same part again replaces it."""
         _replace(self.dir / f"{part}.parquet", table)
 
+    def clear_part(self, part: str) -> None:
+        """Remove the pieces of prepared articles staged under one batch's part (``<part>-NNNN``), before the batch is
+        prepared again: another pass may stage fewer pieces, and every piece left is read as staged."""
+        for piece in self.dir.glob(f"{part}-*.parquet"):
+            piece.unlink(missing_ok=True)
+
     def write_account(self, part: str, table: pa.Table) -> None:
         """Stage one batch's file rows (``ACCOUNT``); writing the same part again replaces it."""
         _replace(self.dir / ACCOUNTS / f"{part}.parquet", table)

@@ -140,11 +140,13 @@ class PreparedBatch:
     candidates: list[Candidate] = field(default_factory=list)
     replaced: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)  # the sources of its records, whose boilerplate lines were dropped
+    profile: SourceProfile | None = None  # its profiled records' short lines, when it was asked to profile them
 
     def summary(self) -> PreparedBatch:
         """The batch minus its rows, articles and candidates, which are staged (what crosses the orchestration
-        boundary: its size follows the changed files, not the records)."""
-        return PreparedBatch(self.part, [], [], [], self.replaced, self.changed)
+        boundary: its size follows the changed files and the profile, not the records)."""
+        return PreparedBatch(self.part, [], [], [], self.replaced, self.changed, self.sources, self.profile)
 
 
 def account_rows(batch: PreparedBatch, index: int) -> list[dict]:
@@ -263,13 +265,16 @@ def _records(f: RawFile, options: ReadOptions) -> Iterable[Record | BadRecord]:
 
 
 def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
-                  options: ReadOptions, part: str, sink: Callable[[str, list[dict]], None] | None = None) -> PreparedBatch:
+                  options: ReadOptions, part: str, sink: Callable[[str, list[dict]], None] | None = None,
+                  profiled: Callable[[RawFile], bool] | None = None) -> PreparedBatch:
     """Read, decode, clean, hash and sign one batch of files; new articles stay ``pending`` for ``resolve``.
 
     Depends on no other batch. File rows carry no run id or time: ``resolve`` adds them. With ``sink``,
     the prepared articles are handed to it ``SINK_ROWS`` at a time with the part name their candidates
-    carry, and none stay in the batch (a streamed file's articles are never all held at once)."""
-    batch = PreparedBatch(part)
+    carry, and none stay in the batch (a streamed file's articles are never all held at once). With
+    ``profiled``, the records of the files it accepts are profiled in the same pass, as ``profile_files``
+    profiles them (the batch's ``profile``); ``sources`` names the sources of every record cleaned."""
+    batch = PreparedBatch(part, profile=SourceProfile() if profiled is not None else None)
     seen: dict[str, Candidate] = {}
     pieces = [0]
 
@@ -296,8 +301,11 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
                                     "reason": f"lines 1-{f.kept[1]} (the first {f.kept[0]:,} bytes) as an earlier run read them; "
                                               f"only the lines appended since are read"})
         piece = f"{part}-{pieces[0]:04d}" if sink is not None else None
+        profile = batch.profile if batch.profile is not None and profiled(f) else None
         try:
             for rec in _records(f, options):
+                if profile is not None and isinstance(rec, Record):
+                    profile.add(source_of(f.path, rec), rec.text)
                 try:
                     row = _prepare_record(f, rec, base, drop_lines, batch, seen, piece, options.minhash)
                 except Exception as e:
@@ -325,6 +333,7 @@ def _prepare_record(f: RawFile, rec: Record | BadRecord | Skipped, base: dict, d
         return {**base, "status": "skipped", "reason": rec.reason}
     row = {**base, "record": rec.record, "encoding": rec.encoding}
     source = source_of(f.path, rec)
+    batch.sources.add(source)
     try:
         article = clean(rec.text, title=rec.title, drop_lines=drop_lines.get(source, frozenset()))
     except RejectedInput as e:

@@ -1,6 +1,7 @@
 """The real Prefect flow on seeds/articles into a temporary lake."""
 
 import shutil
+from pathlib import Path
 import threading
 from dataclasses import replace
 
@@ -262,22 +263,49 @@ def test_a_lake_signs_its_articles_as_its_stored_ones_were_signed(tmp_path, monk
     assert all(np.array_equal(sig, signature(text, CRC32_WORDS)) for text, sig in stored(new.lake).values())
 
 
-def test_sources_are_profiled_two_read_batches_a_task(tmp_path, monkeypatch):
+def test_boilerplate_is_learnt_while_preparing_and_only_batches_of_sources_with_new_lines_are_prepared_again(tmp_path, monkeypatch):
+    """Each batch drops the lines the lake knows and profiles its records in the same pass; a batch of a source for which
+    the run learns lines is prepared once more with them, a batch of another source is not, and a later run of the
+    source drops what the lake knows in its one pass."""
     from flows import ingest
 
-    folder = tmp_path / "alpha"
-    folder.mkdir()
-    for i in range(40):
-        (folder / f"{i:02d}.txt").write_text(f"Story {i}\n\n{' '.join(f'w{i}x{j}' for j in range(30))}.\n\nShare this story\n")
-    profiled = []
-    original = ingest._profile
-    monkeypatch.setattr(ingest, "_profile", lambda items, known, options: profiled.append(items) or original(items, known, options))
+    import random
+
+    words = ("the minister said that government would spend more money on schools and hospitals next year while the "
+             "opposition party warned voters about taxes rising across the country after the election campaign ended").split()
+
+    def write(folder: Path, names: range, footer: bool) -> None:
+        folder.mkdir(parents=True)
+        for i in names:
+            body = " ".join(random.Random(i).choices(words, k=60))
+            (folder / f"{i:02d}.txt").write_text(f"Story {i}\n\n{body}.\n" + ("\nShare this story\n" if footer else ""))
+
+    write(tmp_path / "run1" / "alpha", range(30), footer=True)
+    write(tmp_path / "run1" / "beta", range(30, 40), footer=False)
+    passes = []
+    original = ingest._prepare
+    def recorded(items, index, known, lines, options, part, scratch, profiling=True):
+        passes.append((part, profiling, dict(lines), sorted(Path(i).parent.name for i in items)[0]))
+        return original(items, index, known, lines, options, part, scratch, profiling)
+
+    monkeypatch.setattr(ingest, "_prepare", recorded)
     settings = Settings.load(lake=tmp_path / "lake", nlp="dictionary", workers=1, batch_size=10)
-    summary = ingest_flow([str(folder)], settings)
-    assert sum(summary["statuses"].values()) == 40
-    assert [len(items) for items in profiled] == [20, 20]  # four read batches of ten
-    assert sum(profiled, []) == sorted(str(p) for p in folder.iterdir())
-    assert Lake(settings.lake).read("source_lines").to_pylist() == [{"source_name": "alpha", "line": "Share this story", "n_articles": 40}]
+    summary = ingest_flow([str(tmp_path / "run1")], settings)
+    assert summary["statuses"] == {"ingested": 40}
+    footer = {"alpha": frozenset({"Share this story"})}
+    assert passes == [("p00000", True, {}, "alpha"), ("p00001", True, {}, "alpha"), ("p00002", True, {}, "alpha"), ("p00003", True, {}, "beta"),
+                      ("p00000", False, footer, "alpha"), ("p00001", False, footer, "alpha"), ("p00002", False, footer, "alpha")]
+    lake = Lake(settings.lake)
+    texts = [r["text"] for r in lake.read("articles").to_pylist()]
+    assert len(texts) == 40 and not any("Share this story" in t for t in texts)
+    assert lake.read("source_lines").to_pylist() == [{"source_name": "alpha", "line": "Share this story", "n_articles": 30}]
+
+    passes.clear()
+    write(tmp_path / "run2" / "alpha", range(40, 45), footer=True)
+    assert ingest_flow([str(tmp_path / "run2")], settings)["statuses"] == {"ingested": 5}
+    assert passes == [("p00000", True, footer, "alpha")]  # the lake's lines dropped in the one pass
+    new = [r["text"] for r in lake.read("articles").to_pylist() if r["text"] not in texts]
+    assert len(new) == 5 and not any("Share this story" in t for t in new)
 
 
 def test_a_run_publishes_its_file_account_and_its_top_actors(tmp_path, monkeypatch):

@@ -38,3 +38,14 @@ def test_the_staged_rows_of_some_ids_in_the_batchs_order(tmp_path):
     assert got.column("article_id").to_pylist() == ["a1", "a3", "a4"]
     assert got.column("text").to_pylist() == ["text a1", "text a3", "text a4"]
     assert scratch.read("p00001", []).num_rows == 0
+
+
+def test_clearing_a_part_removes_its_pieces_only(tmp_path):
+    scratch = RunScratch(tmp_path, "r1")
+    table = pa.table({"article_id": ["a"]})
+    for name in ("p00001-0000", "p00001-0001", "p00010-0000"):
+        scratch.write(name, table)
+    scratch.write_account("p00001", table)
+    scratch.clear_part("p00001")
+    assert [p.name for p in scratch.article_paths()] == ["p00010-0000.parquet"]
+    assert scratch.account_paths(["p00001"])[0].exists()  # the account is replaced by the next pass, not removed

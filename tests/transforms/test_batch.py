@@ -393,3 +393,22 @@ def test_accounted_batches_give_back_what_account_rows_staged():
     assert [[(c.row, c.article_id, c.language, c.part, c.bands) for c in b.candidates] for b in back] == [
         [(c.row, c.article_id, c.language, c.part or b.part, band_keys(c.signature)) for c in b.candidates] for b in batches]
     assert [b.articles for b in back] == [[], []] and [b.part for b in back] == ["p0", "p1"]
+
+
+def test_a_batch_profiles_its_records_in_the_pass_that_prepares_them_as_profile_files_does():
+    """The profile a batch takes while it is prepared is the one ``profile_files`` takes of the same files (only those
+    ``profiled`` accepts, unchanged ones never), whatever lines the pass drops; ``sources`` names every record's source."""
+    from transforms.batch import profile_files
+
+    texts = {f"/in/alpha/{i}.txt": f"Story {i}\n\nSentence number {i} is here.\n\nShare this story\n" for i in range(4)}
+    texts["/in/beta/x.txt"] = "Other\n\nA line of beta.\n\nShare this story\n"
+    texts["/in/beta/old.txt"] = "Old\n\nKnown already.\n"
+    files = lambda: [RawFile(p, len(t), t.encode()) for p, t in texts.items()]  # noqa: E731
+    known = {"/in/beta/old.txt": KnownFile(sha256(texts["/in/beta/old.txt"].encode()), set())}
+    lines = {"alpha": frozenset({"Share this story"})}
+    options = ReadOptions()
+    batch = prepare_files(files(), known, lines, options, "p00001", profiled=lambda f: "/x." not in f.path)
+    expected = profile_files([f for f in files() if "/x." not in f.path], known, options)
+    assert batch.profile.texts == expected.texts and batch.profile.articles == {"alpha": 4}
+    assert batch.summary().profile is batch.profile and batch.summary().sources == batch.sources == {"alpha", "beta"}
+    assert prepare_files(files(), known, lines, options, "p00001").profile is None  # no profiling asked
