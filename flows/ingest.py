@@ -46,7 +46,7 @@ from transforms.batch import (
     gone_files, is_range, prepare_files, replaced_articles, retired_articles, signature_rows, weighed_chunks,
     weight,
 )
-from transforms.boilerplate import SourceProfile, drop_lines, with_sources_replaced
+from transforms.boilerplate import SourceProfile, drop_lines, stale_sources, with_sources_replaced
 from transforms.formats import input_kind
 from transforms.paths import file_name
 from transforms.schemas import ACTORS, FILE_STATUSES, TABLES, same_rows, to_table
@@ -230,27 +230,20 @@ def prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lin
 def _prepare(items: list[Item], index: int, known: dict[str, KnownFile], drop_lines: dict[str, frozenset[str]],
              options: ReadOptions, part: str, scratch: RunScratch, profiling: bool = True) -> PreparedBatch:
     scratch.clear_part(part)  # what an earlier attempt or pass staged under this part (it may have made more pieces)
-    profiled: set[int] = set()
+    current = [False]  # whether the file just handed to prepare_files is profiled (it asks before taking the next)
 
     def files():
         for item in items:
-            raw = read_item(item, options, known)
-            if profiling and _profiled(item):
-                profiled.add(id(raw))
-            yield raw
+            current[0] = _profiled(item)
+            yield read_item(item, options, known)
 
     batch = prepare_files(files(), known, drop_lines, options, part, sink=lambda name, rows: scratch.write(name, to_table(rows, PREPARED)),
-                          profiled=(lambda f: id(f) in profiled) if profiling else None)
+                          profiled=(lambda f: current[0]) if profiling else None)
     scratch.write_account(part, to_table(account_rows(batch, index), ACCOUNT) if batch.file_rows else ACCOUNT.empty_table())
     summary = batch.summary()
     del batch
     release_memory()
     return summary
-
-
-def stale_sources(applied: dict[str, frozenset[str]], final: dict[str, frozenset[str]]) -> set[str]:
-    """The sources whose boilerplate lines differ between what a pass dropped and what the run decided."""
-    return {s for s in applied.keys() | final.keys() if applied.get(s, frozenset()) != final.get(s, frozenset())}
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
@@ -553,20 +546,18 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         parts = [f"p{n:05d}" for n in range(len(batches))]
         known_in = [{item_path(i): known[item_path(i)] for i in batch if item_path(i) in known} for batch in batches]
         window = 2 * TASKS_PER_WORKER * settings.workers
-        # profiled two read batches a task: profiling costs a fifth of preparing, and per task run Prefect's cost in this
-        # process is about the same (BBC politics, dictionary mode: the stage 74 -> 62 ms, medians of eight)
         # boilerplate lines are learnt in the same pass as the batches are prepared: each batch drops the lines the lake
         # knows already and profiles its records; a batch of a source for which the run learns new lines (the first run of
-        # a site with a footer, say) is prepared again with them. Most runs learn none: a pass of profiling every batch
-        # before preparing it (a stage of its own, 8% of a warm dictionary run of BBC politics, alternating runs) is saved.
+        # a site with a footer, say) is prepared again with them. Most runs learn none: the stage that profiled every batch
+        # before preparing it is saved (a warm dictionary flow of BBC politics 0.88 of its time, alternating runs)
         applied = drop_lines(lake.source_lines())
         duck.open_ahead()  # the duplicate decision
 
         def prepared_with(lines: dict[str, frozenset[str]], which: list[int], profiling: bool, stage: str) -> list[PreparedBatch]:
-            return _results(lambda s: prepare.map([batches[n] for n in which][s], [n + 1 for n in which][s], [known_in[n] for n in which][s],
-                                                  unmapped(lines), unmapped(options), [parts[n] for n in which][s], unmapped(scratch),
-                                                  unmapped(profiling)),
-                            [sum(map(weight, batches[n])) for n in which], window, stage, progress)
+            chosen, numbers, known_of, parts_of = ([column[n] for n in which] for column in (batches, range(1, len(batches) + 1), known_in, parts))
+            return _results(lambda s: prepare.map(chosen[s], numbers[s], known_of[s], unmapped(lines), unmapped(options), parts_of[s],
+                                                  unmapped(scratch), unmapped(profiling)),
+                            [sum(map(weight, b)) for b in chosen], window, stage, progress)
 
         prepared = prepared_with(applied, list(range(len(batches))), True, "reading files")
         profiles = [b.profile for b in prepared]

@@ -273,7 +273,8 @@ def prepare_files(files: Iterable[RawFile], known: dict[str, KnownFile], drop_li
     the prepared articles are handed to it ``SINK_ROWS`` at a time with the part name their candidates
     carry, and none stay in the batch (a streamed file's articles are never all held at once). With
     ``profiled``, the records of the files it accepts are profiled in the same pass, as ``profile_files``
-    profiles them (the batch's ``profile``); ``sources`` names the sources of every record cleaned."""
+    profiles them (the batch's ``profile``; each file is asked about as it comes, before the next is taken);
+    ``sources`` names the sources of every record cleaned."""
     batch = PreparedBatch(part, profile=SourceProfile() if profiled is not None else None)
     seen: dict[str, Candidate] = {}
     pieces = [0]

@@ -79,3 +79,9 @@ def drop_lines(rows: list[dict]) -> dict[str, frozenset[str]]:
     for r in rows:
         out[r["source_name"]].add(r["line"])
     return {source: frozenset(lines) for source, lines in out.items()}
+
+
+def stale_sources(applied: dict[str, frozenset[str]], final: dict[str, frozenset[str]]) -> set[str]:
+    """The sources whose lines to drop differ between what a pass dropped (``applied``) and what the run decided
+    (``final``): their articles are to be prepared again."""
+    return {s for s in applied.keys() | final.keys() if applied.get(s, frozenset()) != final.get(s, frozenset())}
