@@ -72,6 +72,12 @@ def forked_pool(settings: Settings) -> Iterator[None]:
             manager.join()  # the helpers are gone when the block ends, however it ends
 
 
+def owned() -> bool:
+    """Whether this process has a pool of helpers of its own."""
+    pool = _POOL
+    return pool is not None and pool.owner == os.getpid()
+
+
 def close_pool() -> bool:
     """End the helpers of this process's pool (the run has no more work for them: each holds its NLP
     pipeline and allocator pools); later ``offload`` calls run here. Returns whether there were any.

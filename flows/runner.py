@@ -174,16 +174,16 @@ def bound_dask_logs() -> None:
     dask.config.set({"distributed.admin.low-level-log-length": DASK_LOG_LENGTH})
 
 
-def close_own_workers() -> bool:
+def close_own_workers(helpers: bool = True) -> bool:
     """Close the worker processes of the local Dask cluster this run started, once the run has no more tasks
     for them: each holds its NLP pipeline, caches and allocator pools (some 300 MB) that the rest of the run,
     the commit in this process, does not need. A cluster the run did not start (``dask_address``) keeps its
-    workers. The helpers of a run in its own process (``flows.pool``) are ended likewise. Returns whether
-    workers were closed."""
+    workers. The helpers of a run in its own process (``flows.pool``) are ended likewise, unless ``helpers`` is
+    false: then they end with the run (``forked_pool``). Returns whether workers were closed."""
     from prefect.context import FlowRunContext
 
-    if pool.close_pool():
-        return True
+    if pool.owned():  # a run in its own process: its helpers, no cluster
+        return helpers and pool.close_pool()
 
     context = FlowRunContext.get()
     runner = context.task_runner if context else None

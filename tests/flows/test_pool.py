@@ -61,6 +61,23 @@ def test_closing_the_pool_ends_the_helpers_by_the_end_of_the_block(tmp_path):
     assert not any(h.is_running() and h.status() != psutil.STATUS_ZOMBIE for h in helpers)
 
 
+def test_a_dictionary_runs_helpers_are_kept_to_the_end_of_the_run_and_a_models_closed_after_analysis(tmp_path):
+    """``close_own_workers(helpers=False)`` (a dictionary-mode run after its last analysis) leaves the helpers working
+    and ending with the block; with ``helpers`` they are closed, and offloaded work is done here."""
+    from flows import pool, runner
+
+    assert not pool.owned() and not runner.close_own_workers(helpers=False)  # no pool, no cluster: nothing to close
+    with pool.forked_pool(Settings.load(lake=tmp_path, workers=2)):
+        helpers = set(pool._POOL.executor._processes)
+        assert pool.owned()
+        assert not runner.close_own_workers(helpers=False)
+        assert pool.offload(whose, 3)[0] in helpers  # still a helper's work
+        assert runner.close_own_workers() and not pool.owned()
+        assert pool.offload(whose, 3) == (os.getpid(), 6)
+    _, alive = psutil.wait_procs([psutil.Process(pid) for pid in helpers if psutil.pid_exists(pid)], timeout=5)
+    assert alive == []
+
+
 def test_a_dead_helper_costs_no_work_and_the_rest_of_the_run_works_here(tmp_path):
     from flows import pool
 
@@ -139,6 +156,30 @@ def test_a_run_on_helpers_writes_the_rows_of_a_run_on_one_thread(tmp_path, monke
     assert lake_rows(helpers, articles) == lake_rows(one, articles)
     analysed_in = set(pids.read_text().split())
     assert analysed_in and str(os.getpid()) not in analysed_in  # every analysis in a helper
+
+
+def test_a_dictionary_run_on_helpers_keeps_them_to_its_end_and_they_end_with_it(tmp_path, monkeypatch):
+    from flows import ingest, pool, runner
+
+    articles = tmp_path / "input" / "articles"
+    shutil.copytree(SEEDS / "articles", articles)
+    seen = []
+
+    def closing(helpers: bool = True) -> bool:
+        closed = runner.close_own_workers(helpers)
+        seen.append((helpers, closed, pool.owned(), list(pool._POOL.executor._processes) if pool.owned() else []))
+        return closed
+
+    monkeypatch.setattr(ingest, "close_own_workers", closing)
+    settings = Settings.load(lake=tmp_path / "lake", batch_size=1, runner="auto", workers=2, pool_min_bytes=1,
+                            cluster_min_bytes=10**12, nlp="dictionary")
+    assert runner.placement([str(articles)], settings)[1] == runner.POOL
+    assert runner.run([str(articles)], settings)["statuses"] == {"ingested": 3, "duplicate": 1, "rejected": 1}
+    [(helpers, closed, owned, pids)] = seen
+    assert (helpers, closed, owned) == (False, False, True) and len(pids) == 2  # still there after the last analysis
+    assert not pool.owned()
+    _, alive = psutil.wait_procs([psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)], timeout=5)
+    assert alive == []  # and gone with the run
 
 
 def recording_analyse(*args, **kwargs):

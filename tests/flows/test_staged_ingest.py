@@ -103,7 +103,7 @@ def test_a_run_closes_the_workers_of_its_own_cluster_once_the_analysis_is_done(a
 
     workers = []
 
-    def closing() -> bool:  # holds nothing unpicklable: the flow's context, pickled for every task, refers to it
+    def closing(helpers: bool = True) -> bool:  # holds nothing unpicklable: the flow's context, pickled for every task, refers to it
         import psutil
 
         me = psutil.Process()
@@ -118,7 +118,7 @@ def test_a_run_closes_the_workers_of_its_own_cluster_once_the_analysis_is_done(a
             return count
 
         workers.append(forked())
-        closed = runner.close_own_workers()
+        closed = runner.close_own_workers(helpers)
         workers.append(forked())
         return closed
 
