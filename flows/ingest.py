@@ -388,14 +388,19 @@ def _pipeline_label(settings: Settings) -> str:
         return f"{settings.model}-?"
 
 
+REPORT_MART = "mentions_per_actor"  # the mart whose top rows the run report shows
+
+
 @task(name="refresh-duckdb-views", cache_policy=NO_CACHE)
-def refresh_views(lake: Lake, settings: Settings) -> bool:
+def refresh_views(lake: Lake, settings: Settings, exported: Callable[[str], None] | None = None) -> bool:
     """Rebuild the DuckDB file's views, pinned to the committed run; export the marts as Parquet while
-    the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). Returns
-    whether the marts were exported."""
+    the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). ``exported`` is
+    called with the rows of ``REPORT_MART`` as soon as that mart is written (``top_actors``), while the rest
+    is still being made (the run report goes out meanwhile). Returns whether the marts were exported."""
     mentions = lake.row_count("mentions")
     export = mentions <= settings.mart_max_mentions
-    warehouse.refresh(lake, settings.sql_dir, export_marts=export, cache_dir=settings.cache_dir, mentions=mentions)
+    on_export = {REPORT_MART: lambda path: exported(top_actors(path))} if exported is not None else None
+    warehouse.refresh(lake, settings.sql_dir, export_marts=export, cache_dir=settings.cache_dir, mentions=mentions, on_export=on_export)
     return export
 
 
@@ -405,30 +410,33 @@ def publish_account(run_id: str, statuses: dict[str, int]) -> None:
     create_table_artifact(key="newslake-run-counts", table=counts, description=f"File account of run {run_id}")
 
 
-def in_background(fn: Callable, *args) -> Future:
-    """``fn(*args)`` on a thread of its own, in a copy of this thread's context (a Prefect artifact made there
-    belongs to this thread's flow or task run); the thread ends with the call."""
+def in_background(fn: Callable, *args, context: contextvars.Context | None = None) -> Future:
+    """``fn(*args)`` on a thread of its own, in a copy of ``context`` (default: this thread's; a Prefect artifact made
+    there belongs to that context's flow or task run); the thread ends with the call."""
     side = ThreadPoolExecutor(1, thread_name_prefix="newslake-side")
     try:
-        return side.submit(contextvars.copy_context().run, fn, *args)
+        return side.submit((context or contextvars.copy_context()).copy().run, fn, *args)
     finally:
         side.shutdown(wait=False)
 
 
-@task(name="publish-run-report", cache_policy=NO_CACHE)
-def publish_report(lake: Lake, summary: dict) -> None:
-    """The Prefect markdown artifact of a run: its counts and the top actors of the mentions-per-actor mart (read
-    from its Parquet file, never recomputed here). The file account's artifact is the flow's (``publish_account``)."""
+def top_actors(mart: Path, n: int = 10) -> list[dict]:
+    """The ``n`` actors with the most mentions in a mentions-per-actor mart file (ties by actor id)."""
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(mart, columns=["actor_id", "actor_name", "mentions", "articles"]).to_pylist()
+    return sorted(rows, key=lambda r: (-r["mentions"], r["actor_id"]))[:n]
+
+
+def publish_report(summary: dict, top: list[dict] | None, current: bool = True) -> None:
+    """The Prefect markdown artifact of a run: its counts and the top actors of the mentions-per-actor mart (``top``,
+    read from its Parquet file, never recomputed; None: the lake has no such mart; not ``current``: the mart as last
+    exported, before this run). The file account's artifact is ``publish_account``; both belong to the flow run."""
     lines = [f"# newslake run {summary['run_id']}", "",
              f"{summary['files_seen']:,} files seen; {summary['articles']:,} articles, {summary['sentences']:,} sentences, "
              f"{summary['mentions']:,} mentions written in {summary['seconds']:.1f} s.", ""]
-    mart = lake.root / "marts" / "mentions_per_actor.parquet"
-    if mart.exists():
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(mart, columns=["actor_id", "actor_name", "mentions", "articles"]).to_pylist()
-        top = sorted(rows, key=lambda r: (-r["mentions"], r["actor_id"]))[:10]
-        lines += ["Top actors" + ("" if summary["marts_exported"] else " (marts as of their last export)") + ":", "",
+    if top is not None:
+        lines += ["Top actors" + ("" if current else " (marts as of their last export)") + ":", "",
                   "| actor | name | mentions | articles |", "|---|---|---:|---:|"]
         lines += [f"| {r['actor_id']} | {r['actor_name']} | {r['mentions']:,} | {r['articles']:,} |" for r in top]
     create_markdown_artifact(key="newslake-run-summary", markdown="\n".join(lines), description="Top actors after the run")
@@ -589,29 +597,38 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         duck.open_ahead()  # the refresh's database (the new DuckDB file attached to it, the marts computed in it)
         commit(lake, settings, run_id, started, resolution, scratch, quote(analysed), source_lines, retired, len(files), deleted)
         statuses = Counter(resolution.statuses) + Counter(r["status"] for r in deleted)
-        # sent while the views are refreshed: the request waits on the API, which is busy with the run's events by then
-        account = in_background(publish_account, run_id, dict(statuses))
-        marts_exported = refresh_views(lake, settings)
+        # the artifacts are sent while the views are refreshed (the requests wait on the API, which is busy with the run's
+        # events by then): the file account now, the report once the mart it shows is written
+        flow_context = contextvars.copy_context()
+        artifacts = [in_background(publish_account, run_id, dict(statuses))]
+        words = sum(r.words for r in analysed)
+        summary = {
+            "run_id": run_id,
+            "lake": str(settings.lake),
+            "files_seen": len(files),
+            "set_aside": set_aside,
+            "records_seen": resolution.records,
+            "statuses": dict(statuses),
+            "articles": sum(r.articles for r in analysed),
+            "sentences": sum(r.sentences for r in analysed),
+            "mentions": sum(r.mentions for r in analysed),
+            "failed": sum(r.failed for r in analysed),
+            "retired": len(retired),
+        }
+
+        def report(top: list[dict] | None, current: bool = True) -> None:
+            artifacts.append(in_background(publish_report, {**summary, "seconds": time.perf_counter() - t0}, top, current,
+                                           context=flow_context))
+
+        reported = len(artifacts)
+        marts_exported = refresh_views(lake, settings, report)
         scratch.remove()
+    if len(artifacts) == reported:  # the mart was not written this run: the report shows it as it is, if there is one
+        mart = warehouse.mart_path(lake, REPORT_MART)
+        report(top_actors(mart) if mart.exists() else None, current=marts_exported)
     seconds = time.perf_counter() - t0
-    words = sum(r.words for r in analysed)
-    summary = {
-        "run_id": run_id,
-        "lake": str(settings.lake),
-        "files_seen": len(files),
-        "set_aside": set_aside,
-        "records_seen": resolution.records,
-        "statuses": dict(statuses),
-        "articles": sum(r.articles for r in analysed),
-        "sentences": sum(r.sentences for r in analysed),
-        "mentions": sum(r.mentions for r in analysed),
-        "failed": sum(r.failed for r in analysed),
-        "retired": len(retired),
-        "marts_exported": marts_exported,
-        "words": words,
-        "seconds": round(seconds, 2),
-        "words_per_second": round(words / seconds) if seconds else 0,
-    }
-    publish_report(lake, summary)
-    account.result()
+    summary.update(marts_exported=marts_exported, words=words, seconds=round(seconds, 2),
+                   words_per_second=round(words / seconds) if seconds else 0)
+    for artifact in artifacts:
+        artifact.result()
     return summary

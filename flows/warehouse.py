@@ -232,7 +232,7 @@ def _save_template(con: duckdb.DuckDBPyConnection, lake: Lake, built: Path, temp
 
 
 def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Path | None = None,
-            mentions: int | None = None) -> list[str]:
+            mentions: int | None = None, on_export: dict[str, Callable[[Path], None]] | None = None) -> list[str]:
     """Rebuild ``newslake.duckdb`` over the table versions the latest run recorded, beside the old file (a copy
     of it, whose unchanged views are kept: ``create_views``); export the marts to ``DIR/marts/`` (unless
     ``export_marts`` is false: their cost grows with the lake); swap both in.
@@ -247,6 +247,9 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Pat
     same SQL over no rows, kept from an earlier refresh, so that only the staging views (the ones naming the
     lake's files) are made again and the others are not bound afresh (DuckDB binds a view whole, every view
     under it included: 31 views, some 150 ms here). The first refresh of a SQL without a template writes one.
+
+    ``on_export``: marts exported before the others, each one's function called with its file as soon as it is written,
+    before it is in place (it is renamed when the views are done, or removed if they fail): read it there and then.
 
     Returns the view names. Readers in other processes holding the old file open keep reading it;
     new connections see the new views. Each mart file is replaced by a rename, never half-written.
@@ -263,7 +266,7 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Pat
     small = export_marts and (lake.row_count("mentions") if mentions is None else mentions) <= SHARED_MENTIONS
     # one database (opened ahead by an ingest): the DuckDB file attached on one connection, the marts in memory on another
     with duck.connect(threads=1 if small else None) as db, ThreadPoolExecutor(1, thread_name_prefix="newslake-marts") as side:
-        marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small) if export_marts else None
+        marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small, on_export or {}) if export_marts else None
         try:
             with db.cursor() as con:
                 created, source = _build_views(con, lake, tmp, sql_dir, versions, relation, template)
@@ -331,6 +334,11 @@ def mart_inputs(views: dict[str, sqlproject.View], name: str, relation) -> str:
     return digest.hexdigest()
 
 
+def mart_path(lake: Lake, name: str) -> Path:
+    """Where ``refresh`` exports mart ``name``: ``DIR/marts/<name>.parquet``."""
+    return lake.root / "marts" / f"{name}.parquet"
+
+
 def _manifest_path(lake: Lake) -> Path:
     return lake.root / "marts" / MANIFEST
 
@@ -352,7 +360,7 @@ def _write_manifest(lake: Lake, inputs: dict[str, str]) -> None:
 
 
 def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, sqlproject.View], relation: Callable[[str], str],
-                  small: bool) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
+                  small: bool, on_export: dict[str, Callable[[Path], None]] | None = None) -> tuple[list[tuple[Path, Path]], dict[str, str]]:
     """Write each aggregate mart whose inputs changed since its file was written, ordered by its key, beside
     ``DIR/marts/<view>.parquet``; returns (written, target) pairs to swap in, and every mart's inputs.
 
@@ -361,15 +369,15 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, s
     mentions with their actors, the articles, ...): a small lake's marts cost DuckDB's fixed cost per query and
     per Parquet read, paid once for what they share instead of by each (BBC politics: 230 ms of CPU where each
     mart reading the views cost 510), and one thread a query spends less than two. A larger lake's marts read
-    the views, each query streaming under the memory limit."""
-    out_dir = lake.root / "marts"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    the views, each query streaming under the memory limit. The marts of ``on_export`` go first, and each one's function
+    is called with its written file (see ``refresh``)."""
+    (lake.root / "marts").mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(lake)
     pairs, inputs, marts = [], {}, []
     for view in views.values():
         if not view.exported:
             continue
-        target = out_dir / f"{view.name}.parquet"
+        target = mart_path(lake, view.name)
         inputs[view.name] = mart_inputs(views, view.name, relation)
         if previous.get(view.name) == inputs[view.name] and target.exists():
             continue
@@ -385,19 +393,23 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, s
                  set(view.refs)) for view in sqlproject.build_order(views) if view.name in readers]
         jobs += [(f"{COPY}{m.name}", f"copy (select * from ({m.sql(relation)}) order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
                   "(format parquet, compression zstd)", set(m.refs)) for m, (tmp, _) in zip(marts, pairs)]
-        _run_graph(con, jobs, EXPORT_THREADS)
+        written = {f"{COPY}{m.name}": (on_export[m.name], tmp) for m, (tmp, _) in zip(marts, pairs) if on_export and m.name in on_export}
+        first = {name for job in written for name in sqlproject.upstream(views, job.removeprefix(COPY))} | set(written)
+        jobs.sort(key=lambda job: job[0] not in first)  # stable: what those marts read, then they, then the rest, each in order
+        _run_graph(con, jobs, EXPORT_THREADS, done=lambda job: written[job][0](written[job][1]) if job in written else None)
     return pairs, inputs
 
 
 COPY = "copy "  # the name of a mart's export among the jobs of ``_run_graph`` (no view is named so)
 
 
-def _run_graph(con: duckdb.DuckDBPyConnection, jobs: list[tuple[str, str, set[str]]], threads: int) -> None:
+def _run_graph(con: duckdb.DuckDBPyConnection, jobs: list[tuple[str, str, set[str]]], threads: int,
+               done: Callable[[str], None] | None = None) -> None:
     """Run each (name, sql, names it reads) job once the jobs it reads are done, each on a cursor of its own, at most
     ``threads`` at once (in the order given, of those ready): a mart's export starts as soon as what it reads is made,
     not after everything every mart reads (BBC politics: 12 shared tables, 45-55 ms one after the other, then 13 copies).
     A small mart's query mostly waits (planning, opening files, writing). The first job that fails stops the rest and
-    is raised once those running are done."""
+    is raised once those running are done. ``done`` is called with each job's name as it succeeds (on this thread)."""
     waiting = {name: (sql, {d for d in reads if d != name}) for name, sql, reads in jobs}
     known = set(waiting)
     for _, reads in waiting.values():
@@ -410,10 +422,12 @@ def _run_graph(con: duckdb.DuckDBPyConnection, jobs: list[tuple[str, str, set[st
                     running[pool.submit(_run, con.cursor(), waiting.pop(name)[0])] = name
                 if not running:
                     raise RuntimeError(f"marts' views read each other in a cycle: {', '.join(sorted(waiting))}")
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
+                finished_jobs, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished_jobs:
                     finished = running.pop(future)
                     future.result()
+                    if done is not None:
+                        done(finished)
                     for _, reads in waiting.values():
                         reads.discard(finished)
         finally:

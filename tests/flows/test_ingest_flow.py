@@ -327,3 +327,29 @@ def test_a_run_publishes_its_file_account_and_its_top_actors(tmp_path, monkeypat
     markdown, _ = published["newslake-run-summary"]
     assert markdown.startswith(f"# newslake run {summary['run_id']}")
     assert "| IRQ | Iraq | 15 | 1 |" in markdown and markdown.index("| IRQ |") < markdown.index("| USA |")
+    assert "Top actors:" in markdown
+
+
+def test_the_run_report_is_made_from_the_mart_as_it_is_written_or_as_it_stands(tmp_path, monkeypatch):
+    """A run that exports the mentions-per-actor mart reports its rows as soon as the file is written, during the
+    refresh (from the file not yet in place); one that leaves the mart as it was (nothing changed, or a lake past
+    ``mart_max_mentions``) reports the mart in place after the refresh, marked as of its last export when not current."""
+    from flows import ingest
+
+    published, read = [], []
+    top_actors = ingest.top_actors
+    monkeypatch.setattr(ingest, "create_table_artifact", lambda key, table, description: None)
+    monkeypatch.setattr(ingest, "create_markdown_artifact", lambda key, markdown, description: published.append(markdown))
+    monkeypatch.setattr(ingest, "top_actors", lambda path, n=10: read.append(path.name) or top_actors(path, n))
+    articles = tmp_path / "articles"
+    shutil.copytree("seeds/articles", articles)
+    settings = Settings.load(lake=tmp_path / "lake", nlp="dictionary")
+    ingest_flow([str(articles)], settings)
+    assert read == [".mentions_per_actor.parquet.tmp"] and "Top actors:" in published[-1] and "| IRQ | Iraq | 15 | 1 |" in published[-1]
+    ingest_flow([str(articles)], settings)  # nothing new: the mart stays as it is, and is current
+    assert read[1:] == ["mentions_per_actor.parquet"] and "Top actors:" in published[-1] and "| IRQ | Iraq | 15 | 1 |" in published[-1]
+    (articles / "more.txt").write_text("Iraq and Iran met in Baghdad.\n\nIraq said so on Monday.\n", encoding="utf-8")
+    ingest_flow([str(articles)], replace(settings, mart_max_mentions=0))  # past the bound: the marts are not exported
+    assert read[2:] == ["mentions_per_actor.parquet"] and "Top actors (marts as of their last export):" in published[-1]
+    assert "| IRQ | Iraq | 15 | 1 |" in published[-1]  # the old counts, before this run's mentions
+    assert len(published) == 3

@@ -161,7 +161,7 @@ def test_ingest_reports_its_flow_run_to_the_background_server(server_home, tmp_p
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as r:
             tasks = json.load(r)
-        if {"commit-run", "publish-run-report"} <= {t["name"].rsplit("-", 1)[0] for t in tasks if t["state_type"] == "COMPLETED"}:
+        if {"commit-run", "refresh-duckdb-views"} <= {t["name"].rsplit("-", 1)[0] for t in tasks if t["state_type"] == "COMPLETED"}:
             break
         time.sleep(0.2)
     assert tasks and {t["state_type"] for t in tasks} == {"COMPLETED"}, [(t["name"], t["state_type"]) for t in tasks]

@@ -110,7 +110,7 @@ def test_a_no_op_run_reads_nothing_and_maps_no_task(tmp_path, monkeypatch):
     second = ingest_flow([str(articles)], settings)
     assert second["statuses"] == {"unchanged": sum(first["statuses"].values())}
     assert _taken(runs) == ["commit-run", "discover-files", "look-up-files",  # no new text, no changed file: nothing for
-                            "publish-run-report", "refresh-duckdb-views", "resolve", "settle-unchanged"]  # boilerplate, retiring
+                            "refresh-duckdb-views", "resolve", "settle-unchanged"]  # boilerplate, retiring
     third = ingest_flow([str(articles)], Settings.load(lake=tmp_path / "lake", batch_size=2, runner="local", rehash=True))
     assert third["statuses"] == second["statuses"]
     assert "prepare" in runs and "settle-unchanged" not in _taken(runs)

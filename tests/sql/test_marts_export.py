@@ -60,6 +60,31 @@ def test_every_mart_file_holds_its_views_rows_in_key_order(fixture_lake, tmp_pat
     assert len(threads) >= 2 and threading.current_thread().name in threads  # the views here, the marts beside
 
 
+@pytest.mark.parametrize("shared_mentions", [warehouse.SHARED_MENTIONS, 0], ids=["shared-once", "each-mart-reads-the-views"])
+def test_a_mart_asked_for_is_made_first_and_handed_over_as_soon_as_it_is_written(fixture_lake, tmp_path, monkeypatch, shared_mentions):
+    """``on_export``: what the mart reads comes first among the jobs, then its export, then the rest (each job starts once
+    what it reads is made, in that order of those ready); its function gets the written file (not yet in place) holding
+    the rows the mart then has in place."""
+    monkeypatch.setattr(warehouse, "SHARED_MENTIONS", shared_mentions)
+    lake, sql = _copy(fixture_lake, tmp_path / "lake"), Settings().sql_dir
+    given, handed = [], []
+    real_graph = warehouse._run_graph
+    monkeypatch.setattr(warehouse, "_run_graph", lambda con, jobs, *args, **kwargs: given.extend(jobs) or real_graph(con, jobs, *args, **kwargs))
+    target = warehouse.mart_path(lake, "mentions_per_actor")
+
+    def exported(path):
+        handed.append((path.name, target.exists(), pq.read_table(path).to_pylist()))
+
+    warehouse.refresh(lake, sql, on_export={"mentions_per_actor": exported})
+    [(name, in_place, rows)] = handed
+    assert name == ".mentions_per_actor.parquet.tmp" and not in_place and rows and rows == pq.read_table(target).to_pylist()
+    reads = sqlproject.upstream(sqlproject.load_views(sql), "mentions_per_actor")
+    names = [name for name, _, _ in given]
+    ahead = len([n for n in names if n in reads])
+    assert set(names[:ahead]) <= reads and names[ahead] == warehouse.COPY + "mentions_per_actor"
+    assert len(names) > ahead + 5 and not reads & set(names[ahead + 1 :])  # the rest after it
+
+
 def test_what_two_marts_read_is_found_through_the_views_between(tmp_path):
     sql = tmp_path / "sql"
     bodies = {("staging", "stg_a"): "select 1 as k", ("intermediate", "int_a"): "select * from {{ ref('stg_a') }}",
@@ -179,10 +204,12 @@ def test_a_job_runs_once_what_it_reads_is_made_and_the_first_failure_stops_the_r
             ("after_fast", "create table after_fast as select k from fast", {"fast"})]
     import unittest.mock
 
+    finished = []
     with unittest.mock.patch.object(warehouse, "_run", run):
-        warehouse._run_graph(made, jobs, 4)
+        warehouse._run_graph(made, jobs, 4, done=finished.append)
     # the job reading only "fast" did not wait for "slow"; the one reading both did
     assert order.index("after_fast") < order.index("both_") and order[-1] == "both_"
+    assert sorted(finished) == sorted(name for name, _, _ in jobs) and finished[-1] == "both"  # each named once it is done
     assert made.execute("select * from both_").fetchall() == [(1, 2)]
     with pytest.raises(duckdb.Error):
         warehouse._run_graph(made, [("bad", "create table bad as select * from no_such_table", set()),
