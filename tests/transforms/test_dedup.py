@@ -102,6 +102,16 @@ def test_crc32_words_signature_values_are_pinned():
     assert sig[:4].tolist() == [647372632, 1190507565, 232260354, 455864435]
 
 
+def test_band_keys_are_pinned():
+    """Stored band keys (the lake's ``signature_bands``) must never change either: these are the keys of the signature above."""
+    from transforms.dedup import BANDS, band_keys
+
+    keys = band_keys(signature("The prime minister said the election would be held in May after a long campaign.", CRC32_WORDS))
+    assert len(keys) == BANDS and keys[:3] == [-7356347055962552685, -3762182507558890913, 6791294413821369580]
+    assert keys[-1] == 9135482960724324182
+    assert band_keys(signature("The prime minister said the election would be held in May after a long campaign.", CRC32_WORDS).tolist()) == keys
+
+
 def test_crc32_words_similarity_follows_the_shared_shingles():
     base = " ".join(f"word{i}" for i in range(200))
     near = base.replace("word100", "other100")  # 5 of 196 shingles differ
