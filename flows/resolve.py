@@ -140,9 +140,11 @@ def _resolve_in_memory(lake: Lake, scratch: RunScratch, parts: list[str], thresh
     signatures: dict[tuple[str, str], tuple[np.ndarray, list[int]]] = {}
     for part, ids in wanted.items():
         staged = pq.ParquetFile(scratch.dir / f"{part}.parquet").read(["article_id", "minhash", "bands"], use_threads=False)
-        for aid, minhash, bands in zip(*(staged.column(c).to_pylist() for c in ("article_id", "minhash", "bands"))):
+        minhash = staged.column("minhash").combine_chunks()  # each row's values a slice of one array (not a Python int each)
+        values, offsets = minhash.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False), minhash.offsets.to_numpy()
+        for n, (aid, bands) in enumerate(zip(staged.column("article_id").to_pylist(), staged.column("bands").to_pylist())):
             if aid in ids:
-                signatures[(part, aid)] = (np.asarray(minhash, dtype=np.uint64), bands)
+                signatures[(part, aid)] = (values[offsets[n] : offsets[n + 1]], bands)
     ids = {rows[n]["article_id"] for n in pending}
     with lake.looking_up():  # the lake's answers from one database (opened ahead by the flow)
         in_lake = lake.existing_articles(ids) if ids else set()
