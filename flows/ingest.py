@@ -392,7 +392,7 @@ REPORT_MART = "mentions_per_actor"  # the mart whose top rows the run report sho
 
 
 @task(name="refresh-duckdb-views", cache_policy=NO_CACHE)
-def refresh_views(lake: Lake, settings: Settings, exported: Callable[[str], None] | None = None) -> bool:
+def refresh_views(lake: Lake, settings: Settings, exported: Callable[[list[dict]], None] | None = None) -> bool:
     """Rebuild the DuckDB file's views, pinned to the committed run; export the marts as Parquet while
     the lake holds at most ``mart_max_mentions`` mentions (their cost grows with the lake). ``exported`` is
     called with the rows of ``REPORT_MART`` as soon as that mart is written (``top_actors``), while the rest
@@ -415,7 +415,7 @@ def in_background(fn: Callable, *args, context: contextvars.Context | None = Non
     there belongs to that context's flow or task run); the thread ends with the call."""
     side = ThreadPoolExecutor(1, thread_name_prefix="newslake-side")
     try:
-        return side.submit((context or contextvars.copy_context()).copy().run, fn, *args)
+        return side.submit((context.copy() if context is not None else contextvars.copy_context()).run, fn, *args)
     finally:
         side.shutdown(wait=False)
 
@@ -600,7 +600,8 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         # the artifacts are sent while the views are refreshed (the requests wait on the API, which is busy with the run's
         # events by then): the file account now, the report once the mart it shows is written
         flow_context = contextvars.copy_context()
-        artifacts = [in_background(publish_account, run_id, dict(statuses))]
+        account = in_background(publish_account, run_id, dict(statuses))
+        reports: list[Future] = []
         words = sum(r.words for r in analysed)
         summary = {
             "run_id": run_id,
@@ -617,18 +618,17 @@ def ingest_flow(paths: list[str], settings: Settings | None = None, progress: Pr
         }
 
         def report(top: list[dict] | None, current: bool = True) -> None:
-            artifacts.append(in_background(publish_report, {**summary, "seconds": time.perf_counter() - t0}, top, current,
-                                           context=flow_context))
+            reports.append(in_background(publish_report, {**summary, "seconds": time.perf_counter() - t0}, top, current,
+                                         context=flow_context))
 
-        reported = len(artifacts)
         marts_exported = refresh_views(lake, settings, report)
         scratch.remove()
-    if len(artifacts) == reported:  # the mart was not written this run: the report shows it as it is, if there is one
+    if not reports:  # the mart was not written this run: the report shows it as it is, if there is one
         mart = warehouse.mart_path(lake, REPORT_MART)
         report(top_actors(mart) if mart.exists() else None, current=marts_exported)
     seconds = time.perf_counter() - t0
     summary.update(marts_exported=marts_exported, words=words, seconds=round(seconds, 2),
                    words_per_second=round(words / seconds) if seconds else 0)
-    for artifact in artifacts:
+    for artifact in (account, *reports):
         artifact.result()
     return summary

@@ -266,7 +266,7 @@ def refresh(lake: Lake, sql_dir: Path, export_marts: bool = True, cache_dir: Pat
     small = export_marts and (lake.row_count("mentions") if mentions is None else mentions) <= SHARED_MENTIONS
     # one database (opened ahead by an ingest): the DuckDB file attached on one connection, the marts in memory on another
     with duck.connect(threads=1 if small else None) as db, ThreadPoolExecutor(1, thread_name_prefix="newslake-marts") as side:
-        marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small, on_export or {}) if export_marts else None
+        marts = side.submit(_export_marts, db.cursor(), lake, views, relation, small, on_export) if export_marts else None
         try:
             with db.cursor() as con:
                 created, source = _build_views(con, lake, tmp, sql_dir, versions, relation, template)
@@ -393,7 +393,8 @@ def _export_marts(con: duckdb.DuckDBPyConnection, lake: Lake, views: dict[str, s
                  set(view.refs)) for view in sqlproject.build_order(views) if view.name in readers]
         jobs += [(f"{COPY}{m.name}", f"copy (select * from ({m.sql(relation)}) order by {', '.join(m.key)}) to {_sql_literal(str(tmp))} "
                   "(format parquet, compression zstd)", set(m.refs)) for m, (tmp, _) in zip(marts, pairs)]
-        written = {f"{COPY}{m.name}": (on_export[m.name], tmp) for m, (tmp, _) in zip(marts, pairs) if on_export and m.name in on_export}
+        on_export = on_export or {}
+        written = {f"{COPY}{m.name}": (on_export[m.name], tmp) for m, (tmp, _) in zip(marts, pairs) if m.name in on_export}
         first = {name for job in written for name in sqlproject.upstream(views, job.removeprefix(COPY))} | set(written)
         jobs.sort(key=lambda job: job[0] not in first)  # stable: what those marts read, then they, then the rest, each in order
         _run_graph(con, jobs, EXPORT_THREADS, done=lambda job: written[job][0](written[job][1]) if job in written else None)

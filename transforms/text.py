@@ -191,8 +191,10 @@ _BLANK_LINES = re.compile(r"\n\n\n+")
 _ODD_SPACE = re.compile(r"[^\S \n]")  # whitespace but a space or a line break
 
 
-@functools.lru_cache(maxsize=8)  # a prepare pass normalises each record twice (profiling its lines, then cleaning it):
-def normalise(text: str) -> str:  # the second is the first's (BBC politics: 17 ms of CPU a pass)
+# a prepare pass normalises each record twice (profiling its lines, then cleaning it): the second is the first's, kept
+# (BBC politics: 17 ms of CPU a pass)
+@functools.lru_cache(maxsize=8)
+def normalise(text: str) -> str:
     """NFC, Unix line endings, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
